@@ -1,0 +1,26 @@
+//! # firedrill
+//!
+//! End-to-end checks that a monitoring stack works before it ships: an instrumented app is
+//! scraped by a real Prometheus, its alert rules fire, a real Alertmanager delivers the
+//! notification to a mock Slack webhook that records every payload, and Grafana's
+//! Prometheus datasource resolves.
+//!
+//! The data travels one way:
+//! [`load`] (manifests → [`spec::StackSpec`]) → [`plan`] (addresses, time scale, Slack →
+//! [`plan::StackPlan`] + changes) → [`backend`] (start → [`backend::RunningStack`]) →
+//! [`checks`] (each a value with a deadline and evidence) → [`report`].
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod checks;
+pub mod clients;
+pub mod duration;
+pub mod error;
+pub mod load;
+pub mod plan;
+pub mod report;
+pub mod secret;
+pub mod slack;
+pub mod spec;
+
+pub use error::{Error, InputError, Result};

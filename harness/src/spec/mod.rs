@@ -1,0 +1,291 @@
+//! What the stack IS, as the manifests describe it: components, their config files,
+//! images, ports, logical addresses and credentials (kept as secrets).
+//!
+//! Built by [`crate::load`], consumed by [`crate::plan`]. Nothing here knows about backends.
+
+mod alertmanager;
+mod grafana;
+mod prometheus;
+
+pub use alertmanager::{AlertmanagerSpec, Receiver, SlackConfig};
+pub use grafana::{Datasource, GrafanaSpec};
+pub use prometheus::{PrometheusSpec, Rule, RuleFile, RuleGroup};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::secret::SecretString;
+
+/// Every component and Service the manifests declare.
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    /// The directory the manifests were read from.
+    pub dir: PathBuf,
+    /// Every container of every Deployment, in manifest order.
+    pub components: Vec<ComponentSpec>,
+    /// Every Service.
+    pub services: Vec<ServiceSpec>,
+}
+
+impl StackSpec {
+    /// The first component of a kind.
+    pub fn component(&self, kind: ComponentKind) -> Option<&ComponentSpec> {
+        self.components.iter().find(|c| c.kind() == kind)
+    }
+
+    /// A component by its unique name.
+    pub fn component_named(&self, name: &str) -> Option<&ComponentSpec> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    /// Prometheus's configuration (the loader guarantees there is one).
+    pub fn prometheus(&self) -> &PrometheusSpec {
+        self.components
+            .iter()
+            .find_map(|c| match &c.config {
+                ComponentConfig::Prometheus(p) => Some(p),
+                _ => None,
+            })
+            .expect("the loader rejects manifests without a Prometheus container")
+    }
+
+    /// Alertmanager's configuration (the loader guarantees there is one).
+    pub fn alertmanager(&self) -> &AlertmanagerSpec {
+        self.components
+            .iter()
+            .find_map(|c| match &c.config {
+                ComponentConfig::Alertmanager(a) => Some(a),
+                _ => None,
+            })
+            .expect("the loader rejects manifests without an Alertmanager container")
+    }
+
+    /// Grafana's configuration, when the manifests run Grafana.
+    pub fn grafana(&self) -> Option<&GrafanaSpec> {
+        self.components.iter().find_map(|c| match &c.config {
+            ComponentConfig::Grafana(g) => Some(g),
+            _ => None,
+        })
+    }
+
+    /// The app components (every container that is not Prometheus, Alertmanager or Grafana).
+    pub fn apps(&self) -> impl Iterator<Item = &ComponentSpec> {
+        self.components
+            .iter()
+            .filter(|c| c.kind() == ComponentKind::App)
+    }
+}
+
+/// What a container is, decided from its image's repository name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentKind {
+    /// The instrumented application (anything not below).
+    App,
+    /// An image whose repository name is `prometheus`.
+    Prometheus,
+    /// An image whose repository name is `alertmanager`.
+    Alertmanager,
+    /// An image whose repository name is `grafana`.
+    Grafana,
+}
+
+impl ComponentKind {
+    /// Lowercase name, as used in flags and env vars (`FIREDRILL_PROMETHEUS_BIN`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentKind::App => "app",
+            ComponentKind::Prometheus => "prometheus",
+            ComponentKind::Alertmanager => "alertmanager",
+            ComponentKind::Grafana => "grafana",
+        }
+    }
+
+    /// Classifies an image reference: `prom/prometheus:v2.27.1` is Prometheus,
+    /// `registry.local/grafana/grafana:7.5.9` is Grafana, anything else is an app.
+    pub fn of_image(image: &str) -> Self {
+        let without_digest = image.split('@').next().unwrap_or(image);
+        let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+        let repo = last.split(':').next().unwrap_or(last);
+        match repo {
+            "prometheus" => ComponentKind::Prometheus,
+            "alertmanager" => ComponentKind::Alertmanager,
+            "grafana" | "grafana-oss" | "grafana-enterprise" => ComponentKind::Grafana,
+            _ => ComponentKind::App,
+        }
+    }
+}
+
+impl fmt::Display for ComponentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a piece of the spec came from, for error messages and the change list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The manifest file.
+    pub file: PathBuf,
+    /// `Kind/name` of the resource.
+    pub resource: String,
+    /// The key inside it (ConfigMap key, container name), when there is one.
+    pub key: Option<String>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.resource, self.file.display())?;
+        if let Some(key) = &self.key {
+            write!(f, " key `{key}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// One container of a Deployment.
+#[derive(Debug, Clone)]
+pub struct ComponentSpec {
+    /// Unique name: the container's name, prefixed with `<deployment>-` only when two
+    /// Deployments use the same container name.
+    pub name: String,
+    /// The Deployment/container this came from.
+    pub origin: Origin,
+    /// The Deployment's name: containers with the same pod share `localhost`.
+    pub pod: String,
+    /// The pod template's labels (what Services select on).
+    pub pod_labels: BTreeMap<String, String>,
+    /// The image reference as written.
+    pub image: String,
+    /// `args` as written (after `command`, if any).
+    pub args: Vec<String>,
+    /// `containerPort`s, in order.
+    pub ports: Vec<u16>,
+    /// Environment variables, with `secretKeyRef`/`configMapKeyRef` resolved.
+    pub env: Vec<EnvVar>,
+    /// Every file the container sees through its ConfigMap/Secret volume mounts.
+    pub files: Vec<MountedFile>,
+    /// The parsed configuration of a known component.
+    pub config: ComponentConfig,
+}
+
+impl ComponentSpec {
+    /// What this component is.
+    pub fn kind(&self) -> ComponentKind {
+        match self.config {
+            ComponentConfig::App => ComponentKind::App,
+            ComponentConfig::Prometheus(_) => ComponentKind::Prometheus,
+            ComponentConfig::Alertmanager(_) => ComponentKind::Alertmanager,
+            ComponentConfig::Grafana(_) => ComponentKind::Grafana,
+        }
+    }
+
+    /// A mounted file by its in-container path.
+    pub fn file(&self, path: &str) -> Option<&MountedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The value of an env var, if set.
+    pub fn env_var(&self, name: &str) -> Option<&EnvValue> {
+        self.env.iter().find(|e| e.name == name).map(|e| &e.value)
+    }
+
+    /// The first declared container port.
+    pub fn main_port(&self) -> Option<u16> {
+        self.ports.first().copied()
+    }
+}
+
+/// A parsed configuration, by component kind.
+#[derive(Debug, Clone)]
+pub enum ComponentConfig {
+    /// An app: nothing to parse.
+    App,
+    /// Prometheus's config and rules.
+    Prometheus(PrometheusSpec),
+    /// Alertmanager's config.
+    Alertmanager(AlertmanagerSpec),
+    /// Grafana's provisioning and credentials.
+    Grafana(GrafanaSpec),
+}
+
+/// A file mounted into a container from a ConfigMap or Secret.
+#[derive(Debug, Clone)]
+pub struct MountedFile {
+    /// Absolute path inside the container (`/etc/prometheus/prometheus.yaml`).
+    pub path: String,
+    /// Its content.
+    pub content: FileContent,
+    /// The ConfigMap/Secret and key it came from.
+    pub origin: Origin,
+}
+
+/// File content; a Secret's content is kept as a secret.
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// From a ConfigMap.
+    Plain(String),
+    /// From a Secret.
+    Secret(SecretString),
+}
+
+impl FileContent {
+    /// The text, for parsing or handing to the component. Never log it.
+    pub fn expose(&self) -> &str {
+        match self {
+            FileContent::Plain(text) => text,
+            FileContent::Secret(secret) => secret.expose(),
+        }
+    }
+}
+
+/// An environment variable of a container.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: EnvValue,
+}
+
+/// An env var's value; one from a Secret stays a secret.
+#[derive(Debug, Clone)]
+pub enum EnvValue {
+    /// A literal or ConfigMap value.
+    Plain(String),
+    /// From a `secretKeyRef`.
+    Secret(SecretString),
+}
+
+impl EnvValue {
+    /// The value, for handing to the component. Never log it.
+    pub fn expose(&self) -> &str {
+        match self {
+            EnvValue::Plain(text) => text,
+            EnvValue::Secret(secret) => secret.expose(),
+        }
+    }
+}
+
+/// A Kubernetes Service: a stable name for the pods its selector matches.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// `metadata.name`: the host name other components use.
+    pub name: String,
+    /// Where it was declared.
+    pub origin: Origin,
+    /// `spec.selector`.
+    pub selector: BTreeMap<String, String>,
+    /// `spec.ports`.
+    pub ports: Vec<ServicePort>,
+}
+
+/// One port of a Service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServicePort {
+    /// The port clients connect to.
+    pub port: u16,
+    /// The container port it forwards to (named target ports are resolved by the loader).
+    pub target_port: u16,
+}
