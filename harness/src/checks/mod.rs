@@ -1,1 +1,29 @@
-//! TODO
+//! The checks: each a value with a deadline and the evidence it gathers. They talk only to
+//! a [`crate::backend::RunningStack`]'s endpoints through typed clients, so one set of
+//! checks serves every backend.
+
+mod alertmanager;
+mod app;
+mod check;
+mod checker;
+mod deadlines;
+mod evidence;
+mod expectations;
+mod grafana;
+mod outcome;
+mod poll;
+mod prometheus;
+mod route;
+mod slack;
+mod template;
+mod time;
+
+pub use check::Check;
+pub use checker::Checker;
+pub use deadlines::{margin_from_env, Deadlines};
+pub use expectations::{Expectations, MetricExpectation, Traffic};
+pub use outcome::{CheckFailure, CheckOutcome, CheckStatus};
+pub use poll::{poll, Look, PollError, POLL_INTERVAL};
+pub use route::receiver_for;
+pub use template::expected_fragments;
+pub use time::{format_timestamp, parse_timestamp};

@@ -1,1 +1,195 @@
-//! TODO
+//! From what the stack IS to what a backend runs: addresses translated, durations divided
+//! by the time scale, Slack pointed at the mock, and the list of every change made.
+//!
+//! Only these three kinds of change are made; everything else in the manifests' configs
+//! reaches the components as written.
+
+mod addresses;
+mod alertmanager;
+mod changes;
+mod grafana;
+mod placement;
+mod prometheus;
+mod time_scale;
+mod timings;
+
+pub use addresses::{resolve, split_host_port, split_url, Resolved};
+pub use changes::{format_changes, Change};
+pub use placement::Placement;
+pub use timings::Timings;
+
+use crate::spec::{ComponentConfig, ComponentSpec, FileContent, StackSpec};
+
+/// How to plan: the time scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanOptions {
+    /// Every duration is divided by this; 1 keeps the manifests' timings.
+    pub time_scale: f64,
+}
+
+impl PlanOptions {
+    /// The default time scale: the seed's first notification in about 5 s instead of 99 s.
+    pub const DEFAULT_TIME_SCALE: f64 = 30.0;
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            time_scale: Self::DEFAULT_TIME_SCALE,
+        }
+    }
+}
+
+/// What a backend runs: every component's effective args and files, and the change list.
+#[derive(Debug, Clone)]
+pub struct StackPlan {
+    /// The stack as the manifests describe it.
+    pub spec: StackSpec,
+    /// The time scale applied.
+    pub time_scale: f64,
+    /// The effective timings (scaled), from which check deadlines derive.
+    pub timings: Timings,
+    /// One plan per component, in the spec's order.
+    pub components: Vec<ComponentPlan>,
+    /// Every change made to the manifests' configuration.
+    pub changes: Vec<Change>,
+    /// The Slack mock's base URL as Alertmanager reaches it.
+    pub slack_base: String,
+}
+
+impl StackPlan {
+    /// A component's plan by name.
+    pub fn component(&self, name: &str) -> Option<&ComponentPlan> {
+        self.components.iter().find(|c| c.spec.name == name)
+    }
+}
+
+/// One component's effective configuration.
+#[derive(Debug, Clone)]
+pub struct ComponentPlan {
+    /// The component as the manifests describe it.
+    pub spec: ComponentSpec,
+    /// Its args with mounted file paths translated to where the backend puts them.
+    pub args: Vec<String>,
+    /// Every file it sees, at its in-container path, with effective content.
+    pub files: Vec<PlannedFile>,
+}
+
+/// A file a component sees.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// In-container path (the backend decides where it really goes).
+    pub path: String,
+    /// Effective content; a Secret's stays secret.
+    pub content: FileContent,
+}
+
+impl PlannedFile {
+    fn rewritten(path: &str, content: FileContent) -> Self {
+        Self {
+            path: path.to_string(),
+            content,
+        }
+    }
+}
+
+/// Plans the stack for a backend's placement. `slack_port` is the Slack mock's port on the
+/// harness's host.
+pub fn plan(
+    spec: &StackSpec,
+    placement: &dyn Placement,
+    slack_port: u16,
+    options: PlanOptions,
+) -> StackPlan {
+    let scale = options.time_scale;
+    let mut changes = Vec::new();
+    let mut components = Vec::new();
+    let mut slack_base = String::new();
+    for component in &spec.components {
+        let mut rewritten = match &component.config {
+            ComponentConfig::App => Vec::new(),
+            ComponentConfig::Prometheus(p) => {
+                prometheus::plan_prometheus(spec, component, p, placement, scale, &mut changes)
+            }
+            ComponentConfig::Alertmanager(a) => {
+                slack_base = format!("http://{}:{slack_port}", placement.harness_host(component));
+                vec![alertmanager::plan_alertmanager(
+                    component,
+                    a,
+                    &slack_base,
+                    scale,
+                    &mut changes,
+                )]
+            }
+            ComponentConfig::Grafana(g) => {
+                grafana::plan_grafana(spec, component, g, placement, &mut changes)
+            }
+        };
+        let mut files = Vec::new();
+        for mounted in &component.files {
+            match rewritten.iter().position(|f| f.path == mounted.path) {
+                Some(i) => files.push(rewritten.remove(i)),
+                None => files.push(PlannedFile {
+                    path: mounted.path.clone(),
+                    content: mounted.content.clone(),
+                }),
+            }
+        }
+        files.extend(rewritten);
+        let args = translate_arg_paths(component, placement, &mut changes);
+        components.push(ComponentPlan {
+            spec: component.clone(),
+            args,
+            files,
+        });
+    }
+    StackPlan {
+        spec: spec.clone(),
+        time_scale: scale,
+        timings: Timings::of(spec, scale),
+        components,
+        changes,
+        slack_base,
+    }
+}
+
+/// Rewrites every arg that names a mounted file (or a directory holding one).
+fn translate_arg_paths(
+    component: &ComponentSpec,
+    placement: &dyn Placement,
+    changes: &mut Vec<Change>,
+) -> Vec<String> {
+    let mut args = Vec::with_capacity(component.args.len());
+    for (i, arg) in component.args.iter().enumerate() {
+        let (flag, value) = match arg.split_once('=') {
+            Some((flag, value)) => (Some(flag), value),
+            None => (None, arg.as_str()),
+        };
+        let names_a_file = value.starts_with('/')
+            && component
+                .files
+                .iter()
+                .any(|f| f.path == value || f.path.starts_with(&format!("{}/", value.trim_end_matches('/'))));
+        let translated = if names_a_file {
+            let path = placement.file_path(component, value);
+            match flag {
+                Some(flag) => format!("{flag}={path}"),
+                None => path,
+            }
+        } else {
+            arg.clone()
+        };
+        if &translated != arg {
+            changes.push(Change {
+                component: component.name.clone(),
+                file: "args".to_string(),
+                key: format!("args[{i}]"),
+                reason: "path",
+                from: arg.clone(),
+                to: translated.clone(),
+            });
+        }
+        args.push(translated);
+    }
+    args
+}

@@ -1,0 +1,171 @@
+//! How to start a stack: which backend, what to leave out, how to run app images.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::plan::PlanOptions;
+use crate::spec::{ComponentKind, StackSpec};
+
+/// Where the stack runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendKind {
+    /// Child processes on 127.0.0.1 (the default; no Docker needed).
+    #[default]
+    Process,
+}
+
+impl BackendKind {
+    /// Every backend's name, for error messages and `--help`.
+    pub const NAMES: &'static [&'static str] = &["process"];
+}
+
+impl FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "process" => Ok(BackendKind::Process),
+            other => Err(format!(
+                "unknown backend `{other}` (choose one of: {})",
+                BackendKind::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackendKind::Process => "process",
+        })
+    }
+}
+
+/// Options for [`super::start`].
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// The backend.
+    pub backend: BackendKind,
+    /// The time scale.
+    pub plan: PlanOptions,
+    /// Components left out by explicit opt-out (only Grafana can be).
+    pub skip: Vec<ComponentKind>,
+    /// How the process backend runs an app image: image → command line, with `{listen}`
+    /// (`127.0.0.1:PORT`) and `{port}` placeholders. `echo_server:latest` needs no entry.
+    pub app_commands: BTreeMap<String, String>,
+    /// Keep processes' work dirs (and containers) after the run, for debugging.
+    pub keep: bool,
+}
+
+impl StartOptions {
+    /// Options for a backend, everything else default.
+    pub fn new(backend: BackendKind) -> Self {
+        Self {
+            backend,
+            ..Self::default()
+        }
+    }
+
+    /// Leaves a component out; the run's summary reports its checks as skipped.
+    pub fn with_skip(mut self, kind: ComponentKind) -> Self {
+        if !self.skip.contains(&kind) {
+            self.skip.push(kind);
+        }
+        self
+    }
+
+    /// Sets the time scale.
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+        self.plan.time_scale = time_scale;
+        self
+    }
+
+    /// Runs an app image with a local command.
+    pub fn with_app_command(mut self, image: impl Into<String>, command: impl Into<String>) -> Self {
+        self.app_commands.insert(image.into(), command.into());
+        self
+    }
+
+    /// Keeps what the run created, for debugging.
+    pub fn with_keep(mut self, keep: bool) -> Self {
+        self.keep = keep;
+        self
+    }
+
+    /// Reads `FIREDRILL_BACKEND`, `FIREDRILL_SKIP` (comma separated), `FIREDRILL_TIME_SCALE`
+    /// and `FIREDRILL_KEEP`; a bad value is rejected by name.
+    pub fn from_env() -> Result<Self> {
+        let mut options = Self::default();
+        if let Some(value) = env_var("FIREDRILL_BACKEND") {
+            options.backend = value
+                .parse()
+                .map_err(|e: String| bad_env("FIREDRILL_BACKEND", &value, &e))?;
+        }
+        if let Some(value) = env_var("FIREDRILL_SKIP") {
+            for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let kind = parse_skippable(name).map_err(|e: String| bad_env("FIREDRILL_SKIP", &value, &e))?;
+                options = options.with_skip(kind);
+            }
+        }
+        if let Some(value) = env_var("FIREDRILL_TIME_SCALE") {
+            let scale = parse_time_scale(&value).map_err(|e: String| bad_env("FIREDRILL_TIME_SCALE", &value, &e))?;
+            options.plan.time_scale = scale;
+        }
+        if let Some(value) = env_var("FIREDRILL_KEEP") {
+            options.keep = match value.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => return Err(bad_env("FIREDRILL_KEEP", &value, "expected 1 or 0")),
+            };
+        }
+        Ok(options)
+    }
+
+    pub(crate) fn validate(&self, spec: &StackSpec) -> Result<()> {
+        for kind in &self.skip {
+            if *kind != ComponentKind::Grafana {
+                return Err(Error::Input(crate::InputError::new(
+                    &spec.dir,
+                    format!("cannot skip {kind}: only grafana can be left out"),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a component kind is left out.
+    pub fn skips(&self, kind: ComponentKind) -> bool {
+        self.skip.contains(&kind)
+    }
+}
+
+/// Parses a `--skip` value; only `grafana` is accepted.
+pub fn parse_skippable(name: &str) -> std::result::Result<ComponentKind, String> {
+    match name {
+        "grafana" => Ok(ComponentKind::Grafana),
+        other => Err(format!(
+            "cannot skip `{other}`: only grafana can be left out (prometheus, alertmanager and the app are what is checked)"
+        )),
+    }
+}
+
+/// Parses a time scale: a number ≥ 1.
+pub fn parse_time_scale(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
+        _ => Err(format!("invalid time scale `{text}`: expected a number ≥ 1 (1 keeps the manifests' timings)")),
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn bad_env(name: &str, value: &str, why: &str) -> Error {
+    Error::Input(crate::InputError::new(
+        "environment",
+        format!("{name}={value:?} is invalid: {why}"),
+    ))
+}

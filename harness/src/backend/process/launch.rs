@@ -1,0 +1,216 @@
+//! The command line that runs each component as a local process.
+
+use std::path::PathBuf;
+
+use super::binaries::{find_binary, firedrill_executable, install_hint, on_path};
+use super::ProcessPlacement;
+use crate::backend::StartOptions;
+use crate::error::{Error, Result};
+use crate::plan::{Change, ComponentPlan, Placement};
+use crate::secret::SecretString;
+use crate::spec::{ComponentKind, EnvValue};
+
+/// A component's program, arguments and environment.
+#[derive(Debug)]
+pub(crate) struct Launch {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, EnvValue)>,
+    /// Where the component listens, `127.0.0.1:PORT`.
+    pub(crate) listen: String,
+}
+
+/// The image the seed's app runs from, which the harness runs as `firedrill echo-server`.
+pub const ECHO_SERVER_IMAGE: &str = "echo_server:latest";
+
+pub(crate) fn launch_of(
+    component: &ComponentPlan,
+    placement: &ProcessPlacement,
+    options: &StartOptions,
+    changes: &mut Vec<Change>,
+) -> Result<Launch> {
+    let spec = &component.spec;
+    let port = crate::backend::container_port(spec).ok_or_else(|| {
+        Error::start(
+            &spec.name,
+            "the container declares no containerPort",
+            format!("add `ports: [{{containerPort: N}}]` to container {} in {}", spec.origin.key.as_deref().unwrap_or(&spec.name), spec.origin.file.display()),
+        )
+    })?;
+    let host_port = placement
+        .host_port(&spec.name, port)
+        .expect("the placement reserved every container port");
+    let listen = format!("127.0.0.1:{host_port}");
+    let data_dir = placement.workdir().join(&spec.name).join("data");
+    let mut env: Vec<(String, EnvValue)> = spec
+        .env
+        .iter()
+        .map(|e| (e.name.clone(), e.value.clone()))
+        .collect();
+    let mut record = |key: &str, from: String, to: String| {
+        changes.push(Change {
+            component: spec.name.clone(),
+            file: "args".to_string(),
+            key: key.to_string(),
+            reason: "backend",
+            from,
+            to,
+        })
+    };
+
+    let (program, args) = match spec.kind() {
+        ComponentKind::Prometheus => {
+            let overrides = [
+                ("--web.listen-address", listen.clone()),
+                ("--storage.tsdb.path", data_dir.to_string_lossy().into_owned()),
+            ];
+            let args = override_flags(&component.args, &overrides, &mut record);
+            (find_binary(ComponentKind::Prometheus)?, args)
+        }
+        ComponentKind::Alertmanager => {
+            let overrides = [
+                ("--web.listen-address", listen.clone()),
+                ("--storage.path", data_dir.to_string_lossy().into_owned()),
+                // No gossip: stacks running at once must not find each other.
+                ("--cluster.listen-address", String::new()),
+            ];
+            let args = override_flags(&component.args, &overrides, &mut record);
+            (find_binary(ComponentKind::Alertmanager)?, args)
+        }
+        ComponentKind::Grafana => {
+            let program = find_binary(ComponentKind::Grafana)?;
+            let home = grafana_home(&program)?;
+            let grafana = match &spec.config {
+                crate::spec::ComponentConfig::Grafana(g) => g,
+                _ => unreachable!("a grafana component has a grafana config"),
+            };
+            let provisioning = grafana
+                .datasources_dir
+                .trim_end_matches('/')
+                .trim_end_matches("/datasources")
+                .to_string();
+            let server_subcommand = program.file_name().and_then(|n| n.to_str()) == Some("grafana");
+            let mut args = Vec::new();
+            if server_subcommand {
+                args.push("server".to_string());
+            }
+            args.push(format!("--homepath={}", home.display()));
+            args.extend(component.args.iter().cloned());
+            let plain = |v: String| EnvValue::Plain(v);
+            env.extend([
+                ("GF_SERVER_HTTP_ADDR".to_string(), plain("127.0.0.1".into())),
+                ("GF_SERVER_HTTP_PORT".to_string(), plain(host_port.to_string())),
+                ("GF_PATHS_DATA".to_string(), plain(data_dir.to_string_lossy().into_owned())),
+                ("GF_PATHS_LOGS".to_string(), plain(data_dir.join("log").to_string_lossy().into_owned())),
+                ("GF_PATHS_PLUGINS".to_string(), plain(data_dir.join("plugins").to_string_lossy().into_owned())),
+                ("GF_PATHS_PROVISIONING".to_string(), plain(placement.file_path(spec, &provisioning))),
+                ("GF_ANALYTICS_REPORTING_ENABLED".to_string(), plain("false".into())),
+                ("GF_ANALYTICS_CHECK_FOR_UPDATES".to_string(), plain("false".into())),
+            ]);
+            (program, args)
+        }
+        ComponentKind::App => app_command(&spec.image, &spec.name, &listen, host_port, options)?,
+    };
+    Ok(Launch {
+        program,
+        args,
+        env,
+        listen,
+    })
+}
+
+/// Replaces (or adds) the backend's own flags, recording each change.
+fn override_flags(
+    args: &[String],
+    overrides: &[(&str, String)],
+    record: &mut impl FnMut(&str, String, String),
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for arg in args {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        if overrides.iter().any(|(name, _)| *name == flag) {
+            continue;
+        }
+        out.push(arg.clone());
+    }
+    for (flag, value) in overrides {
+        let before = args
+            .iter()
+            .find(|a| a.split('=').next() == Some(flag))
+            .cloned()
+            .unwrap_or_else(|| "<absent>".to_string());
+        let after = format!("{flag}={value}");
+        record(flag, before, after.clone());
+        out.push(after);
+    }
+    out
+}
+
+fn app_command(
+    image: &str,
+    name: &str,
+    listen: &str,
+    port: u16,
+    options: &StartOptions,
+) -> Result<(PathBuf, Vec<String>)> {
+    if let Some(command) = options.app_commands.get(image) {
+        let expanded = command.replace("{listen}", listen).replace("{port}", &port.to_string());
+        let mut words = expanded.split_whitespace().map(str::to_string);
+        let program = words.next().ok_or_else(|| {
+            Error::start(name, format!("the command for image {image} is empty"), install_hint(ComponentKind::App))
+        })?;
+        let program = if program.contains('/') {
+            PathBuf::from(&program)
+        } else {
+            on_path(&program).ok_or_else(|| {
+                Error::start(name, format!("`{program}` (the command for image {image}) is not on PATH"), install_hint(ComponentKind::App))
+            })?
+        };
+        return Ok((program, words.collect()));
+    }
+    if image == ECHO_SERVER_IMAGE {
+        let firedrill = firedrill_executable()?;
+        return Ok((firedrill, vec!["echo-server".into(), "--listen".into(), listen.to_string()]));
+    }
+    Err(Error::start(
+        name,
+        format!("the process backend does not know how to run image `{image}`"),
+        format!(
+            "map it to a local command with `--app-command '{image}=/path/to/app --listen {{listen}}'` ({{listen}} is 127.0.0.1:PORT, {{port}} the port), or use the docker backend"
+        ),
+    ))
+}
+
+/// Grafana's home (its `public/` and `conf/`): `FIREDRILL_GRAFANA_HOMEPATH`, else the
+/// directory above the binary's `bin/`, else `/usr/share/grafana`.
+fn grafana_home(program: &std::path::Path) -> Result<PathBuf> {
+    if let Ok(home) = std::env::var("FIREDRILL_GRAFANA_HOMEPATH") {
+        return Ok(PathBuf::from(home));
+    }
+    let beside = program
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
+    beside
+        .into_iter()
+        .chain([PathBuf::from("/usr/share/grafana")])
+        .find(|dir| dir.join("conf").join("defaults.ini").is_file())
+        .ok_or_else(|| {
+            Error::start(
+                "grafana",
+                "grafana's home (the directory holding conf/defaults.ini) was not found",
+                "set FIREDRILL_GRAFANA_HOMEPATH to it",
+            )
+        })
+}
+
+/// A secret env var never reaches a log: only its name is shown.
+pub(crate) fn describe_env(env: &[(String, EnvValue)]) -> String {
+    env.iter()
+        .map(|(name, value)| match value {
+            EnvValue::Plain(v) => format!("{name}={v}"),
+            EnvValue::Secret(_) => format!("{name}={}", SecretString::REDACTED),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,97 @@
+//! The process backend's placement: a free 127.0.0.1 port for every container port, and a
+//! work dir holding each component's files at their in-container paths.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::plan::Placement;
+use crate::spec::{ComponentSpec, StackSpec};
+
+/// Ports and paths for every component of a stack run as local processes.
+#[derive(Debug)]
+pub struct ProcessPlacement {
+    ports: BTreeMap<(String, u16), u16>,
+    reservations: Vec<TcpListener>,
+    workdir: tempfile::TempDir,
+}
+
+impl ProcessPlacement {
+    /// Reserves a free port for every container port, and makes the work dir.
+    pub fn new(spec: &StackSpec) -> Result<Self> {
+        let workdir = tempfile::Builder::new()
+            .prefix("firedrill-")
+            .tempdir()
+            .map_err(|e| Error::io("creating the stack's work dir", e))?;
+        let mut ports = BTreeMap::new();
+        let mut reservations = Vec::new();
+        for component in &spec.components {
+            let container_ports: Vec<u16> = if component.ports.is_empty() {
+                crate::backend::container_port(component).into_iter().collect()
+            } else {
+                component.ports.clone()
+            };
+            for port in &container_ports {
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .map_err(|e| Error::io("reserving a free port on 127.0.0.1", e))?;
+                let host_port = listener
+                    .local_addr()
+                    .map_err(|e| Error::io("reading a reserved port", e))?
+                    .port();
+                ports.insert((component.name.clone(), *port), host_port);
+                reservations.push(listener);
+            }
+        }
+        Ok(Self {
+            ports,
+            reservations,
+            workdir,
+        })
+    }
+
+    /// The 127.0.0.1 port standing for a component's container port.
+    pub fn host_port(&self, component: &str, container_port: u16) -> Option<u16> {
+        self.ports.get(&(component.to_string(), container_port)).copied()
+    }
+
+    /// The work dir (removed on drop unless kept).
+    pub fn workdir(&self) -> &Path {
+        self.workdir.path()
+    }
+
+    /// The root under which a component's in-container paths live.
+    pub fn root_of(&self, component: &str) -> PathBuf {
+        self.workdir.path().join(component).join("root")
+    }
+
+    /// Releases the reserved ports just before the components bind them.
+    pub(crate) fn release_ports(&mut self) {
+        self.reservations.clear();
+    }
+
+    pub(crate) fn into_workdir(self) -> tempfile::TempDir {
+        self.workdir
+    }
+}
+
+impl Placement for ProcessPlacement {
+    fn peer_address(&self, _from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String {
+        match self.host_port(&to.name, port) {
+            Some(host_port) => format!("127.0.0.1:{host_port}"),
+            None => format!("127.0.0.1:{port}"),
+        }
+    }
+
+    fn harness_host(&self, _from: &ComponentSpec) -> String {
+        "127.0.0.1".to_string()
+    }
+
+    fn file_path(&self, component: &ComponentSpec, path: &str) -> String {
+        let relative = path.trim_start_matches('/');
+        self.root_of(&component.name)
+            .join(relative)
+            .to_string_lossy()
+            .into_owned()
+    }
+}

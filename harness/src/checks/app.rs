@@ -1,0 +1,71 @@
+//! Checks of the app: reachable, traffic.
+
+use std::time::Duration;
+
+use super::checker::Checker;
+use super::expectations::Traffic;
+use super::poll::{poll, Look};
+
+impl Checker<'_> {
+    pub(crate) async fn app_reachable(&mut self, deadline: Duration) -> Result<String, String> {
+        let apps = self.stack.endpoints().apps.clone();
+        if apps.is_empty() {
+            return Err("the manifests run no app".into());
+        }
+        for app in &apps {
+            let http = self.http.clone();
+            poll(deadline, || {
+                let http = http.clone();
+                let url = format!("{}/", app.url);
+                async move {
+                    match http.get(&url).timeout(Duration::from_secs(2)).send().await {
+                        Ok(_) => Look::Ready(()),
+                        Err(e) => Look::NotYet(format!("GET {url}: {e}")),
+                    }
+                }
+            })
+            .await
+            .map_err(|e| format!("app {} did not answer: {e}", app.name))?;
+        }
+        Ok(apps
+            .iter()
+            .map(|a| format!("{} at {}", a.name, a.url))
+            .collect::<Vec<_>>()
+            .join(", "))
+    }
+
+    pub(crate) async fn send_traffic(&mut self, traffic: &[Traffic]) -> Result<String, String> {
+        let app = self
+            .stack
+            .endpoints()
+            .apps
+            .first()
+            .cloned()
+            .ok_or("the manifests run no app")?;
+        let mut sent = Vec::new();
+        for t in traffic {
+            for i in 0..t.count {
+                let url = format!("{}{}", app.url, t.path);
+                let response = self
+                    .http
+                    .get(&url)
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+                    .map_err(|e| format!("request {} of {} to GET {}: {e}", i + 1, t.count, t.path))?;
+                if !response.status().is_success() {
+                    return Err(format!(
+                        "request {} of {} to GET {} answered {}",
+                        i + 1,
+                        t.count,
+                        t.path,
+                        response.status()
+                    ));
+                }
+                *self.state.sent.entry(t.path.clone()).or_default() += 1;
+            }
+            sent.push(format!("{} x GET {} answered 2xx", t.count, t.path));
+        }
+        Ok(sent.join(", "))
+    }
+}

@@ -1,0 +1,91 @@
+//! The checks, as values: each has a name, a deadline derived from the configuration and
+//! a component it needs.
+
+use std::time::Duration;
+
+use super::deadlines::Deadlines;
+use super::expectations::{MetricExpectation, Traffic};
+use crate::spec::ComponentKind;
+
+/// One check of the stack.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    /// Every app answers HTTP.
+    AppReachable,
+    /// Sends traffic to the first app; every request must get a 2xx.
+    SendTraffic(Vec<Traffic>),
+    /// Every scrape target is up.
+    TargetsUp,
+    /// A metric (summed) has the expected value in Prometheus.
+    MetricValue(MetricExpectation),
+    /// Every rule has been evaluated without error.
+    RulesHealthy,
+    /// The alert is pending (or already firing) in Prometheus.
+    AlertPending(String),
+    /// The alert is firing, not before its `for`.
+    AlertFiring(String),
+    /// The alert is active in Alertmanager, routed to its receiver.
+    AlertInAlertmanager(String),
+    /// Slack received the message rendered by the receiver's template.
+    AlertDelivered(String),
+    /// The alert stopped firing and the resolved message was delivered.
+    AlertResolved(String),
+    /// Grafana's default datasource is the manifests' Prometheus.
+    GrafanaDatasource,
+    /// A query through Grafana's datasource returns what Prometheus returns.
+    GrafanaQuery(String),
+}
+
+impl Check {
+    /// The check's name, as the report shows it.
+    pub fn name(&self) -> String {
+        match self {
+            Check::AppReachable => "app reachable".into(),
+            Check::SendTraffic(traffic) => format!(
+                "traffic sent ({})",
+                traffic
+                    .iter()
+                    .map(|t| format!("{} x GET {}", t.count, t.path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Check::TargetsUp => "every scrape target up".into(),
+            Check::MetricValue(m) => format!("metric {} scraped with value {}", m.name, m.value),
+            Check::RulesHealthy => "every rule healthy".into(),
+            Check::AlertPending(a) => format!("alert {a} pending"),
+            Check::AlertFiring(a) => format!("alert {a} firing, not before its for"),
+            Check::AlertInAlertmanager(a) => format!("alert {a} in Alertmanager with its receiver"),
+            Check::AlertDelivered(a) => format!("alert {a} delivered to Slack"),
+            Check::AlertResolved(a) => format!("alert {a} resolved and the resolved message delivered"),
+            Check::GrafanaDatasource => "grafana default datasource is the manifests' Prometheus".into(),
+            Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
+        }
+    }
+
+    /// The component the check needs; when it was left out, the check is skipped.
+    pub fn needs(&self) -> ComponentKind {
+        match self {
+            Check::AppReachable | Check::SendTraffic(_) => ComponentKind::App,
+            Check::GrafanaDatasource | Check::GrafanaQuery(_) => ComponentKind::Grafana,
+            Check::AlertInAlertmanager(_) | Check::AlertDelivered(_) | Check::AlertResolved(_) => {
+                ComponentKind::Alertmanager
+            }
+            _ => ComponentKind::Prometheus,
+        }
+    }
+
+    /// The deadline, given the alert's scaled `for` where it matters.
+    pub fn deadline(&self, deadlines: &Deadlines, for_: Duration) -> Duration {
+        match self {
+            Check::AppReachable | Check::SendTraffic(_) => deadlines.app_reachable(),
+            Check::TargetsUp | Check::MetricValue(_) => deadlines.scraped(),
+            Check::RulesHealthy => deadlines.rules_evaluated(),
+            Check::AlertPending(_) => deadlines.pending(),
+            Check::AlertFiring(_) => deadlines.firing(for_),
+            Check::AlertInAlertmanager(_) => deadlines.in_alertmanager(),
+            Check::AlertDelivered(_) => deadlines.delivered(),
+            Check::AlertResolved(_) => deadlines.stops_firing() + deadlines.resolved_delivered(),
+            Check::GrafanaDatasource | Check::GrafanaQuery(_) => deadlines.grafana(),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Runs checks against a running stack: typed clients, the state earlier checks found, and
+//! evidence when one fails.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::check::Check;
+use super::deadlines::Deadlines;
+use super::evidence::gather_evidence;
+use super::outcome::{CheckOutcome, CheckStatus};
+use crate::backend::RunningStack;
+use crate::clients::{AlertmanagerClient, GrafanaClient, PrometheusClient};
+use crate::duration::PromDuration;
+use crate::spec::ComponentKind;
+
+/// Runs [`Check`]s against one running stack, whatever its backend.
+pub struct Checker<'a> {
+    pub(crate) stack: &'a RunningStack,
+    pub(crate) deadlines: Deadlines,
+    pub(crate) http: reqwest::Client,
+    pub(crate) prometheus: PrometheusClient,
+    pub(crate) alertmanager: AlertmanagerClient,
+    pub(crate) grafana: Option<GrafanaClient>,
+    pub(crate) state: State,
+}
+
+/// What earlier checks found, for later ones.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Requests sent per path.
+    pub(crate) sent: BTreeMap<String, u32>,
+    /// When each alert was seen firing in Prometheus.
+    pub(crate) firing_seen: BTreeMap<String, SystemTime>,
+    /// When each alert was seen no longer firing.
+    pub(crate) resolved_seen: BTreeMap<String, SystemTime>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker with the deadlines of the stack's plan and the default margin.
+    pub fn new(stack: &'a RunningStack) -> Self {
+        let endpoints = stack.endpoints();
+        let grafana = endpoints.grafana.as_ref().and_then(|url| {
+            let spec = stack.plan().spec.grafana()?;
+            Some(GrafanaClient::new(url, &spec.admin_user, spec.admin_password.clone()))
+        });
+        Self {
+            stack,
+            deadlines: Deadlines::new(stack.plan().timings),
+            http: reqwest::Client::new(),
+            prometheus: PrometheusClient::new(&endpoints.prometheus),
+            alertmanager: AlertmanagerClient::new(&endpoints.alertmanager),
+            grafana,
+            state: State::default(),
+        }
+    }
+
+    /// Sets the margin added to every deadline.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.deadlines.margin = margin;
+        self
+    }
+
+    /// The deadlines in force.
+    pub fn deadlines(&self) -> &Deadlines {
+        &self.deadlines
+    }
+
+    /// Runs one check. A check whose component was left out is skipped; a failed one
+    /// carries the evidence.
+    pub async fn run(&mut self, check: &Check) -> CheckOutcome {
+        let name = check.name();
+        let needs = check.needs();
+        if let Some(skipped) = self.stack.skipped().iter().find(|s| s.kind == needs) {
+            return CheckOutcome::skipped(name, skipped.reason.clone());
+        }
+        if needs == ComponentKind::Grafana && self.stack.plan().spec.grafana().is_none() {
+            return CheckOutcome::skipped(name, "the manifests run no Grafana");
+        }
+        let deadline = check.deadline(&self.deadlines, self.scaled_for(check));
+        let started = Instant::now();
+        let result = match check {
+            Check::AppReachable => self.app_reachable(deadline).await,
+            Check::SendTraffic(traffic) => self.send_traffic(traffic).await,
+            Check::TargetsUp => self.targets_up(deadline).await,
+            Check::MetricValue(metric) => self.metric_value(metric, deadline).await,
+            Check::RulesHealthy => self.rules_healthy(deadline).await,
+            Check::AlertPending(alert) => self.alert_pending(alert, deadline).await,
+            Check::AlertFiring(alert) => self.alert_firing(alert, deadline).await,
+            Check::AlertInAlertmanager(alert) => self.alert_in_alertmanager(alert, deadline).await,
+            Check::AlertDelivered(alert) => self.alert_delivered(alert, deadline).await,
+            Check::AlertResolved(alert) => self.alert_resolved(alert).await,
+            Check::GrafanaDatasource => self.grafana_datasource(deadline).await,
+            Check::GrafanaQuery(expr) => self.grafana_query(expr, deadline).await,
+        };
+        let elapsed = started.elapsed();
+        match result {
+            Ok(detail) => CheckOutcome {
+                name,
+                status: CheckStatus::Passed,
+                elapsed,
+                deadline: Some(deadline),
+                detail,
+                evidence: None,
+            },
+            Err(reason) => CheckOutcome {
+                name,
+                status: CheckStatus::Failed,
+                elapsed,
+                deadline: Some(deadline),
+                detail: reason,
+                evidence: Some(gather_evidence(self).await),
+            },
+        }
+    }
+
+    /// The alert's `for`, scaled (zero for checks about no alert).
+    pub(crate) fn scaled_for(&self, check: &Check) -> Duration {
+        let alert = match check {
+            Check::AlertPending(a) | Check::AlertFiring(a) | Check::AlertInAlertmanager(a) => a,
+            _ => return Duration::ZERO,
+        };
+        self.for_of(alert)
+    }
+
+    /// The scaled `for` of an alerting rule (the longest, if several rules share the name).
+    pub(crate) fn for_of(&self, alert: &str) -> Duration {
+        let plan = self.stack.plan();
+        plan.spec
+            .prometheus()
+            .alert_rules()
+            .filter(|(_, r)| r.alert.as_deref() == Some(alert))
+            .map(|(_, r)| r.for_)
+            .max()
+            .unwrap_or(PromDuration::from_secs(0))
+            .scaled_down(plan.time_scale)
+            .get()
+    }
+}

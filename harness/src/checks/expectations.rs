@@ -1,0 +1,178 @@
+//! What the run expects: the traffic to send, the alerts that must fire (and resolve), the
+//! metric value the traffic must produce.
+
+use std::str::FromStr;
+
+use crate::backend::process::ECHO_SERVER_IMAGE;
+use crate::error::InputError;
+use crate::spec::StackSpec;
+
+/// `COUNT` GET requests to `PATH` on the app.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Traffic {
+    /// The path, starting with `/`.
+    pub path: String,
+    /// How many requests.
+    pub count: u32,
+}
+
+impl Traffic {
+    /// The default traffic: 3 GET /hello, as the seed's author did by hand.
+    pub fn default_traffic() -> Vec<Traffic> {
+        vec![Traffic {
+            path: "/hello".into(),
+            count: 3,
+        }]
+    }
+}
+
+impl FromStr for Traffic {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (path, count) = s
+            .rsplit_once('=')
+            .ok_or_else(|| format!("invalid traffic `{s}`: expected PATH=COUNT, e.g. /hello=3"))?;
+        if !path.starts_with('/') {
+            return Err(format!("invalid traffic `{s}`: the path must start with `/`"));
+        }
+        let count = count
+            .parse()
+            .map_err(|_| format!("invalid traffic `{s}`: COUNT must be a whole number"))?;
+        Ok(Traffic {
+            path: path.to_string(),
+            count,
+        })
+    }
+}
+
+/// A metric whose value (summed over series) the traffic must produce.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MetricExpectation {
+    /// The metric (a PromQL expression; summed).
+    pub name: String,
+    /// The expected value.
+    pub value: f64,
+}
+
+impl FromStr for MetricExpectation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, value) = s
+            .rsplit_once('=')
+            .ok_or_else(|| format!("invalid metric expectation `{s}`: expected NAME=VALUE, e.g. api_request_total=3"))?;
+        let value = value
+            .parse()
+            .map_err(|_| format!("invalid metric expectation `{s}`: VALUE must be a number"))?;
+        Ok(MetricExpectation {
+            name: name.to_string(),
+            value,
+        })
+    }
+}
+
+/// Everything a run expects.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Expectations {
+    /// Traffic sent before the checks that depend on it.
+    pub traffic: Vec<Traffic>,
+    /// Alerts that must go pending, fire, reach Alertmanager and be delivered.
+    pub alerts: Vec<String>,
+    /// Alerts that must also resolve, with the resolved message delivered.
+    pub resolved: Vec<String>,
+    /// The metric value the traffic must produce, when known.
+    pub metric: Option<MetricExpectation>,
+}
+
+impl Expectations {
+    /// Expectations for `spec`. With no `alerts`, the alerting rules whose expression is
+    /// constant (`vector(1)`) are expected. With no `traffic`, 3 GET /hello. With no metric
+    /// and the seed's app, `api_request_total` must equal the requests sent to /hello.
+    /// Alerts the rules do not define are bad input.
+    pub fn for_spec(
+        spec: &StackSpec,
+        traffic: Vec<Traffic>,
+        alerts: Vec<String>,
+        resolved: Vec<String>,
+        metric: Option<MetricExpectation>,
+    ) -> Result<Self, InputError> {
+        let defined: Vec<&str> = spec
+            .prometheus()
+            .alert_rules()
+            .filter_map(|(_, r)| r.alert.as_deref())
+            .collect();
+        for name in alerts.iter().chain(&resolved) {
+            if !defined.contains(&name.as_str()) {
+                return Err(InputError::new(
+                    &spec.dir,
+                    format!(
+                        "expected alert `{name}` is not defined by any rule (defined: {})",
+                        if defined.is_empty() { "none".to_string() } else { defined.join(", ") }
+                    ),
+                )
+                .key("--expect-alert"));
+            }
+        }
+        let mut alerts = if alerts.is_empty() {
+            spec.prometheus()
+                .alert_rules()
+                .filter(|(_, r)| r.is_constant())
+                .filter_map(|(_, r)| r.alert.clone())
+                .collect()
+        } else {
+            alerts
+        };
+        for name in &resolved {
+            if !alerts.contains(name) {
+                alerts.push(name.clone());
+            }
+        }
+        let traffic = if traffic.is_empty() {
+            Traffic::default_traffic()
+        } else {
+            traffic
+        };
+        let metric = metric.or_else(|| {
+            spec.apps().any(|a| a.image == ECHO_SERVER_IMAGE).then(|| MetricExpectation {
+                name: "api_request_total".to_string(),
+                value: traffic
+                    .iter()
+                    .filter(|t| t.path == "/hello")
+                    .map(|t| f64::from(t.count))
+                    .sum(),
+            })
+        });
+        Ok(Self {
+            traffic,
+            alerts,
+            resolved,
+            metric,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traffic_parses_path_and_count_and_rejects_the_rest_by_name() {
+        assert_eq!(
+            "/hello=5".parse::<Traffic>().unwrap(),
+            Traffic { path: "/hello".into(), count: 5 }
+        );
+        let err = "hello=5".parse::<Traffic>().unwrap_err();
+        assert!(err.contains("must start with `/`"), "{err}");
+        let err = "/hello=many".parse::<Traffic>().unwrap_err();
+        assert!(err.contains("whole number"), "{err}");
+    }
+
+    #[test]
+    fn a_metric_expectation_parses_name_and_value() {
+        let m: MetricExpectation = "api_request_total=3".parse().unwrap();
+        assert_eq!(m.name, "api_request_total");
+        assert_eq!(m.value, 3.0);
+        assert!("api_request_total".parse::<MetricExpectation>().is_err());
+    }
+}

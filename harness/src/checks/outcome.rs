@@ -1,0 +1,128 @@
+//! What a check found: passed, failed (with evidence) or skipped (with the reason).
+
+use std::fmt;
+use std::time::Duration;
+
+/// A check's status. A skipped check never reads as passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// The condition held before the deadline.
+    Passed,
+    /// It did not, or something contradicted it.
+    Failed,
+    /// Not run: its component was left out, or an earlier check failed.
+    Skipped,
+}
+
+impl fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "FAILED",
+            CheckStatus::Skipped => "skipped",
+        })
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckOutcome {
+    /// The check's name, a sentence fragment (`alert DeadMansSwitch delivered to Slack`).
+    pub name: String,
+    /// Passed, failed or skipped.
+    pub status: CheckStatus,
+    /// How long it took.
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+    /// Its deadline, when it waits.
+    #[serde(serialize_with = "option_as_millis")]
+    pub deadline: Option<Duration>,
+    /// What it found (passed), why it failed, or why it was skipped.
+    pub detail: String,
+    /// On failure: target health, rule states, Alertmanager's alerts, every Slack request
+    /// and the last lines of each component's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+fn option_as_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A check that did not pass, with everything needed to see why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("check `{name}` {status}: {detail}{}", evidence.as_deref().map(|e| format!("\n\n{e}")).unwrap_or_default())]
+pub struct CheckFailure {
+    /// The check's name.
+    pub name: String,
+    /// Failed or skipped.
+    pub status: CheckStatus,
+    /// Why.
+    pub detail: String,
+    /// The evidence gathered.
+    pub evidence: Option<String>,
+}
+
+impl CheckOutcome {
+    /// A skipped check.
+    pub fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            status: CheckStatus::Skipped,
+            elapsed: Duration::ZERO,
+            deadline: None,
+            detail: reason.into(),
+            evidence: None,
+        }
+    }
+
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.status == CheckStatus::Passed
+    }
+
+    /// `Ok` when it passed; else the failure with its evidence.
+    pub fn try_assert_passed(&self) -> Result<&Self, CheckFailure> {
+        if self.passed() {
+            return Ok(self);
+        }
+        Err(CheckFailure {
+            name: self.name.clone(),
+            status: self.status,
+            detail: self.detail.clone(),
+            evidence: self.evidence.clone(),
+        })
+    }
+
+    /// Panics, printing the evidence, unless it passed.
+    #[track_caller]
+    pub fn assert_passed(&self) -> &Self {
+        match self.try_assert_passed() {
+            Ok(outcome) => outcome,
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+
+    /// One line for progress output: `✔ name (1.2 s)`.
+    pub fn line(&self) -> String {
+        let mark = match self.status {
+            CheckStatus::Passed => "ok  ",
+            CheckStatus::Failed => "FAIL",
+            CheckStatus::Skipped => "skip",
+        };
+        format!(
+            "{mark} {} ({:.1} s) {}",
+            self.name,
+            self.elapsed.as_secs_f64(),
+            self.detail
+        )
+    }
+}

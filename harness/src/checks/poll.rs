@@ -1,0 +1,112 @@
+//! Polling a condition against a deadline: the only way firedrill waits.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// What one look at the condition found.
+#[derive(Debug)]
+pub enum Look<T> {
+    /// The condition holds.
+    Ready(T),
+    /// Not yet; what was seen (shown if the deadline passes).
+    NotYet(String),
+    /// It can no longer hold (a contradiction, e.g. a rule in error).
+    Failed(String),
+}
+
+/// Why polling ended without the condition holding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollError {
+    /// The deadline passed; the last observation.
+    Timeout {
+        /// The deadline.
+        deadline: Duration,
+        /// What was last seen.
+        last: String,
+    },
+    /// The condition was contradicted.
+    Failed(String),
+}
+
+impl std::fmt::Display for PollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PollError::Timeout { deadline, last } => {
+                write!(f, "not within {:.1} s; last seen: {last}", deadline.as_secs_f64())
+            }
+            PollError::Failed(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// How often to look.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Looks at the condition every [`POLL_INTERVAL`] until it holds, fails, or `deadline`
+/// (from now) passes. The condition is always looked at least once.
+pub async fn poll<T, F, Fut>(deadline: Duration, mut look: F) -> Result<T, PollError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Look<T>>,
+{
+    let started = Instant::now();
+    loop {
+        let remaining = deadline.saturating_sub(started.elapsed());
+        let seen = match tokio::time::timeout(remaining.max(POLL_INTERVAL), look()).await {
+            Ok(Look::Ready(value)) => return Ok(value),
+            Ok(Look::Failed(reason)) => return Err(PollError::Failed(reason)),
+            Ok(Look::NotYet(seen)) => seen,
+            Err(_) => "the last look did not answer in time".to_string(),
+        };
+        if started.elapsed() >= deadline {
+            return Err(PollError::Timeout { deadline, last: seen });
+        }
+        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_sub(started.elapsed()))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn polling_returns_as_soon_as_the_condition_holds() {
+        let looks = AtomicU32::new(0);
+        let value = poll(Duration::from_secs(5), || async {
+            match looks.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Look::NotYet("warming up".into()),
+                n => Look::Ready(n),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(value, 2);
+    }
+
+    #[tokio::test]
+    async fn a_timeout_reports_the_last_observation() {
+        let err = poll::<(), _, _>(Duration::from_millis(250), || async {
+            Look::NotYet("target down".into())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err,
+            PollError::Timeout {
+                deadline: Duration::from_millis(250),
+                last: "target down".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_contradiction_ends_polling_at_once() {
+        let err = poll::<(), _, _>(Duration::from_secs(60), || async {
+            Look::Failed("rule in error".into())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err, PollError::Failed("rule in error".into()));
+    }
+}

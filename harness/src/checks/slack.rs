@@ -1,0 +1,177 @@
+//! Checks of what Slack received: the rendered message, and the resolved one.
+
+use std::time::{Duration, SystemTime};
+
+use super::checker::Checker;
+use super::poll::{poll, Look};
+use super::template::expected_fragments;
+use crate::clients::PromAlert;
+use crate::slack::SlackMessage;
+use crate::spec::SlackConfig;
+
+impl Checker<'_> {
+    /// The Slack configs of the receiver the alert is routed to.
+    fn slack_configs(&self, labels: &std::collections::BTreeMap<String, String>) -> Vec<SlackConfig> {
+        let spec = self.stack.plan().spec.alertmanager();
+        let route = spec.config.get("route").cloned().unwrap_or_default();
+        let receiver = super::route::receiver_for(&route, labels, None).unwrap_or_else(|| spec.route_receiver.clone());
+        spec.receiver(&receiver).map(|r| r.slack.clone()).unwrap_or_default()
+    }
+
+    /// The alert as Prometheus reports it (labels and annotations as rendered).
+    async fn prometheus_alert(&self, alert: &str) -> Result<PromAlert, String> {
+        self.prometheus
+            .alerts()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
+            .ok_or_else(|| format!("{alert} is not active in prometheus"))
+    }
+
+    pub(crate) async fn alert_delivered(&mut self, alert: &str, deadline: Duration) -> Result<String, String> {
+        let found = self.prometheus_alert(alert).await?;
+        let configs = self.slack_configs(&found.labels);
+        if configs.is_empty() {
+            return Err(format!("the receiver of {alert} has no slack_configs"));
+        }
+        let since = self.state.firing_seen.get(alert).copied();
+        let message = self
+            .wait_for_message(alert, &found, &configs, since, deadline)
+            .await?;
+        Ok(format!(
+            "message #{} to {} ({} bytes of text)",
+            message.seq,
+            message.channel().unwrap_or("the webhook's default channel"),
+            message.texts().iter().map(String::len).sum::<usize>()
+        ))
+    }
+
+    pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
+        let found = self.prometheus_alert(alert).await.ok();
+        let labels = found.as_ref().map(|a| a.labels.clone()).unwrap_or_default();
+        let configs = self.slack_configs(&labels);
+        if !configs.iter().any(|c| c.send_resolved) {
+            return Err(format!(
+                "send_resolved is not set for {alert}'s receiver, so no resolved message is sent"
+            ));
+        }
+        let prometheus = self.prometheus.clone();
+        poll(self.deadlines.stops_firing(), || {
+            let prometheus = prometheus.clone();
+            async move {
+                match prometheus.alerts().await {
+                    Err(e) => Look::NotYet(e.to_string()),
+                    Ok(alerts) => match alerts
+                        .iter()
+                        .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
+                    {
+                        Some(a) => Look::NotYet(format!("{alert} is still {} in prometheus", a.state)),
+                        None => Look::Ready(()),
+                    },
+                }
+            }
+        })
+        .await
+        .map_err(|e| format!("never stopped firing: {e}"))?;
+        // Alertmanager drops resolved alerts from its API once it knows; a message sent after
+        // that lists the alert as resolved.
+        let alertmanager = self.alertmanager.clone();
+        poll(self.deadlines.stops_firing(), || {
+            let alertmanager = alertmanager.clone();
+            async move {
+                match alertmanager.alerts().await {
+                    Err(e) => Look::NotYet(e.to_string()),
+                    Ok(alerts) => {
+                        if alerts
+                            .iter()
+                            .any(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
+                        {
+                            Look::NotYet(format!("{alert} still active in alertmanager"))
+                        } else {
+                            Look::Ready(())
+                        }
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
+        let resolved_at = SystemTime::now();
+        self.state.resolved_seen.insert(alert.to_string(), resolved_at);
+        let found = found.ok_or_else(|| format!("{alert} was never seen active, so its resolution proves nothing"))?;
+        let message = self
+            .wait_for_message(alert, &found, &configs, Some(resolved_at), self.deadlines.resolved_delivered())
+            .await?;
+        Ok(format!(
+            "resolved in prometheus and alertmanager; message #{} after it",
+            message.seq
+        ))
+    }
+
+    /// Waits for a message received after `since` that shows every value the templates
+    /// reference for the alert, on the configured channel and username.
+    async fn wait_for_message(
+        &self,
+        alert: &str,
+        found: &PromAlert,
+        configs: &[SlackConfig],
+        since: Option<SystemTime>,
+        deadline: Duration,
+    ) -> Result<SlackMessage, String> {
+        let templates: Vec<&str> = configs
+            .iter()
+            .flat_map(|c| [c.text.as_deref(), c.title.as_deref()])
+            .flatten()
+            .collect();
+        let mut fragments = expected_fragments(&templates, &found.labels, &found.annotations);
+        if templates.is_empty() {
+            fragments.push(alert.to_string());
+        }
+        let slack = self.stack.slack();
+        poll(deadline, || {
+            let fragments = fragments.clone();
+            async move {
+                let messages = slack.messages().await;
+                let candidates: Vec<&SlackMessage> = messages
+                    .iter()
+                    .filter(|m| since.is_none_or(|s| m.received_at >= s))
+                    .collect();
+                let mut last = format!("{} messages received, none after the alert", messages.len());
+                for message in candidates {
+                    match message_problem(message, configs, &fragments) {
+                        None => return Look::Ready(message.clone()),
+                        Some(problem) => last = format!("message #{}: {problem}", message.seq),
+                    }
+                }
+                Look::NotYet(last)
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// What is wrong with a message, or `None` when it is the expected one.
+fn message_problem(message: &SlackMessage, configs: &[SlackConfig], fragments: &[String]) -> Option<String> {
+    let shown = [message.texts(), message.titles()].concat().join("\n");
+    if shown.contains("<no value>") {
+        return Some("the template rendered `<no value>`".into());
+    }
+    let config_matches = configs.iter().any(|c| {
+        c.channel.as_deref().is_none_or(|ch| message.channel() == Some(ch))
+            && c.username.as_deref().is_none_or(|u| message.username() == Some(u))
+    });
+    if !config_matches {
+        return Some(format!(
+            "channel {:?} / username {:?} match no slack_config of the receiver",
+            message.channel(),
+            message.username()
+        ));
+    }
+    let missing: Vec<&String> = fragments.iter().filter(|f| !shown.contains(f.as_str())).collect();
+    if !missing.is_empty() {
+        return Some(format!("the text lacks {missing:?}"));
+    }
+    None
+}

@@ -1,0 +1,69 @@
+//! Resolves the logical addresses the manifests use (`echo-service:80`, `localhost:9093`)
+//! to the component and container port behind them.
+
+use crate::spec::{ComponentSpec, StackSpec};
+
+/// The component and container port a logical address points at.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    /// The component serving the address.
+    pub component: &'a ComponentSpec,
+    /// Its container port.
+    pub port: u16,
+}
+
+/// Resolves `host:port` as seen from `from`: `localhost` means a container of the same pod,
+/// a Service name (or its cluster DNS form) means the pod its selector matches and the
+/// Service's target port. Anything else is outside the stack and is left alone.
+pub fn resolve<'a>(spec: &'a StackSpec, from: &ComponentSpec, address: &str) -> Option<Resolved<'a>> {
+    let (host, port) = split_host_port(address)?;
+    if matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]") {
+        return spec
+            .components
+            .iter()
+            .find(|c| c.pod == from.pod && c.ports.contains(&port))
+            .map(|component| Resolved { component, port });
+    }
+    let service_name = host.split('.').next().unwrap_or(host);
+    let service = spec.services.iter().find(|s| s.name == service_name)?;
+    let target = service.ports.iter().find(|p| p.port == port)?.target_port;
+    spec.components
+        .iter()
+        .filter(|c| {
+            service
+                .selector
+                .iter()
+                .all(|(k, v)| c.pod_labels.get(k) == Some(v))
+        })
+        .find(|c| c.ports.contains(&target))
+        .map(|component| Resolved {
+            component,
+            port: target,
+        })
+}
+
+/// Splits `host:port`, `[v6]:port`; `None` when there is no numeric port.
+pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
+    let (host, port) = address.rsplit_once(':')?;
+    Some((host, port.parse().ok()?))
+}
+
+/// Splits a URL `scheme://host:port/rest` into (`scheme://`, `host:port`, `/rest`), adding
+/// the scheme's default port when the URL has none.
+pub fn split_url(url: &str) -> Option<(String, String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let authority = if split_host_port(authority).is_some() {
+        authority.to_string()
+    } else {
+        let default = match scheme {
+            "https" => 443,
+            _ => 80,
+        };
+        format!("{authority}:{default}")
+    };
+    Some((format!("{scheme}://"), authority, path.to_string()))
+}

@@ -1,0 +1,17 @@
+//! Where a backend puts each component: the one backend-specific input to planning.
+
+use crate::spec::ComponentSpec;
+
+/// How a backend places the stack: the addresses components use to reach each other and the
+/// harness, and where a component's files live. The process backend answers with
+/// `127.0.0.1:<free port>` and a temp dir; the Docker backend with container names.
+pub trait Placement {
+    /// The `host:port` at which `from` reaches `to`'s container port `port`.
+    fn peer_address(&self, from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String;
+
+    /// The host name at which `from` reaches a server the harness runs (the Slack mock).
+    fn harness_host(&self, from: &ComponentSpec) -> String;
+
+    /// Where `component` finds the file the manifests mount at `path` (an in-container path).
+    fn file_path(&self, component: &ComponentSpec, path: &str) -> String;
+}

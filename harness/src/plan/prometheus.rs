@@ -1,0 +1,190 @@
+//! Prometheus's effective configuration: scrape and alerting targets translated, durations
+//! scaled, rule file paths pointed at where the backend puts them.
+
+use serde_yaml::{Mapping, Value};
+
+use super::addresses::resolve;
+use super::changes::{Change, ChangeLog};
+use super::time_scale::{mapping_mut, scale_key};
+use super::{Placement, PlannedFile};
+use crate::duration::PromDuration;
+use crate::spec::{ComponentSpec, FileContent, PrometheusSpec, StackSpec};
+
+const DEFAULT_INTERVAL: PromDuration = PromDuration::from_secs(60);
+const DEFAULT_SCRAPE_TIMEOUT: PromDuration = PromDuration::from_secs(10);
+
+/// The rewritten main config and rule files.
+pub(crate) fn plan_prometheus(
+    spec: &StackSpec,
+    me: &ComponentSpec,
+    prometheus: &PrometheusSpec,
+    placement: &dyn Placement,
+    scale: f64,
+    changes: &mut Vec<Change>,
+) -> Vec<PlannedFile> {
+    let mut files = Vec::new();
+    let mut config = prometheus.config.clone();
+    {
+        let mut log = ChangeLog {
+            component: &me.name,
+            file: &prometheus.config_path,
+            changes,
+        };
+        if let Some(root) = config.as_mapping_mut() {
+            rewrite_main_config(spec, me, root, placement, scale, &mut log);
+        }
+    }
+    files.push(PlannedFile::rewritten(
+        &prometheus.config_path,
+        to_yaml(&config),
+    ));
+
+    for rule_file in &prometheus.rule_files {
+        let mut raw = rule_file.raw.clone();
+        let mut log = ChangeLog {
+            component: &me.name,
+            file: &rule_file.path,
+            changes,
+        };
+        scale_rule_file(&mut raw, scale, &mut log);
+        files.push(PlannedFile::rewritten(&rule_file.path, to_yaml(&raw)));
+    }
+    files
+}
+
+fn rewrite_main_config(
+    spec: &StackSpec,
+    me: &ComponentSpec,
+    root: &mut Mapping,
+    placement: &dyn Placement,
+    scale: f64,
+    log: &mut ChangeLog<'_>,
+) {
+    let global = mapping_mut(root, "global");
+    let interval = scale_key(global, "scrape_interval", "global", scale, Some(DEFAULT_INTERVAL), log)
+        .unwrap_or(DEFAULT_INTERVAL);
+    scale_key(global, "evaluation_interval", "global", scale, Some(DEFAULT_INTERVAL), log);
+    let mut timeout = scale_key(
+        global,
+        "scrape_timeout",
+        "global",
+        scale,
+        Some(DEFAULT_SCRAPE_TIMEOUT),
+        log,
+    )
+    .unwrap_or(DEFAULT_SCRAPE_TIMEOUT);
+    if timeout > interval {
+        log.record("global.scrape_timeout", "time scale", timeout.to_string(), interval.to_string());
+        global.insert("scrape_timeout".into(), interval.to_string().into());
+        timeout = interval;
+    }
+
+    if let Some(jobs) = root.get_mut("scrape_configs").and_then(Value::as_sequence_mut) {
+        for (i, job) in jobs.iter_mut().enumerate() {
+            let Some(job) = job.as_mapping_mut() else { continue };
+            let path = format!("scrape_configs[{i}]");
+            let job_interval = scale_key(job, "scrape_interval", &path, scale, None, log).unwrap_or(interval);
+            let job_timeout = scale_key(job, "scrape_timeout", &path, scale, None, log).unwrap_or(timeout);
+            if job_timeout > job_interval {
+                log.record(
+                    format!("{path}.scrape_timeout"),
+                    "time scale",
+                    job_timeout.to_string(),
+                    job_interval.to_string(),
+                );
+                job.insert("scrape_timeout".into(), job_interval.to_string().into());
+            }
+            translate_static_targets(spec, me, job, &path, placement, log);
+        }
+    }
+
+    if let Some(managers) = root
+        .get_mut("alerting")
+        .and_then(|a| a.get_mut("alertmanagers"))
+        .and_then(Value::as_sequence_mut)
+    {
+        for (i, manager) in managers.iter_mut().enumerate() {
+            if let Some(manager) = manager.as_mapping_mut() {
+                let path = format!("alerting.alertmanagers[{i}]");
+                translate_static_targets(spec, me, manager, &path, placement, log);
+            }
+        }
+    }
+
+    if let Some(rule_files) = root.get_mut("rule_files").and_then(Value::as_sequence_mut) {
+        for (i, entry) in rule_files.iter_mut().enumerate() {
+            let Some(pattern) = entry.as_str() else { continue };
+            let absolute = absolute_rule_path(log.file, pattern);
+            let translated = placement.file_path(me, &absolute);
+            if translated != pattern {
+                log.record(format!("rule_files[{i}]"), "path", pattern, translated.clone());
+                *entry = Value::from(translated);
+            }
+        }
+    }
+}
+
+/// `rule_files` entries are relative to the main config file's directory.
+pub(crate) fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
+    if pattern.starts_with('/') {
+        return pattern.to_string();
+    }
+    let dir = config_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    format!("{dir}/{pattern}")
+}
+
+fn translate_static_targets(
+    spec: &StackSpec,
+    me: &ComponentSpec,
+    owner: &mut Mapping,
+    path: &str,
+    placement: &dyn Placement,
+    log: &mut ChangeLog<'_>,
+) {
+    let Some(static_configs) = owner.get_mut("static_configs").and_then(Value::as_sequence_mut) else {
+        return;
+    };
+    for (j, static_config) in static_configs.iter_mut().enumerate() {
+        let Some(targets) = static_config.get_mut("targets").and_then(Value::as_sequence_mut) else {
+            continue;
+        };
+        for (k, target) in targets.iter_mut().enumerate() {
+            let Some(address) = target.as_str() else { continue };
+            let Some(resolved) = resolve(spec, me, address) else { continue };
+            let translated = placement.peer_address(me, resolved.component, resolved.port);
+            if translated != address {
+                log.record(
+                    format!("{path}.static_configs[{j}].targets[{k}]"),
+                    "address",
+                    address,
+                    translated.clone(),
+                );
+                *target = Value::from(translated);
+            }
+        }
+    }
+}
+
+fn scale_rule_file(raw: &mut Value, scale: f64, log: &mut ChangeLog<'_>) {
+    let Some(groups) = raw.get_mut("groups").and_then(Value::as_sequence_mut) else {
+        return;
+    };
+    for (i, group) in groups.iter_mut().enumerate() {
+        let Some(group) = group.as_mapping_mut() else { continue };
+        let path = format!("groups[{i}]");
+        scale_key(group, "interval", &path, scale, None, log);
+        let Some(rules) = group.get_mut("rules").and_then(Value::as_sequence_mut) else {
+            continue;
+        };
+        for (j, rule) in rules.iter_mut().enumerate() {
+            let Some(rule) = rule.as_mapping_mut() else { continue };
+            let path = format!("{path}.rules[{j}]");
+            scale_key(rule, "for", &path, scale, None, log);
+            scale_key(rule, "keep_firing_for", &path, scale, None, log);
+        }
+    }
+}
+
+pub(crate) fn to_yaml(value: &Value) -> FileContent {
+    FileContent::Plain(serde_yaml::to_string(value).expect("a YAML value always serializes"))
+}

@@ -1,0 +1,63 @@
+//! The stack's effective timings, from which every check's deadline derives.
+
+use std::time::Duration;
+
+use crate::duration::PromDuration;
+use crate::spec::StackSpec;
+
+/// Scaled timings of the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Timings {
+    /// Prometheus's global scrape interval.
+    pub scrape_interval: Duration,
+    /// Prometheus's global evaluation interval.
+    pub evaluation_interval: Duration,
+    /// The longest rule group interval (a group may set its own).
+    pub longest_group_interval: Duration,
+    /// The longest `for` of any alerting rule.
+    pub longest_for: Duration,
+    /// Alertmanager's root route `group_wait`.
+    pub group_wait: Duration,
+    /// Alertmanager's root route `group_interval`.
+    pub group_interval: Duration,
+}
+
+impl Timings {
+    /// Prometheus hands new targets (scrape targets and Alertmanagers alike) on at most
+    /// every 5 s, whatever the configuration says: no alert reaches Alertmanager sooner.
+    pub const DISCOVERY_FLOOR: Duration = Duration::from_secs(5);
+
+    /// The timings of `spec` divided by `scale`.
+    pub fn of(spec: &StackSpec, scale: f64) -> Self {
+        let s = |d: PromDuration| d.scaled_down(scale).get();
+        let prometheus = spec.prometheus();
+        let alertmanager = spec.alertmanager();
+        let evaluation_interval = s(prometheus.evaluation_interval);
+        let longest_group_interval = prometheus
+            .rule_files
+            .iter()
+            .flat_map(|f| &f.groups)
+            .map(|g| g.interval.map(s).unwrap_or(evaluation_interval))
+            .max()
+            .unwrap_or(evaluation_interval);
+        let longest_for = prometheus
+            .alert_rules()
+            .map(|(_, r)| s(r.for_))
+            .max()
+            .unwrap_or_default();
+        Self {
+            scrape_interval: s(prometheus.scrape_interval),
+            evaluation_interval,
+            longest_group_interval,
+            longest_for,
+            group_wait: s(alertmanager.group_wait),
+            group_interval: s(alertmanager.group_interval),
+        }
+    }
+
+    /// The rule-evaluation tick of the group holding `alert`... approximated by the longest
+    /// group interval, which bounds every group's tick.
+    pub fn tick(&self) -> Duration {
+        self.longest_group_interval.max(self.evaluation_interval)
+    }
+}
