@@ -1,1 +1,82 @@
-//! TODO
+//! Manifests → [`crate::spec::StackSpec`]: every YAML document under a directory is read,
+//! ConfigMap and Secret volumes are followed to the files each container sees, env vars are
+//! resolved through `secretKeyRef`/`configMapKeyRef`, Services' target ports are resolved,
+//! and Prometheus's, Alertmanager's and Grafana's configs are parsed from the files their
+//! containers mount. Nothing is hard-coded beyond what the Deployments reference.
+//!
+//! Every failure is an [`InputError`] naming the file, the resource (`Kind/name`) and the key.
+//! Keys inside a workload name containers, env vars and volumes by name
+//! (`spec.template.spec.containers[grafana].env[GF_SECURITY_ADMIN_PASSWORD].valueFrom.secretKeyRef.key`);
+//! keys inside a config file are `<ConfigMap/Secret key>: <path>` (`rules.yaml: groups[0].rules[0].for`).
+
+mod alertmanager;
+mod components;
+mod config_file;
+mod container_site;
+mod documents;
+mod env;
+mod grafana;
+mod inventory;
+mod paths;
+mod prometheus;
+mod resources;
+mod services;
+mod stores;
+mod volumes;
+mod yaml_node;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use crate::error::InputError;
+use crate::spec::{ComponentKind, StackSpec};
+
+/// Loads the stack the manifests under `dir` describe (recursively, `.yaml`/`.yml`).
+///
+/// Fails when the directory holds no manifests, when a reference does not resolve, when a
+/// config is invalid, or when no container runs Prometheus or Alertmanager. Grafana is optional.
+pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
+    let documents = documents::read_documents(dir)?;
+    if documents.is_empty() {
+        return Err(InputError::new(
+            dir,
+            "no Kubernetes manifests found (no non-empty .yaml or .yml file, searched recursively); \
+             pass the directory holding the Deployments, Services, ConfigMaps and Secrets",
+        ));
+    }
+    let inventory = inventory::Inventory::from_documents(documents)?;
+    let components = components::components(&inventory)?;
+    let services = services::services(&inventory)?;
+    let spec = StackSpec {
+        dir: dir.to_path_buf(),
+        components,
+        services,
+    };
+    for (kind, example) in [
+        (ComponentKind::Prometheus, "prom/prometheus:v2.27.1"),
+        (ComponentKind::Alertmanager, "prom/alertmanager:v0.22.2"),
+    ] {
+        if spec.component(kind).is_none() {
+            return Err(missing_component(&spec, kind, example));
+        }
+    }
+    Ok(spec)
+}
+
+fn missing_component(spec: &StackSpec, kind: ComponentKind, example: &str) -> InputError {
+    let found: Vec<String> = spec
+        .components
+        .iter()
+        .map(|c| format!("{} ({})", c.name, c.image))
+        .collect();
+    InputError::new(
+        &spec.dir,
+        format!(
+            "no container runs {kind} (an image whose repository is `{kind}`, e.g. `{example}`); \
+             containers found: {}; add a Deployment with a {kind} container",
+            volumes::list_or_none(&found.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+    )
+}

@@ -4,7 +4,9 @@ use crate::duration::PromDuration;
 use crate::secret::SecretString;
 
 /// Alertmanager's config file, parsed where the harness needs it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` leaves out the whole `config` (it holds the Slack webhook URL).
+#[derive(Clone)]
 pub struct AlertmanagerSpec {
     /// In-container path given by `--config.file`.
     pub config_path: String,
@@ -25,6 +27,22 @@ pub struct AlertmanagerSpec {
     pub repeat_interval: PromDuration,
     /// Every receiver.
     pub receivers: Vec<Receiver>,
+}
+
+impl std::fmt::Debug for AlertmanagerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerSpec")
+            .field("config_path", &self.config_path)
+            .field("config", &format_args!("{}", SecretString::REDACTED))
+            .field("global_slack_api_url", &self.global_slack_api_url)
+            .field("resolve_timeout", &self.resolve_timeout)
+            .field("route_receiver", &self.route_receiver)
+            .field("group_wait", &self.group_wait)
+            .field("group_interval", &self.group_interval)
+            .field("repeat_interval", &self.repeat_interval)
+            .field("receivers", &self.receivers)
+            .finish()
+    }
 }
 
 impl AlertmanagerSpec {

@@ -1,0 +1,74 @@
+//! Every container of every workload as a [`ComponentSpec`], its config parsed by kind.
+
+use std::collections::BTreeMap;
+
+use super::alertmanager::parse_alertmanager;
+use super::container_site::ContainerSite;
+use super::env::resolve_env;
+use super::grafana::parse_grafana;
+use super::inventory::Inventory;
+use super::prometheus::parse_prometheus;
+use super::volumes::mounted_files;
+use crate::error::InputError;
+use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec};
+
+/// The components, in manifest order.
+pub(crate) fn components(inventory: &Inventory) -> Result<Vec<ComponentSpec>, InputError> {
+    let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for workload in &inventory.workloads {
+        for container in &workload.manifest.spec.template.spec.containers {
+            *name_counts.entry(container.name.as_str()).or_default() += 1;
+        }
+    }
+    let mut components = Vec::new();
+    for workload in &inventory.workloads {
+        for container in &workload.manifest.spec.template.spec.containers {
+            let site = ContainerSite {
+                workload,
+                container,
+            };
+            let name = if name_counts[container.name.as_str()] > 1 {
+                format!("{}-{}", workload.manifest.metadata.name, container.name)
+            } else {
+                container.name.clone()
+            };
+            components.push(component(site, name, inventory)?);
+        }
+    }
+    Ok(components)
+}
+
+fn component(
+    site: ContainerSite<'_>,
+    name: String,
+    inventory: &Inventory,
+) -> Result<ComponentSpec, InputError> {
+    let files = mounted_files(site, inventory)?;
+    let env = resolve_env(site, inventory)?;
+    let config = match ComponentKind::of_image(&site.container.image) {
+        ComponentKind::App => ComponentConfig::App,
+        ComponentKind::Prometheus => ComponentConfig::Prometheus(parse_prometheus(site, &files)?),
+        ComponentKind::Alertmanager => {
+            ComponentConfig::Alertmanager(parse_alertmanager(site, &files)?)
+        }
+        ComponentKind::Grafana => ComponentConfig::Grafana(parse_grafana(&files, &env)?),
+    };
+    let template = &site.workload.manifest.spec.template;
+    Ok(ComponentSpec {
+        name,
+        origin: site.origin(),
+        pod: site.workload.manifest.metadata.name.clone(),
+        pod_labels: template.metadata.labels.clone(),
+        image: site.container.image.clone(),
+        args: site.arguments(),
+        ports: site
+            .container
+            .ports
+            .iter()
+            .map(|p| p.container_port)
+            .collect(),
+        env,
+        files,
+        config,
+    })
+}

@@ -1,0 +1,132 @@
+//! Sorting documents into the resources the harness reads; other kinds are ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+
+use super::documents::Document;
+use super::resources::{ServiceManifest, WorkloadManifest};
+use super::stores::{self, DataStore};
+use crate::error::InputError;
+
+/// A resource with the file it came from.
+#[derive(Debug)]
+pub(crate) struct Located<T> {
+    /// The manifest file.
+    pub file: PathBuf,
+    /// `Kind/name`.
+    pub resource: String,
+    /// The resource.
+    pub manifest: T,
+}
+
+/// Every resource the harness reads.
+#[derive(Debug, Default)]
+pub(crate) struct Inventory {
+    /// Deployments (and StatefulSets/DaemonSets), in file order.
+    pub workloads: Vec<Located<WorkloadManifest>>,
+    /// Services, in file order.
+    pub services: Vec<Located<ServiceManifest>>,
+    /// ConfigMaps by name.
+    pub config_maps: BTreeMap<String, DataStore>,
+    /// Secrets by name.
+    pub secrets: BTreeMap<String, DataStore>,
+}
+
+const WORKLOAD_KINDS: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
+
+impl Inventory {
+    /// Sorts the documents (a `List`'s items included).
+    pub fn from_documents(documents: Vec<Document>) -> Result<Self, InputError> {
+        let mut inventory = Inventory::default();
+        for document in documents {
+            inventory.add(&document.file, &document.value)?;
+        }
+        Ok(inventory)
+    }
+
+    fn add(&mut self, file: &Path, value: &Value) -> Result<(), InputError> {
+        let Some(kind) = value.get("kind").and_then(Value::as_str) else {
+            return Err(InputError::new(
+                file,
+                "a document has no `kind`; every document must be a Kubernetes resource (or remove it)",
+            ));
+        };
+        if kind == "List" {
+            let items = value
+                .get("items")
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_default();
+            return items.iter().try_for_each(|item| self.add(file, item));
+        }
+        let name = value
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                InputError::new(file, format!("a {kind} has no `metadata.name`; name it"))
+                    .resource(kind)
+                    .key("metadata.name")
+            })?;
+        let resource = format!("{kind}/{name}");
+        match kind {
+            kind if WORKLOAD_KINDS.contains(&kind) => {
+                let manifest = typed(file, &resource, value)?;
+                self.workloads.push(Located {
+                    file: file.to_path_buf(),
+                    resource,
+                    manifest,
+                });
+            }
+            "Service" => {
+                let manifest = typed(file, &resource, value)?;
+                self.services.push(Located {
+                    file: file.to_path_buf(),
+                    resource,
+                    manifest,
+                });
+            }
+            "ConfigMap" => insert_unique(
+                &mut self.config_maps,
+                name,
+                stores::config_map(file, name, value)?,
+            )?,
+            "Secret" => insert_unique(&mut self.secrets, name, stores::secret(file, name, value)?)?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn typed<T: DeserializeOwned>(file: &Path, resource: &str, value: &Value) -> Result<T, InputError> {
+    serde_yaml::from_value(value.clone()).map_err(|e| {
+        InputError::new(
+            file,
+            format!("not a valid resource: {e}; compare it with the Kubernetes API reference"),
+        )
+        .resource(resource)
+    })
+}
+
+fn insert_unique(
+    stores: &mut BTreeMap<String, DataStore>,
+    name: &str,
+    store: DataStore,
+) -> Result<(), InputError> {
+    if let Some(first) = stores.get(name) {
+        return Err(InputError::new(
+            &store.file,
+            format!(
+                "resource {} is defined twice (also in {}); keep one",
+                store.resource,
+                first.file.display()
+            ),
+        )
+        .resource(&store.resource));
+    }
+    stores.insert(name.to_string(), store);
+    Ok(())
+}

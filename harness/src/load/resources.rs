@@ -1,0 +1,186 @@
+//! The few fields of Deployments and Services the harness reads: minimal serde structs
+//! (not the whole Kubernetes API).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `metadata`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct Metadata {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A Deployment (or StatefulSet/DaemonSet): its pod template is what the harness runs.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WorkloadManifest {
+    pub metadata: Metadata,
+    pub spec: WorkloadSpec,
+}
+
+/// `spec` of a workload.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WorkloadSpec {
+    pub template: PodTemplate,
+}
+
+/// `spec.template`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PodTemplate {
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub spec: PodSpec,
+}
+
+/// `spec.template.spec`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PodSpec {
+    pub containers: Vec<Container>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+}
+
+/// A container of the pod template.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Container {
+    pub name: String,
+    pub image: String,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default)]
+    pub env: Vec<EnvVarManifest>,
+    #[serde(default)]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// `ports[]` of a container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ContainerPort {
+    pub container_port: u16,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `env[]` of a container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EnvVarManifest {
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub value_from: Option<EnvValueFrom>,
+}
+
+/// `env[].valueFrom`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EnvValueFrom {
+    #[serde(default)]
+    pub secret_key_ref: Option<KeyRef>,
+    #[serde(default)]
+    pub config_map_key_ref: Option<KeyRef>,
+}
+
+/// `secretKeyRef` / `configMapKeyRef`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct KeyRef {
+    pub name: String,
+    pub key: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// `volumeMounts[]` of a container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+}
+
+/// `volumes[]` of the pod; only ConfigMap and Secret volumes carry files the harness reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Volume {
+    pub name: String,
+    #[serde(default)]
+    pub config_map: Option<ConfigMapVolume>,
+    #[serde(default)]
+    pub secret: Option<SecretVolume>,
+}
+
+/// `volumes[].configMap`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ConfigMapVolume {
+    pub name: String,
+    #[serde(default)]
+    pub items: Option<Vec<KeyToPath>>,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// `volumes[].secret`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SecretVolume {
+    pub secret_name: String,
+    #[serde(default)]
+    pub items: Option<Vec<KeyToPath>>,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// `items[]` of a ConfigMap/Secret volume.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct KeyToPath {
+    pub key: String,
+    pub path: String,
+}
+
+/// A Service.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ServiceManifest {
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub spec: ServiceManifestSpec,
+}
+
+/// `spec` of a Service.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct ServiceManifestSpec {
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub ports: Vec<ServicePortManifest>,
+}
+
+/// `spec.ports[]` of a Service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ServicePortManifest {
+    pub port: u16,
+    #[serde(default)]
+    pub target_port: Option<PortRef>,
+}
+
+/// A port given as a number or as a container port's name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum PortRef {
+    Number(u16),
+    Name(String),
+}

@@ -1,0 +1,80 @@
+//! Services: selector and ports, named target ports resolved against the selected pods.
+
+use super::inventory::{Inventory, Located};
+use super::resources::{PortRef, ServiceManifest};
+use crate::error::InputError;
+use crate::spec::{Origin, ServicePort, ServiceSpec};
+
+/// Every Service, in manifest order.
+pub(crate) fn services(inventory: &Inventory) -> Result<Vec<ServiceSpec>, InputError> {
+    inventory
+        .services
+        .iter()
+        .map(|s| service(s, inventory))
+        .collect()
+}
+
+fn service(
+    service: &Located<ServiceManifest>,
+    inventory: &Inventory,
+) -> Result<ServiceSpec, InputError> {
+    let spec = &service.manifest.spec;
+    let mut ports = Vec::new();
+    for (index, port) in spec.ports.iter().enumerate() {
+        let target_port = match &port.target_port {
+            None => port.port,
+            Some(PortRef::Number(number)) => *number,
+            Some(PortRef::Name(name)) => match name.parse::<u16>() {
+                Ok(number) => number,
+                Err(_) => named_port(service, inventory, name).ok_or_else(|| {
+                    InputError::new(
+                        &service.file,
+                        format!(
+                            "no container of the pods this Service selects has a port named `{name}`; \
+                             name a container port `{name}` or give the number"
+                        ),
+                    )
+                    .resource(&service.resource)
+                    .key(format!("spec.ports[{index}].targetPort"))
+                })?,
+            },
+        };
+        ports.push(ServicePort {
+            port: port.port,
+            target_port,
+        });
+    }
+    Ok(ServiceSpec {
+        name: service.manifest.metadata.name.clone(),
+        origin: Origin {
+            file: service.file.clone(),
+            resource: service.resource.clone(),
+            key: None,
+        },
+        selector: spec.selector.clone(),
+        ports,
+    })
+}
+
+/// The container port called `name` in a workload the Service selects.
+fn named_port(
+    service: &Located<ServiceManifest>,
+    inventory: &Inventory,
+    name: &str,
+) -> Option<u16> {
+    let selector = &service.manifest.spec.selector;
+    inventory
+        .workloads
+        .iter()
+        .map(|w| &w.manifest.spec.template)
+        .filter(|template| {
+            !selector.is_empty()
+                && selector
+                    .iter()
+                    .all(|(key, value)| template.metadata.labels.get(key) == Some(value))
+        })
+        .flat_map(|template| &template.spec.containers)
+        .flat_map(|container| &container.ports)
+        .find(|port| port.name.as_deref() == Some(name))
+        .map(|port| port.container_port)
+}

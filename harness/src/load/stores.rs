@@ -1,0 +1,148 @@
+//! ConfigMaps and Secrets as key → content stores; Secret `data` is base64-decoded and kept
+//! as secrets, `stringData` is supported too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde_yaml::Value;
+
+use crate::error::InputError;
+use crate::secret::SecretString;
+use crate::spec::{FileContent, Origin};
+
+/// A ConfigMap or a Secret, decoded.
+#[derive(Debug)]
+pub(crate) struct DataStore {
+    /// `ConfigMap/name` or `Secret/name`.
+    pub resource: String,
+    /// The manifest file.
+    pub file: PathBuf,
+    /// Key → content (Secret values are [`FileContent::Secret`]).
+    pub entries: BTreeMap<String, FileContent>,
+}
+
+impl DataStore {
+    /// Where a key of this store comes from.
+    pub fn origin(&self, key: &str) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            resource: self.resource.clone(),
+            key: Some(key.to_string()),
+        }
+    }
+
+    /// The key names, for messages (`a, b`), or `no keys`.
+    pub fn key_list(&self) -> String {
+        if self.entries.is_empty() {
+            return "it has no keys".to_string();
+        }
+        let keys: Vec<&str> = self.entries.keys().map(String::as_str).collect();
+        format!("its keys: {}", keys.join(", "))
+    }
+}
+
+/// A ConfigMap's `data` (string values).
+pub(crate) fn config_map(
+    file: &Path,
+    name: &str,
+    document: &Value,
+) -> Result<DataStore, InputError> {
+    let resource = format!("ConfigMap/{name}");
+    let mut entries = BTreeMap::new();
+    for (key, value) in string_entries(file, &resource, document, "data")? {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(InputError::new(
+                    file,
+                    "a ConfigMap value must be a string; quote it or use a `|` block",
+                )
+                .resource(&resource)
+                .key(format!("data.{key}")))
+            }
+        };
+        entries.insert(key, FileContent::Plain(text));
+    }
+    Ok(DataStore {
+        resource,
+        file: file.to_path_buf(),
+        entries,
+    })
+}
+
+/// A Secret's `data` (base64) and `stringData` (plain, wins over `data`).
+pub(crate) fn secret(file: &Path, name: &str, document: &Value) -> Result<DataStore, InputError> {
+    let resource = format!("Secret/{name}");
+    let not_a_string = |section: &str, key: &str| {
+        InputError::new(file, "a Secret value must be a string; quote it")
+            .resource(&resource)
+            .key(format!("{section}.{key}"))
+    };
+    let mut entries = BTreeMap::new();
+    for (key, value) in string_entries(file, &resource, document, "data")? {
+        let Value::String(encoded) = value else {
+            return Err(not_a_string("data", &key));
+        };
+        let text = decode_base64(encoded).map_err(|problem| {
+            InputError::new(
+                file,
+                format!("{problem}; encode the value with `base64 -w0`, or move it to `stringData` as plain text"),
+            )
+            .resource(&resource)
+            .key(format!("data.{key}"))
+        })?;
+        entries.insert(key, FileContent::Secret(SecretString::new(text)));
+    }
+    for (key, value) in string_entries(file, &resource, document, "stringData")? {
+        let Value::String(text) = value else {
+            return Err(not_a_string("stringData", &key));
+        };
+        entries.insert(key, FileContent::Secret(SecretString::new(text.clone())));
+    }
+    Ok(DataStore {
+        resource,
+        file: file.to_path_buf(),
+        entries,
+    })
+}
+
+fn decode_base64(encoded: &str) -> Result<String, &'static str> {
+    let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| "the value is not valid base64")?;
+    String::from_utf8(bytes).map_err(|_| "the value decodes to bytes that are not UTF-8 text")
+}
+
+fn string_entries<'a>(
+    file: &Path,
+    resource: &str,
+    document: &'a Value,
+    section: &str,
+) -> Result<Vec<(String, &'a Value)>, InputError> {
+    let Some(section_value) = document.get(section) else {
+        return Ok(Vec::new());
+    };
+    let Value::Mapping(mapping) = section_value else {
+        if section_value.is_null() {
+            return Ok(Vec::new());
+        }
+        return Err(
+            InputError::new(file, "must be a mapping of key names to values")
+                .resource(resource)
+                .key(section),
+        );
+    };
+    mapping
+        .iter()
+        .map(|(key, value)| match key {
+            Value::String(key) => Ok((key.clone(), value)),
+            _ => Err(InputError::new(file, "every key name must be a string")
+                .resource(resource)
+                .key(section)),
+        })
+        .collect()
+}
