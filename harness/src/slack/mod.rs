@@ -1,1 +1,11 @@
-//! TODO
+//! The Slack side of the stack: a mock incoming webhook that records every notification
+//! Alertmanager sends, with arrival times, redacted paths and headers, and artifacts.
+
+pub mod message;
+pub mod mock;
+pub mod redact;
+pub mod timestamp;
+
+pub use message::{NotificationStatus, SlackMessage, DROPPED_HEADERS};
+pub use mock::{SlackMock, MOCK_WEBHOOK_PATH};
+pub use redact::{redact_path, redact_secrets};
