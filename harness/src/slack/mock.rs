@@ -1,0 +1,126 @@
+//! A mock Slack incoming webhook that records every POST it answers.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::message::SlackMessage;
+
+/// A path shaped like a real incoming webhook, for configs that point at the mock.
+pub const MOCK_WEBHOOK_PATH: &str = "/services/T00000000/B00000000/firedrillmocktoken";
+
+/// A request and when the mock answered it.
+struct Delivery {
+    received_at: SystemTime,
+    request: Request,
+}
+
+type DeliveryLog = Arc<Mutex<Vec<Delivery>>>;
+
+fn lock(log: &DeliveryLog) -> MutexGuard<'_, Vec<Delivery>> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Answers like Slack (`200`, `ok`, `text/plain`) and logs the request at that moment,
+/// which is its real arrival time.
+struct RecordingResponder {
+    log: DeliveryLog,
+}
+
+impl Respond for RecordingResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        lock(&self.log).push(Delivery {
+            received_at: SystemTime::now(),
+            request: request.clone(),
+        });
+        ResponseTemplate::new(200).set_body_raw("ok", "text/plain; charset=utf-8")
+    }
+}
+
+/// A Slack incoming-webhook stand-in: every POST, on any path, gets `200 ok` and is recorded.
+/// Each mock is its own server (not shared, not pooled); it stops when dropped.
+pub struct SlackMock {
+    server: MockServer,
+    log: DeliveryLog,
+}
+
+impl fmt::Debug for SlackMock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlackMock")
+            .field("uri", &self.uri())
+            .field("received", &lock(&self.log).len())
+            .finish()
+    }
+}
+
+impl SlackMock {
+    /// Starts a mock on a free port of 127.0.0.1.
+    pub async fn start() -> SlackMock {
+        Self::serve(MockServer::builder().start().await).await
+    }
+
+    /// Starts a mock on a listener the caller bound (e.g. `0.0.0.0:0`, so that containers
+    /// can reach it).
+    pub async fn start_on(listener: std::net::TcpListener) -> SlackMock {
+        Self::serve(MockServer::builder().listener(listener).start().await).await
+    }
+
+    async fn serve(server: MockServer) -> SlackMock {
+        let log = DeliveryLog::default();
+        Mock::given(method("POST"))
+            .respond_with(RecordingResponder { log: log.clone() })
+            .named("slack incoming webhook")
+            .mount(&server)
+            .await;
+        SlackMock { server, log }
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The port the mock listens on.
+    pub fn port(&self) -> u16 {
+        self.server.address().port()
+    }
+
+    /// A webhook URL on the mock ([`MOCK_WEBHOOK_PATH`]), to put where `slack_api_url` goes.
+    pub fn webhook_url(&self) -> String {
+        format!("{}{MOCK_WEBHOOK_PATH}", self.uri())
+    }
+
+    /// Every POST received so far, in order of arrival, numbered from 1.
+    pub async fn messages(&self) -> Vec<SlackMessage> {
+        lock(&self.log)
+            .iter()
+            .enumerate()
+            .map(|(index, delivery)| {
+                SlackMessage::from_request(index + 1, delivery.received_at, &delivery.request)
+            })
+            .collect()
+    }
+
+    /// Writes each message to `dir/NNNN.json` (4-digit `seq`, pretty JSON, see
+    /// [`SlackMessage::to_json`]), creating `dir`; returns the files in order.
+    pub async fn write_artifacts(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut written = Vec::new();
+        for message in self.messages().await {
+            let file = dir.join(format!("{:04}.json", message.seq));
+            let mut text = serde_json::to_string_pretty(&message.to_json())?;
+            text.push('\n');
+            std::fs::write(&file, text)?;
+            written.push(file);
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+#[path = "mock_tests.rs"]
+mod tests;
