@@ -58,7 +58,9 @@ impl PromDuration {
             if digits == 0 {
                 return Err(err("a number must come before each unit"));
             }
-            let number: u64 = rest[..digits].parse().map_err(|_| err("number too large"))?;
+            let number: u64 = rest[..digits]
+                .parse()
+                .map_err(|_| err("number too large"))?;
             rest = &rest[digits..];
             let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
             if unit_len == 0 {
@@ -137,7 +139,19 @@ mod tests {
         let one_minute = PromDuration::parse("1m").unwrap();
         assert_eq!(one_minute.scaled_down(15.0).to_string(), "4s");
         assert_eq!(one_minute.scaled_down(1.0), one_minute);
-        assert_eq!(PromDuration::parse("1ms").unwrap().scaled_down(100.0).to_string(), "1ms");
-        assert_eq!(PromDuration::parse("0s").unwrap().scaled_down(10.0).to_string(), "0s");
+        assert_eq!(
+            PromDuration::parse("1ms")
+                .unwrap()
+                .scaled_down(100.0)
+                .to_string(),
+            "1ms"
+        );
+        assert_eq!(
+            PromDuration::parse("0s")
+                .unwrap()
+                .scaled_down(10.0)
+                .to_string(),
+            "0s"
+        );
     }
 }

@@ -131,9 +131,12 @@ mod tests {
 
     #[test]
     fn an_input_error_names_file_resource_and_key() {
-        let err = InputError::new("manifests/prometheus-config.yaml", "unknown duration `1 minute`")
-            .resource("ConfigMap/prometheus-config")
-            .key("rules.yaml: groups[0].rules[0].for");
+        let err = InputError::new(
+            "manifests/prometheus-config.yaml",
+            "unknown duration `1 minute`",
+        )
+        .resource("ConfigMap/prometheus-config")
+        .key("rules.yaml: groups[0].rules[0].for");
         assert_eq!(
             err.to_string(),
             "bad input in manifests/prometheus-config.yaml, resource ConfigMap/prometheus-config, \

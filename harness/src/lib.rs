@@ -22,5 +22,6 @@ pub mod report;
 pub mod secret;
 pub mod slack;
 pub mod spec;
+pub mod verify;
 
 pub use error::{Error, InputError, Result};

@@ -55,6 +55,9 @@ mod tests {
         assert_eq!(format!("{secret}"), "<redacted>");
         assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
-        assert_eq!(secret.expose(), "https://hooks.slack.com/services/T0/B0/XYZ");
+        assert_eq!(
+            secret.expose(),
+            "https://hooks.slack.com/services/T0/B0/XYZ"
+        );
     }
 }

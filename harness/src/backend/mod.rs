@@ -8,7 +8,7 @@ mod running;
 mod wait_for;
 
 pub use logs::tail_lines;
-pub use options::{BackendKind, StartOptions};
+pub use options::{parse_skippable, parse_time_scale, BackendKind, StartOptions};
 pub use running::{AppEndpoint, Endpoints, RunningStack, Skipped};
 pub use wait_for::{readiness_of, NotReady, WaitFor};
 

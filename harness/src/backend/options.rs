@@ -83,7 +83,11 @@ impl StartOptions {
     }
 
     /// Runs an app image with a local command.
-    pub fn with_app_command(mut self, image: impl Into<String>, command: impl Into<String>) -> Self {
+    pub fn with_app_command(
+        mut self,
+        image: impl Into<String>,
+        command: impl Into<String>,
+    ) -> Self {
         self.app_commands.insert(image.into(), command.into());
         self
     }
@@ -105,12 +109,14 @@ impl StartOptions {
         }
         if let Some(value) = env_var("FIREDRILL_SKIP") {
             for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let kind = parse_skippable(name).map_err(|e: String| bad_env("FIREDRILL_SKIP", &value, &e))?;
+                let kind = parse_skippable(name)
+                    .map_err(|e: String| bad_env("FIREDRILL_SKIP", &value, &e))?;
                 options = options.with_skip(kind);
             }
         }
         if let Some(value) = env_var("FIREDRILL_TIME_SCALE") {
-            let scale = parse_time_scale(&value).map_err(|e: String| bad_env("FIREDRILL_TIME_SCALE", &value, &e))?;
+            let scale = parse_time_scale(&value)
+                .map_err(|e: String| bad_env("FIREDRILL_TIME_SCALE", &value, &e))?;
             options.plan.time_scale = scale;
         }
         if let Some(value) = env_var("FIREDRILL_KEEP") {
@@ -155,7 +161,9 @@ pub fn parse_skippable(name: &str) -> std::result::Result<ComponentKind, String>
 pub fn parse_time_scale(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
-        _ => Err(format!("invalid time scale `{text}`: expected a number ≥ 1 (1 keeps the manifests' timings)")),
+        _ => Err(format!(
+            "invalid time scale `{text}`: expected a number ≥ 1 (1 keeps the manifests' timings)"
+        )),
     }
 }
 

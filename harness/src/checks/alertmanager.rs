@@ -32,8 +32,12 @@ impl Checker<'_> {
                         .into_iter()
                         .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
                     {
-                        Some(a) if a.status.state == "active" => Look::Ready(a),
-                        Some(a) => Look::NotYet(format!("{alert} is {} in alertmanager", a.status.state)),
+                        Some(a) if a.status.state == crate::clients::AmAlertState::Active => {
+                            Look::Ready(a)
+                        }
+                        Some(a) => {
+                            Look::NotYet(format!("{alert} is {} in alertmanager", a.status.state))
+                        }
                         None => Look::NotYet(format!("{alert} not in alertmanager yet")),
                     },
                 }

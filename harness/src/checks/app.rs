@@ -52,7 +52,9 @@ impl Checker<'_> {
                     .timeout(Duration::from_secs(5))
                     .send()
                     .await
-                    .map_err(|e| format!("request {} of {} to GET {}: {e}", i + 1, t.count, t.path))?;
+                    .map_err(|e| {
+                        format!("request {} of {} to GET {}: {e}", i + 1, t.count, t.path)
+                    })?;
                 if !response.status().is_success() {
                     return Err(format!(
                         "request {} of {} to GET {} answered {}",

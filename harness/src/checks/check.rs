@@ -56,8 +56,12 @@ impl Check {
             Check::AlertFiring(a) => format!("alert {a} firing, not before its for"),
             Check::AlertInAlertmanager(a) => format!("alert {a} in Alertmanager with its receiver"),
             Check::AlertDelivered(a) => format!("alert {a} delivered to Slack"),
-            Check::AlertResolved(a) => format!("alert {a} resolved and the resolved message delivered"),
-            Check::GrafanaDatasource => "grafana default datasource is the manifests' Prometheus".into(),
+            Check::AlertResolved(a) => {
+                format!("alert {a} resolved and the resolved message delivered")
+            }
+            Check::GrafanaDatasource => {
+                "grafana default datasource is the manifests' Prometheus".into()
+            }
             Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
         }
     }

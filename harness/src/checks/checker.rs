@@ -41,7 +41,11 @@ impl<'a> Checker<'a> {
         let endpoints = stack.endpoints();
         let grafana = endpoints.grafana.as_ref().and_then(|url| {
             let spec = stack.plan().spec.grafana()?;
-            Some(GrafanaClient::new(url, &spec.admin_user, spec.admin_password.clone()))
+            Some(GrafanaClient::new(
+                url,
+                &spec.admin_user,
+                spec.admin_password.clone(),
+            ))
         });
         Self {
             stack,

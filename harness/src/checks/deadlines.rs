@@ -59,7 +59,12 @@ impl Deadlines {
 
     /// In Alertmanager to delivered: group_wait.
     pub fn delivered(&self) -> Duration {
-        self.timings.group_wait + self.timings.group_interval.min(self.timings.group_wait.max(Duration::from_secs(1))) + self.margin
+        self.timings.group_wait
+            + self
+                .timings
+                .group_interval
+                .min(self.timings.group_wait.max(Duration::from_secs(1)))
+            + self.margin
     }
 
     /// No longer firing in Prometheus: the next evaluations.

@@ -34,7 +34,9 @@ impl FromStr for Traffic {
             .rsplit_once('=')
             .ok_or_else(|| format!("invalid traffic `{s}`: expected PATH=COUNT, e.g. /hello=3"))?;
         if !path.starts_with('/') {
-            return Err(format!("invalid traffic `{s}`: the path must start with `/`"));
+            return Err(format!(
+                "invalid traffic `{s}`: the path must start with `/`"
+            ));
         }
         let count = count
             .parse()
@@ -59,9 +61,11 @@ impl FromStr for MetricExpectation {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, value) = s
-            .rsplit_once('=')
-            .ok_or_else(|| format!("invalid metric expectation `{s}`: expected NAME=VALUE, e.g. api_request_total=3"))?;
+        let (name, value) = s.rsplit_once('=').ok_or_else(|| {
+            format!(
+                "invalid metric expectation `{s}`: expected NAME=VALUE, e.g. api_request_total=3"
+            )
+        })?;
         let value = value
             .parse()
             .map_err(|_| format!("invalid metric expectation `{s}`: VALUE must be a number"))?;
@@ -108,7 +112,11 @@ impl Expectations {
                     &spec.dir,
                     format!(
                         "expected alert `{name}` is not defined by any rule (defined: {})",
-                        if defined.is_empty() { "none".to_string() } else { defined.join(", ") }
+                        if defined.is_empty() {
+                            "none".to_string()
+                        } else {
+                            defined.join(", ")
+                        }
                     ),
                 )
                 .key("--expect-alert"));
@@ -134,14 +142,16 @@ impl Expectations {
             traffic
         };
         let metric = metric.or_else(|| {
-            spec.apps().any(|a| a.image == ECHO_SERVER_IMAGE).then(|| MetricExpectation {
-                name: "api_request_total".to_string(),
-                value: traffic
-                    .iter()
-                    .filter(|t| t.path == "/hello")
-                    .map(|t| f64::from(t.count))
-                    .sum(),
-            })
+            spec.apps()
+                .any(|a| a.image == ECHO_SERVER_IMAGE)
+                .then(|| MetricExpectation {
+                    name: "api_request_total".to_string(),
+                    value: traffic
+                        .iter()
+                        .filter(|t| t.path == "/hello")
+                        .map(|t| f64::from(t.count))
+                        .sum(),
+                })
         });
         Ok(Self {
             traffic,
@@ -160,7 +170,10 @@ mod tests {
     fn traffic_parses_path_and_count_and_rejects_the_rest_by_name() {
         assert_eq!(
             "/hello=5".parse::<Traffic>().unwrap(),
-            Traffic { path: "/hello".into(), count: 5 }
+            Traffic {
+                path: "/hello".into(),
+                count: 5
+            }
         );
         let err = "hello=5".parse::<Traffic>().unwrap_err();
         assert!(err.contains("must start with `/`"), "{err}");

@@ -32,7 +32,11 @@ impl std::fmt::Display for PollError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PollError::Timeout { deadline, last } => {
-                write!(f, "not within {:.1} s; last seen: {last}", deadline.as_secs_f64())
+                write!(
+                    f,
+                    "not within {:.1} s; last seen: {last}",
+                    deadline.as_secs_f64()
+                )
             }
             PollError::Failed(reason) => f.write_str(reason),
         }
@@ -59,7 +63,10 @@ where
             Err(_) => "the last look did not answer in time".to_string(),
         };
         if started.elapsed() >= deadline {
-            return Err(PollError::Timeout { deadline, last: seen });
+            return Err(PollError::Timeout {
+                deadline,
+                last: seen,
+            });
         }
         tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_sub(started.elapsed()))).await;
     }

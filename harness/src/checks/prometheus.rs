@@ -23,7 +23,12 @@ impl Checker<'_> {
                 let not_up: Vec<String> = targets
                     .iter()
                     .filter(|t| t.health != "up")
-                    .map(|t| format!("{} {} is {} {}", t.scrape_pool, t.scrape_url, t.health, t.last_error))
+                    .map(|t| {
+                        format!(
+                            "{} {} is {} {}",
+                            t.scrape_pool, t.scrape_url, t.health, t.last_error
+                        )
+                    })
                     .collect();
                 if not_up.is_empty() {
                     Look::Ready(
@@ -59,7 +64,10 @@ impl Checker<'_> {
                     Ok(samples) => match samples.first() {
                         None => Look::NotYet(format!("`{expr}` returned no sample yet")),
                         Some(s) if s.value == metric.value => Look::Ready(s.value),
-                        Some(s) => Look::NotYet(format!("`{expr}` = {} (expected {})", s.value, metric.value)),
+                        Some(s) => Look::NotYet(format!(
+                            "`{expr}` = {} (expected {})",
+                            s.value, metric.value
+                        )),
                     },
                 }
             }
@@ -95,8 +103,7 @@ impl Checker<'_> {
                 if let Some(bad) = rules.iter().find(|r| r.health == "err") {
                     return Look::Failed(format!(
                         "rule {} is in error: {}",
-                        bad.name,
-                        bad.last_error.as_deref().unwrap_or("")
+                        bad.name, bad.last_error
                     ));
                 }
                 let unknown: Vec<&str> = rules
@@ -137,7 +144,7 @@ impl Checker<'_> {
                     .collect();
                 match ours.iter().find(|a| states.contains(&a.state.as_str())) {
                     Some(a) => Look::Ready((
-                        a.state.clone(),
+                        a.state.as_str().to_string(),
                         a.active_at.as_deref().and_then(parse_timestamp),
                     )),
                     None if ours.is_empty() => Look::NotYet(format!("{alert} is inactive")),
@@ -149,7 +156,11 @@ impl Checker<'_> {
         .map_err(|e| e.to_string())
     }
 
-    pub(crate) async fn alert_pending(&mut self, alert: &str, deadline: Duration) -> Result<String, String> {
+    pub(crate) async fn alert_pending(
+        &mut self,
+        alert: &str,
+        deadline: Duration,
+    ) -> Result<String, String> {
         let for_ = self.for_of(alert);
         let (state, active_at) = self
             .wait_alert_state(alert, &["pending", "firing"], deadline)
@@ -160,11 +171,17 @@ impl Checker<'_> {
         } else if for_.is_zero() {
             Ok(format!("for is 0, so it fires at once (active {since})"))
         } else {
-            Ok(format!("already firing when first looked at (active {since}, for {for_:?})"))
+            Ok(format!(
+                "already firing when first looked at (active {since}, for {for_:?})"
+            ))
         }
     }
 
-    pub(crate) async fn alert_firing(&mut self, alert: &str, deadline: Duration) -> Result<String, String> {
+    pub(crate) async fn alert_firing(
+        &mut self,
+        alert: &str,
+        deadline: Duration,
+    ) -> Result<String, String> {
         let for_ = self.for_of(alert);
         let (_, active_at) = self.wait_alert_state(alert, &["firing"], deadline).await?;
         let seen = SystemTime::now();
@@ -178,7 +195,9 @@ impl Checker<'_> {
                 "firing after only {active_for:?} active, before its for of {for_:?}"
             ));
         }
-        Ok(format!("firing, active for {active_for:.1?} (for {for_:?})"))
+        Ok(format!(
+            "firing, active for {active_for:.1?} (for {for_:?})"
+        ))
     }
 }
 

@@ -7,7 +7,11 @@ use serde_yaml::Value;
 /// The receiver for `labels` under `route`: the first matching child route, recursively,
 /// else the route's own receiver (inherited from `parent`). Regex matchers (`=~`, `!~`,
 /// `match_re`) count as not matching, so such trees fall back to the parent's receiver.
-pub fn receiver_for(route: &Value, labels: &BTreeMap<String, String>, parent: Option<&str>) -> Option<String> {
+pub fn receiver_for(
+    route: &Value,
+    labels: &BTreeMap<String, String>,
+    parent: Option<&str>,
+) -> Option<String> {
     let own = route
         .get("receiver")
         .and_then(Value::as_str)
@@ -29,7 +33,9 @@ fn matches(route: &Value, labels: &BTreeMap<String, String>) -> bool {
     }
     if let Some(map) = route.get("match").and_then(Value::as_mapping) {
         for (k, v) in map {
-            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else { return false };
+            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                return false;
+            };
             if labels.get(k).map(String::as_str) != Some(v) {
                 return false;
             }
@@ -66,13 +72,20 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn a_route_without_children_gives_its_own_receiver() {
-        let route: Value = serde_yaml::from_str("receiver: slack-notifications\ngroup_interval: 5s").unwrap();
-        assert_eq!(receiver_for(&route, &labels(&[]), None).as_deref(), Some("slack-notifications"));
+        let route: Value =
+            serde_yaml::from_str("receiver: slack-notifications\ngroup_interval: 5s").unwrap();
+        assert_eq!(
+            receiver_for(&route, &labels(&[]), None).as_deref(),
+            Some("slack-notifications")
+        );
     }
 
     #[test]
@@ -81,8 +94,17 @@ mod tests {
             "receiver: default\nroutes:\n- matchers: ['severity=\"page\"']\n  receiver: pager\n- match: {team: ops}\n",
         )
         .unwrap();
-        assert_eq!(receiver_for(&route, &labels(&[("severity", "page")]), None).as_deref(), Some("pager"));
-        assert_eq!(receiver_for(&route, &labels(&[("team", "ops")]), None).as_deref(), Some("default"));
-        assert_eq!(receiver_for(&route, &labels(&[("severity", "info")]), None).as_deref(), Some("default"));
+        assert_eq!(
+            receiver_for(&route, &labels(&[("severity", "page")]), None).as_deref(),
+            Some("pager")
+        );
+        assert_eq!(
+            receiver_for(&route, &labels(&[("team", "ops")]), None).as_deref(),
+            Some("default")
+        );
+        assert_eq!(
+            receiver_for(&route, &labels(&[("severity", "info")]), None).as_deref(),
+            Some("default")
+        );
     }
 }

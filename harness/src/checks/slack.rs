@@ -11,11 +11,17 @@ use crate::spec::SlackConfig;
 
 impl Checker<'_> {
     /// The Slack configs of the receiver the alert is routed to.
-    fn slack_configs(&self, labels: &std::collections::BTreeMap<String, String>) -> Vec<SlackConfig> {
+    fn slack_configs(
+        &self,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<SlackConfig> {
         let spec = self.stack.plan().spec.alertmanager();
         let route = spec.config.get("route").cloned().unwrap_or_default();
-        let receiver = super::route::receiver_for(&route, labels, None).unwrap_or_else(|| spec.route_receiver.clone());
-        spec.receiver(&receiver).map(|r| r.slack.clone()).unwrap_or_default()
+        let receiver = super::route::receiver_for(&route, labels, None)
+            .unwrap_or_else(|| spec.route_receiver.clone());
+        spec.receiver(&receiver)
+            .map(|r| r.slack.clone())
+            .unwrap_or_default()
     }
 
     /// The alert as Prometheus reports it (labels and annotations as rendered).
@@ -29,7 +35,11 @@ impl Checker<'_> {
             .ok_or_else(|| format!("{alert} is not active in prometheus"))
     }
 
-    pub(crate) async fn alert_delivered(&mut self, alert: &str, deadline: Duration) -> Result<String, String> {
+    pub(crate) async fn alert_delivered(
+        &mut self,
+        alert: &str,
+        deadline: Duration,
+    ) -> Result<String, String> {
         let found = self.prometheus_alert(alert).await?;
         let configs = self.slack_configs(&found.labels);
         if configs.is_empty() {
@@ -43,7 +53,7 @@ impl Checker<'_> {
             "message #{} to {} ({} bytes of text)",
             message.seq,
             message.channel().unwrap_or("the webhook's default channel"),
-            message.texts().iter().map(String::len).sum::<usize>()
+            message.texts().iter().map(|t| t.len()).sum::<usize>()
         ))
     }
 
@@ -66,7 +76,9 @@ impl Checker<'_> {
                         .iter()
                         .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
                     {
-                        Some(a) => Look::NotYet(format!("{alert} is still {} in prometheus", a.state)),
+                        Some(a) => {
+                            Look::NotYet(format!("{alert} is still {} in prometheus", a.state))
+                        }
                         None => Look::Ready(()),
                     },
                 }
@@ -98,10 +110,20 @@ impl Checker<'_> {
         .await
         .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
         let resolved_at = SystemTime::now();
-        self.state.resolved_seen.insert(alert.to_string(), resolved_at);
-        let found = found.ok_or_else(|| format!("{alert} was never seen active, so its resolution proves nothing"))?;
+        self.state
+            .resolved_seen
+            .insert(alert.to_string(), resolved_at);
+        let found = found.ok_or_else(|| {
+            format!("{alert} was never seen active, so its resolution proves nothing")
+        })?;
         let message = self
-            .wait_for_message(alert, &found, &configs, Some(resolved_at), self.deadlines.resolved_delivered())
+            .wait_for_message(
+                alert,
+                &found,
+                &configs,
+                Some(resolved_at),
+                self.deadlines.resolved_delivered(),
+            )
             .await?;
         Ok(format!(
             "resolved in prometheus and alertmanager; message #{} after it",
@@ -137,7 +159,8 @@ impl Checker<'_> {
                     .iter()
                     .filter(|m| since.is_none_or(|s| m.received_at >= s))
                     .collect();
-                let mut last = format!("{} messages received, none after the alert", messages.len());
+                let mut last =
+                    format!("{} messages received, none after the alert", messages.len());
                 for message in candidates {
                     match message_problem(message, configs, &fragments) {
                         None => return Look::Ready(message.clone()),
@@ -153,14 +176,22 @@ impl Checker<'_> {
 }
 
 /// What is wrong with a message, or `None` when it is the expected one.
-fn message_problem(message: &SlackMessage, configs: &[SlackConfig], fragments: &[String]) -> Option<String> {
+fn message_problem(
+    message: &SlackMessage,
+    configs: &[SlackConfig],
+    fragments: &[String],
+) -> Option<String> {
     let shown = [message.texts(), message.titles()].concat().join("\n");
     if shown.contains("<no value>") {
         return Some("the template rendered `<no value>`".into());
     }
     let config_matches = configs.iter().any(|c| {
-        c.channel.as_deref().is_none_or(|ch| message.channel() == Some(ch))
-            && c.username.as_deref().is_none_or(|u| message.username() == Some(u))
+        c.channel
+            .as_deref()
+            .is_none_or(|ch| message.channel() == Some(ch))
+            && c.username
+                .as_deref()
+                .is_none_or(|u| message.username() == Some(u))
     });
     if !config_matches {
         return Some(format!(
@@ -169,7 +200,10 @@ fn message_problem(message: &SlackMessage, configs: &[SlackConfig], fragments: &
             message.username()
         ));
     }
-    let missing: Vec<&String> = fragments.iter().filter(|f| !shown.contains(f.as_str())).collect();
+    let missing: Vec<&String> = fragments
+        .iter()
+        .filter(|f| !shown.contains(f.as_str()))
+        .collect();
     if !missing.is_empty() {
         return Some(format!("the text lacks {missing:?}"));
     }

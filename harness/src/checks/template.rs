@@ -61,22 +61,40 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn the_seed_template_expects_the_name_annotations_and_every_label() {
         let template = "{{ range .Alerts }}\n*Alert:* {{ .Labels.alertname }}\n*Summary:* {{ .Annotations.summary }}\n*Description:* {{ .Annotations.description }}\n*Details:*\n{{ range .Labels.SortedPairs }} *{{ .Name }}:* `{{ .Value }}`\n{{ end }}\n{{ end }}";
-        let labels = map(&[("alertname", "DeadMansSwitch"), ("severity", "__severity__")]);
-        let annotations = map(&[("summary", "テストアラート"), ("description", "このアラートは常に発生します")]);
+        let labels = map(&[
+            ("alertname", "DeadMansSwitch"),
+            ("severity", "__severity__"),
+        ]);
+        let annotations = map(&[
+            ("summary", "テストアラート"),
+            ("description", "このアラートは常に発生します"),
+        ]);
         assert_eq!(
             expected_fragments(&[template], &labels, &annotations),
-            vec!["DeadMansSwitch", "alertname", "severity", "__severity__", "テストアラート", "このアラートは常に発生します"]
+            vec![
+                "DeadMansSwitch",
+                "alertname",
+                "severity",
+                "__severity__",
+                "テストアラート",
+                "このアラートは常に発生します"
+            ]
         );
     }
 
     #[test]
     fn a_template_referencing_nothing_expects_nothing() {
-        assert!(expected_fragments(&["static text"], &map(&[("alertname", "A")]), &map(&[])).is_empty());
+        assert!(
+            expected_fragments(&["static text"], &map(&[("alertname", "A")]), &map(&[])).is_empty()
+        );
     }
 }

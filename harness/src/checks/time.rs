@@ -17,7 +17,9 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
 /// Formats a time as RFC 3339 (UTC, milliseconds).
 pub fn format_timestamp(time: SystemTime) -> String {
     let t: OffsetDateTime = time.into();
-    let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 

@@ -177,3 +177,21 @@ impl AlertmanagerClient {
 #[cfg(test)]
 #[path = "alertmanager_tests.rs"]
 mod tests;
+
+impl AmAlertState {
+    /// As Alertmanager writes it: `unprocessed`, `active`, `suppressed` (`unknown` else).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AmAlertState::Unprocessed => "unprocessed",
+            AmAlertState::Active => "active",
+            AmAlertState::Suppressed => "suppressed",
+            AmAlertState::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for AmAlertState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

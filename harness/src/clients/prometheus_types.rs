@@ -144,3 +144,21 @@ impl PromAlert {
         self.labels.get("alertname").map(String::as_str)
     }
 }
+
+impl AlertState {
+    /// As Prometheus writes it: `inactive`, `pending`, `firing` (`unknown` for anything else).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AlertState::Inactive => "inactive",
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+            AlertState::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

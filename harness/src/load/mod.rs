@@ -15,6 +15,7 @@ mod config_file;
 mod container_site;
 mod documents;
 mod env;
+mod extra_rules;
 mod grafana;
 mod inventory;
 mod paths;
@@ -29,6 +30,8 @@ mod yaml_node;
 mod tests;
 
 use std::path::Path;
+
+pub use extra_rules::add_rule_file;
 
 use crate::error::InputError;
 use crate::spec::{ComponentKind, StackSpec};

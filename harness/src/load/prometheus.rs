@@ -86,7 +86,7 @@ fn resolve_rule_files<'f>(
     }
 }
 
-fn parse_rule_file(file: &MountedFile) -> Result<RuleFile, InputError> {
+pub(crate) fn parse_rule_file(file: &MountedFile) -> Result<RuleFile, InputError> {
     let document = ConfigDocument::parse(file)?;
     let root = document.root()?;
     let mut groups = Vec::new();

@@ -15,7 +15,11 @@ pub struct Resolved<'a> {
 /// Resolves `host:port` as seen from `from`: `localhost` means a container of the same pod,
 /// a Service name (or its cluster DNS form) means the pod its selector matches and the
 /// Service's target port. Anything else is outside the stack and is left alone.
-pub fn resolve<'a>(spec: &'a StackSpec, from: &ComponentSpec, address: &str) -> Option<Resolved<'a>> {
+pub fn resolve<'a>(
+    spec: &'a StackSpec,
+    from: &ComponentSpec,
+    address: &str,
+) -> Option<Resolved<'a>> {
     let (host, port) = split_host_port(address)?;
     if matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]") {
         return spec

@@ -34,7 +34,13 @@ pub(crate) fn plan_alertmanager(
             Some(PromDuration::from_secs(300)),
             &mut log,
         );
-        point_at_mock(global, "slack_api_url", "global", &format!("{slack_base}/slack/global"), &mut log);
+        point_at_mock(
+            global,
+            "slack_api_url",
+            "global",
+            &format!("{slack_base}/slack/global"),
+            &mut log,
+        );
 
         if let Some(route) = root.get_mut("route").and_then(Value::as_mapping_mut) {
             scale_route(route, "route", scale, true, &mut log);
@@ -54,7 +60,9 @@ pub(crate) fn plan_alertmanager(
                     continue;
                 };
                 for (j, slack) in slack_configs.iter_mut().enumerate() {
-                    let Some(slack) = slack.as_mapping_mut() else { continue };
+                    let Some(slack) = slack.as_mapping_mut() else {
+                        continue;
+                    };
                     let path = format!("receivers[{i}].slack_configs[{j}]");
                     let url = format!("{slack_base}/slack/{}/{j}", url_segment(&name));
                     point_at_mock(slack, "api_url", &path, &url, &mut log);
@@ -72,7 +80,13 @@ pub(crate) fn plan_alertmanager(
 
 /// Replaces `key` (or `key_file`) with the mock's URL; a Slack config with neither keeps
 /// using the global URL, which points at the mock too.
-fn point_at_mock(map: &mut Mapping, key: &str, path: &str, mock_url: &str, log: &mut ChangeLog<'_>) {
+fn point_at_mock(
+    map: &mut Mapping,
+    key: &str,
+    path: &str,
+    mock_url: &str,
+    log: &mut ChangeLog<'_>,
+) {
     let file_key = format!("{key}_file");
     let had_file = map.remove(file_key.as_str()).is_some();
     if map.contains_key(key) || had_file || key == "slack_api_url" {
@@ -91,7 +105,14 @@ fn scale_route(route: &mut Mapping, path: &str, scale: f64, root: bool, log: &mu
     let defaults = |secs| root.then_some(PromDuration::from_secs(secs));
     scale_key(route, "group_wait", path, scale, defaults(30), log);
     scale_key(route, "group_interval", path, scale, defaults(300), log);
-    scale_key(route, "repeat_interval", path, scale, defaults(4 * 3600), log);
+    scale_key(
+        route,
+        "repeat_interval",
+        path,
+        scale,
+        defaults(4 * 3600),
+        log,
+    );
     if let Some(children) = route.get_mut("routes").and_then(Value::as_sequence_mut) {
         for (i, child) in children.iter_mut().enumerate() {
             if let Some(child) = child.as_mapping_mut() {
@@ -103,6 +124,12 @@ fn scale_route(route: &mut Mapping, path: &str, scale: f64, root: bool, log: &mu
 
 fn url_segment(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

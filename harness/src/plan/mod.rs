@@ -7,6 +7,7 @@
 mod addresses;
 mod alertmanager;
 mod changes;
+mod flags;
 mod grafana;
 mod placement;
 mod prometheus;
@@ -18,6 +19,7 @@ pub use changes::{format_changes, Change};
 pub use placement::Placement;
 pub use timings::Timings;
 
+use crate::duration::PromDuration;
 use crate::spec::{ComponentConfig, ComponentSpec, FileContent, StackSpec};
 
 /// How to plan: the time scale.
@@ -136,7 +138,17 @@ pub fn plan(
             }
         }
         files.extend(rewritten);
-        let args = translate_arg_paths(component, placement, &mut changes);
+        let mut args = translate_arg_paths(component, placement, &mut changes);
+        if matches!(component.config, ComponentConfig::Prometheus(_)) {
+            flags::scale_flag(
+                &mut args,
+                &component.name,
+                "--rules.alert.resend-delay",
+                PromDuration::from_secs(60),
+                scale,
+                &mut changes,
+            );
+        }
         components.push(ComponentPlan {
             spec: component.clone(),
             args,
@@ -166,10 +178,11 @@ fn translate_arg_paths(
             None => (None, arg.as_str()),
         };
         let names_a_file = value.starts_with('/')
-            && component
-                .files
-                .iter()
-                .any(|f| f.path == value || f.path.starts_with(&format!("{}/", value.trim_end_matches('/'))));
+            && component.files.iter().any(|f| {
+                f.path == value
+                    || f.path
+                        .starts_with(&format!("{}/", value.trim_end_matches('/')))
+            });
         let translated = if names_a_file {
             let path = placement.file_path(component, value);
             match flag {

@@ -61,9 +61,23 @@ fn rewrite_main_config(
     log: &mut ChangeLog<'_>,
 ) {
     let global = mapping_mut(root, "global");
-    let interval = scale_key(global, "scrape_interval", "global", scale, Some(DEFAULT_INTERVAL), log)
-        .unwrap_or(DEFAULT_INTERVAL);
-    scale_key(global, "evaluation_interval", "global", scale, Some(DEFAULT_INTERVAL), log);
+    let interval = scale_key(
+        global,
+        "scrape_interval",
+        "global",
+        scale,
+        Some(DEFAULT_INTERVAL),
+        log,
+    )
+    .unwrap_or(DEFAULT_INTERVAL);
+    scale_key(
+        global,
+        "evaluation_interval",
+        "global",
+        scale,
+        Some(DEFAULT_INTERVAL),
+        log,
+    );
     let mut timeout = scale_key(
         global,
         "scrape_timeout",
@@ -74,17 +88,29 @@ fn rewrite_main_config(
     )
     .unwrap_or(DEFAULT_SCRAPE_TIMEOUT);
     if timeout > interval {
-        log.record("global.scrape_timeout", "time scale", timeout.to_string(), interval.to_string());
+        log.record(
+            "global.scrape_timeout",
+            "time scale",
+            timeout.to_string(),
+            interval.to_string(),
+        );
         global.insert("scrape_timeout".into(), interval.to_string().into());
         timeout = interval;
     }
 
-    if let Some(jobs) = root.get_mut("scrape_configs").and_then(Value::as_sequence_mut) {
+    if let Some(jobs) = root
+        .get_mut("scrape_configs")
+        .and_then(Value::as_sequence_mut)
+    {
         for (i, job) in jobs.iter_mut().enumerate() {
-            let Some(job) = job.as_mapping_mut() else { continue };
+            let Some(job) = job.as_mapping_mut() else {
+                continue;
+            };
             let path = format!("scrape_configs[{i}]");
-            let job_interval = scale_key(job, "scrape_interval", &path, scale, None, log).unwrap_or(interval);
-            let job_timeout = scale_key(job, "scrape_timeout", &path, scale, None, log).unwrap_or(timeout);
+            let job_interval =
+                scale_key(job, "scrape_interval", &path, scale, None, log).unwrap_or(interval);
+            let job_timeout =
+                scale_key(job, "scrape_timeout", &path, scale, None, log).unwrap_or(timeout);
             if job_timeout > job_interval {
                 log.record(
                     format!("{path}.scrape_timeout"),
@@ -113,11 +139,18 @@ fn rewrite_main_config(
 
     if let Some(rule_files) = root.get_mut("rule_files").and_then(Value::as_sequence_mut) {
         for (i, entry) in rule_files.iter_mut().enumerate() {
-            let Some(pattern) = entry.as_str() else { continue };
+            let Some(pattern) = entry.as_str() else {
+                continue;
+            };
             let absolute = absolute_rule_path(log.file, pattern);
             let translated = placement.file_path(me, &absolute);
             if translated != pattern {
-                log.record(format!("rule_files[{i}]"), "path", pattern, translated.clone());
+                log.record(
+                    format!("rule_files[{i}]"),
+                    "path",
+                    pattern,
+                    translated.clone(),
+                );
                 *entry = Value::from(translated);
             }
         }
@@ -141,16 +174,26 @@ fn translate_static_targets(
     placement: &dyn Placement,
     log: &mut ChangeLog<'_>,
 ) {
-    let Some(static_configs) = owner.get_mut("static_configs").and_then(Value::as_sequence_mut) else {
+    let Some(static_configs) = owner
+        .get_mut("static_configs")
+        .and_then(Value::as_sequence_mut)
+    else {
         return;
     };
     for (j, static_config) in static_configs.iter_mut().enumerate() {
-        let Some(targets) = static_config.get_mut("targets").and_then(Value::as_sequence_mut) else {
+        let Some(targets) = static_config
+            .get_mut("targets")
+            .and_then(Value::as_sequence_mut)
+        else {
             continue;
         };
         for (k, target) in targets.iter_mut().enumerate() {
-            let Some(address) = target.as_str() else { continue };
-            let Some(resolved) = resolve(spec, me, address) else { continue };
+            let Some(address) = target.as_str() else {
+                continue;
+            };
+            let Some(resolved) = resolve(spec, me, address) else {
+                continue;
+            };
             let translated = placement.peer_address(me, resolved.component, resolved.port);
             if translated != address {
                 log.record(
@@ -170,14 +213,18 @@ fn scale_rule_file(raw: &mut Value, scale: f64, log: &mut ChangeLog<'_>) {
         return;
     };
     for (i, group) in groups.iter_mut().enumerate() {
-        let Some(group) = group.as_mapping_mut() else { continue };
+        let Some(group) = group.as_mapping_mut() else {
+            continue;
+        };
         let path = format!("groups[{i}]");
         scale_key(group, "interval", &path, scale, None, log);
         let Some(rules) = group.get_mut("rules").and_then(Value::as_sequence_mut) else {
             continue;
         };
         for (j, rule) in rules.iter_mut().enumerate() {
-            let Some(rule) = rule.as_mapping_mut() else { continue };
+            let Some(rule) = rule.as_mapping_mut() else {
+                continue;
+            };
             let path = format!("{path}.rules[{j}]");
             scale_key(rule, "for", &path, scale, None, log);
             scale_key(rule, "keep_firing_for", &path, scale, None, log);

@@ -5,20 +5,26 @@ use std::time::Duration;
 use crate::duration::PromDuration;
 use crate::spec::StackSpec;
 
-/// Scaled timings of the stack.
+/// Scaled timings of the stack (serialized in milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Timings {
     /// Prometheus's global scrape interval.
+    #[serde(serialize_with = "millis")]
     pub scrape_interval: Duration,
     /// Prometheus's global evaluation interval.
+    #[serde(serialize_with = "millis")]
     pub evaluation_interval: Duration,
     /// The longest rule group interval (a group may set its own).
+    #[serde(serialize_with = "millis")]
     pub longest_group_interval: Duration,
     /// The longest `for` of any alerting rule.
+    #[serde(serialize_with = "millis")]
     pub longest_for: Duration,
     /// Alertmanager's root route `group_wait`.
+    #[serde(serialize_with = "millis")]
     pub group_wait: Duration,
     /// Alertmanager's root route `group_interval`.
+    #[serde(serialize_with = "millis")]
     pub group_interval: Duration,
 }
 
@@ -55,9 +61,12 @@ impl Timings {
         }
     }
 
-    /// The rule-evaluation tick of the group holding `alert`... approximated by the longest
-    /// group interval, which bounds every group's tick.
+    /// The longest rule-evaluation tick of any group: it bounds when each rule is evaluated.
     pub fn tick(&self) -> Duration {
         self.longest_group_interval.max(self.evaluation_interval)
     }
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
 }

@@ -1,1 +1,11 @@
-//! TODO
+//! What a run leaves behind, under one directory per run: `slack/NNNN.json`,
+//! `logs/<component>.log`, `config/<component>/...`, `changes.txt`, `summary.json`.
+//! Every file is redacted of the manifests' secrets.
+
+mod artifacts;
+mod redact_yaml;
+mod summary;
+
+pub use artifacts::write_artifacts;
+pub use redact_yaml::redact_secret_keys;
+pub use summary::{Summary, Totals};

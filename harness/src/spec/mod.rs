@@ -69,6 +69,53 @@ impl StackSpec {
         })
     }
 
+    /// Every secret value the manifests hold (Slack URLs and their paths, Grafana's
+    /// password, env vars from Secrets), for redacting logs, evidence and artifacts.
+    pub fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = Vec::new();
+        let add_url = |url: &SecretString, secrets: &mut Vec<SecretString>| {
+            secrets.push(url.clone());
+            if let Some((_, rest)) = url.expose().split_once("://") {
+                if let Some(i) = rest.find('/') {
+                    if rest.len() - i > 8 {
+                        secrets.push(SecretString::new(&rest[i..]));
+                    }
+                }
+            }
+        };
+        for component in &self.components {
+            for env in &component.env {
+                if let EnvValue::Secret(value) = &env.value {
+                    secrets.push(value.clone());
+                }
+            }
+            match &component.config {
+                ComponentConfig::Alertmanager(am) => {
+                    let urls = am.global_slack_api_url.iter().chain(
+                        am.receivers
+                            .iter()
+                            .flat_map(|r| r.slack.iter().filter_map(|s| s.api_url.as_ref())),
+                    );
+                    for url in urls {
+                        add_url(url, &mut secrets);
+                    }
+                }
+                ComponentConfig::Grafana(g) => secrets.push(g.admin_password.clone()),
+                _ => {}
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+        secrets.dedup();
+        secrets
+    }
+
+    /// `text` with every secret of the manifests replaced by `<redacted>`.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets();
+        let refs: Vec<&SecretString> = secrets.iter().collect();
+        crate::slack::redact_secrets(text, &refs)
+    }
+
     /// The app components (every container that is not Prometheus, Alertmanager or Grafana).
     pub fn apps(&self) -> impl Iterator<Item = &ComponentSpec> {
         self.components

@@ -75,8 +75,6 @@ impl Rule {
         let expr: String = self.expr.chars().filter(|c| !c.is_whitespace()).collect();
         expr.starts_with("vector(")
             && expr.ends_with(')')
-            && expr["vector(".len()..expr.len() - 1]
-                .parse::<f64>()
-                .is_ok()
+            && expr["vector(".len()..expr.len() - 1].parse::<f64>().is_ok()
     }
 }

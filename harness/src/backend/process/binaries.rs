@@ -89,7 +89,8 @@ pub fn firedrill_executable() -> Result<PathBuf> {
     if let Ok(value) = std::env::var("FIREDRILL_BIN") {
         return Ok(PathBuf::from(value));
     }
-    let current = std::env::current_exe().map_err(|e| Error::io("finding the current executable", e))?;
+    let current =
+        std::env::current_exe().map_err(|e| Error::io("finding the current executable", e))?;
     if current.file_name().and_then(|n| n.to_str()) == Some("firedrill") {
         return Ok(current);
     }

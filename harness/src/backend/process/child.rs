@@ -20,8 +20,11 @@ impl ManagedChild {
     /// Spawns `launch` with stdout and stderr appended to `log_path`. On Linux the child gets
     /// SIGKILL when the thread that spawned it dies, so a killed harness leaves nothing behind.
     pub(crate) fn spawn(name: &str, launch: &Launch, log_path: PathBuf) -> Result<Self> {
-        let log = File::create(&log_path).map_err(|e| Error::io(format!("creating {}", log_path.display()), e))?;
-        let log_err = log.try_clone().map_err(|e| Error::io("duplicating a log handle", e))?;
+        let log = File::create(&log_path)
+            .map_err(|e| Error::io(format!("creating {}", log_path.display()), e))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| Error::io("duplicating a log handle", e))?;
         let mut command = tokio::process::Command::new(&launch.program);
         command
             .args(&launch.args)

@@ -34,7 +34,11 @@ pub(crate) fn launch_of(
         Error::start(
             &spec.name,
             "the container declares no containerPort",
-            format!("add `ports: [{{containerPort: N}}]` to container {} in {}", spec.origin.key.as_deref().unwrap_or(&spec.name), spec.origin.file.display()),
+            format!(
+                "add `ports: [{{containerPort: N}}]` to container {} in {}",
+                spec.origin.key.as_deref().unwrap_or(&spec.name),
+                spec.origin.file.display()
+            ),
         )
     })?;
     let host_port = placement
@@ -62,7 +66,10 @@ pub(crate) fn launch_of(
         ComponentKind::Prometheus => {
             let overrides = [
                 ("--web.listen-address", listen.clone()),
-                ("--storage.tsdb.path", data_dir.to_string_lossy().into_owned()),
+                (
+                    "--storage.tsdb.path",
+                    data_dir.to_string_lossy().into_owned(),
+                ),
             ];
             let args = override_flags(&component.args, &overrides, &mut record);
             (find_binary(ComponentKind::Prometheus)?, args)
@@ -99,13 +106,34 @@ pub(crate) fn launch_of(
             let plain = |v: String| EnvValue::Plain(v);
             env.extend([
                 ("GF_SERVER_HTTP_ADDR".to_string(), plain("127.0.0.1".into())),
-                ("GF_SERVER_HTTP_PORT".to_string(), plain(host_port.to_string())),
-                ("GF_PATHS_DATA".to_string(), plain(data_dir.to_string_lossy().into_owned())),
-                ("GF_PATHS_LOGS".to_string(), plain(data_dir.join("log").to_string_lossy().into_owned())),
-                ("GF_PATHS_PLUGINS".to_string(), plain(data_dir.join("plugins").to_string_lossy().into_owned())),
-                ("GF_PATHS_PROVISIONING".to_string(), plain(placement.file_path(spec, &provisioning))),
-                ("GF_ANALYTICS_REPORTING_ENABLED".to_string(), plain("false".into())),
-                ("GF_ANALYTICS_CHECK_FOR_UPDATES".to_string(), plain("false".into())),
+                (
+                    "GF_SERVER_HTTP_PORT".to_string(),
+                    plain(host_port.to_string()),
+                ),
+                (
+                    "GF_PATHS_DATA".to_string(),
+                    plain(data_dir.to_string_lossy().into_owned()),
+                ),
+                (
+                    "GF_PATHS_LOGS".to_string(),
+                    plain(data_dir.join("log").to_string_lossy().into_owned()),
+                ),
+                (
+                    "GF_PATHS_PLUGINS".to_string(),
+                    plain(data_dir.join("plugins").to_string_lossy().into_owned()),
+                ),
+                (
+                    "GF_PATHS_PROVISIONING".to_string(),
+                    plain(placement.file_path(spec, &provisioning)),
+                ),
+                (
+                    "GF_ANALYTICS_REPORTING_ENABLED".to_string(),
+                    plain("false".into()),
+                ),
+                (
+                    "GF_ANALYTICS_CHECK_FOR_UPDATES".to_string(),
+                    plain("false".into()),
+                ),
             ]);
             (program, args)
         }
@@ -154,23 +182,36 @@ fn app_command(
     options: &StartOptions,
 ) -> Result<(PathBuf, Vec<String>)> {
     if let Some(command) = options.app_commands.get(image) {
-        let expanded = command.replace("{listen}", listen).replace("{port}", &port.to_string());
+        let expanded = command
+            .replace("{listen}", listen)
+            .replace("{port}", &port.to_string());
         let mut words = expanded.split_whitespace().map(str::to_string);
         let program = words.next().ok_or_else(|| {
-            Error::start(name, format!("the command for image {image} is empty"), install_hint(ComponentKind::App))
+            Error::start(
+                name,
+                format!("the command for image {image} is empty"),
+                install_hint(ComponentKind::App),
+            )
         })?;
         let program = if program.contains('/') {
             PathBuf::from(&program)
         } else {
             on_path(&program).ok_or_else(|| {
-                Error::start(name, format!("`{program}` (the command for image {image}) is not on PATH"), install_hint(ComponentKind::App))
+                Error::start(
+                    name,
+                    format!("`{program}` (the command for image {image}) is not on PATH"),
+                    install_hint(ComponentKind::App),
+                )
             })?
         };
         return Ok((program, words.collect()));
     }
     if image == ECHO_SERVER_IMAGE {
         let firedrill = firedrill_executable()?;
-        return Ok((firedrill, vec!["echo-server".into(), "--listen".into(), listen.to_string()]));
+        return Ok((
+            firedrill,
+            vec!["echo-server".into(), "--listen".into(), listen.to_string()],
+        ));
     }
     Err(Error::start(
         name,

@@ -56,7 +56,11 @@ impl Drop for ProcessStack {
         if let Some(dir) = self.workdir.take() {
             if self.keep {
                 let kept = dir.keep();
-                eprintln!("firedrill: kept the work dir {} (FIREDRILL_KEEP); remove it with `rm -rf {}`", kept.display(), kept.display());
+                eprintln!(
+                    "firedrill: kept the work dir {} (FIREDRILL_KEEP); remove it with `rm -rf {}`",
+                    kept.display(),
+                    kept.display()
+                );
             }
         }
     }
@@ -81,9 +85,14 @@ pub(crate) async fn start(
             continue;
         }
         for file in &component.files {
-            let target = std::path::PathBuf::from(crate::plan::Placement::file_path(&placement, &component.spec, &file.path));
+            let target = std::path::PathBuf::from(crate::plan::Placement::file_path(
+                &placement,
+                &component.spec,
+                &file.path,
+            ));
             if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
             }
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
@@ -102,7 +111,11 @@ pub(crate) async fn start(
         if *kind == ComponentKind::Prometheus {
             prometheus_started = Instant::now();
         }
-        children.push(ManagedChild::spawn(name, launch, logs_dir.join(format!("{name}.log")))?);
+        children.push(ManagedChild::spawn(
+            name,
+            launch,
+            logs_dir.join(format!("{name}.log")),
+        )?);
     }
     let mut stack = ProcessStack {
         children,
@@ -168,7 +181,9 @@ pub(crate) fn start_timeout() -> Result<Duration> {
             .ok_or_else(|| {
                 Error::Input(crate::InputError::new(
                     "environment",
-                    format!("FIREDRILL_START_TIMEOUT={value:?} is invalid: expected whole seconds > 0"),
+                    format!(
+                        "FIREDRILL_START_TIMEOUT={value:?} is invalid: expected whole seconds > 0"
+                    ),
                 ))
             }),
     }

@@ -28,7 +28,9 @@ impl ProcessPlacement {
         let mut reservations = Vec::new();
         for component in &spec.components {
             let container_ports: Vec<u16> = if component.ports.is_empty() {
-                crate::backend::container_port(component).into_iter().collect()
+                crate::backend::container_port(component)
+                    .into_iter()
+                    .collect()
             } else {
                 component.ports.clone()
             };
@@ -52,7 +54,9 @@ impl ProcessPlacement {
 
     /// The 127.0.0.1 port standing for a component's container port.
     pub fn host_port(&self, component: &str, container_port: u16) -> Option<u16> {
-        self.ports.get(&(component.to_string(), container_port)).copied()
+        self.ports
+            .get(&(component.to_string(), container_port))
+            .copied()
     }
 
     /// The work dir (removed on drop unless kept).

@@ -1,0 +1,127 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use firedrill::backend::{parse_skippable, parse_time_scale, BackendKind};
+use firedrill::checks::{MetricExpectation, Traffic};
+use firedrill::spec::ComponentKind;
+
+/// Proves a monitoring stack works before it ships: the app is scraped by a real
+/// Prometheus, its alert rules fire, a real Alertmanager delivers the notification to a
+/// mock Slack webhook that records every payload, and Grafana's datasource resolves.
+#[derive(Debug, Parser)]
+#[command(name = "firedrill", version, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  firedrill verify --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the stack, send traffic, run every check, write the artifacts, tear down.
+    Verify(VerifyArgs),
+    /// Start the stack and keep it running, printing its URLs, until Ctrl-C.
+    Up(StackArgs),
+    /// Print the effective configs and every change made to the manifests; start nothing.
+    Render(StackArgs),
+    /// Run the seed's instrumented app (GET /hello, GET /metrics).
+    EchoServer(EchoServerArgs),
+}
+
+/// Where the stack comes from and how it runs.
+#[derive(Debug, Clone, Args)]
+pub struct StackArgs {
+    /// The directory of Kubernetes manifests (read recursively).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "manifests",
+        env = "FIREDRILL_MANIFESTS"
+    )]
+    pub manifests: PathBuf,
+    /// Where the stack runs.
+    #[arg(long, value_name = "BACKEND", default_value = "process", env = "FIREDRILL_BACKEND", value_parser = parse_backend)]
+    pub backend: BackendKind,
+    /// Divide every duration (intervals, for, group_wait, ...) by N; 1 keeps the manifests' timings.
+    #[arg(long, value_name = "N", default_value = "30", env = "FIREDRILL_TIME_SCALE", value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// Leave a component out explicitly (only `grafana`); its checks are reported as skipped.
+    #[arg(long = "skip", value_name = "COMPONENT", value_parser = parse_skippable)]
+    pub skip: Vec<ComponentKind>,
+    /// Run an app image as a local command (process backend): IMAGE=COMMAND, with {listen} and {port} placeholders.
+    #[arg(long = "app-command", value_name = "IMAGE=COMMAND", value_parser = parse_app_command)]
+    pub app_commands: Vec<(String, String)>,
+    /// Keep the work dir (and containers) after the run, for debugging.
+    #[arg(long, env = "FIREDRILL_KEEP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    pub keep: bool,
+}
+
+/// `firedrill verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Where to write the artifacts [default: firedrill-runs/<UTC time>].
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_ARTIFACTS")]
+    pub artifacts: Option<PathBuf>,
+    /// An alert that must fire and be delivered (repeatable) [default: the rules whose expression is constant].
+    #[arg(long = "expect-alert", value_name = "NAME")]
+    pub expect_alert: Vec<String>,
+    /// An alert that must fire, be delivered, then resolve with the resolved message delivered (repeatable).
+    #[arg(long = "expect-resolved", value_name = "NAME")]
+    pub expect_resolved: Vec<String>,
+    /// Requests to send to the app: PATH=COUNT (repeatable) [default: /hello=3].
+    #[arg(long = "traffic", value_name = "PATH=COUNT", value_parser = parse_traffic)]
+    pub traffic: Vec<Traffic>,
+    /// The value a metric (summed) must reach: NAME=VALUE [default with the seed's app: api_request_total = requests to /hello].
+    #[arg(long = "expect-metric", value_name = "NAME=VALUE", value_parser = parse_metric)]
+    pub expect_metric: Option<MetricExpectation>,
+    /// Seconds added to every deadline.
+    #[arg(long, value_name = "SECONDS", env = "FIREDRILL_MARGIN")]
+    pub margin: Option<f64>,
+}
+
+/// `firedrill echo-server`.
+#[derive(Debug, Clone, Args)]
+pub struct EchoServerArgs {
+    /// The address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "0.0.0.0:8081",
+        env = "ECHO_SERVER_LISTEN"
+    )]
+    pub listen: String,
+}
+
+fn parse_backend(text: &str) -> Result<BackendKind, String> {
+    text.parse()
+}
+
+fn parse_traffic(text: &str) -> Result<Traffic, String> {
+    text.parse()
+}
+
+fn parse_metric(text: &str) -> Result<MetricExpectation, String> {
+    text.parse()
+}
+
+fn parse_app_command(text: &str) -> Result<(String, String), String> {
+    let (image, command) = text
+        .split_once('=')
+        .ok_or_else(|| format!("invalid app command `{text}`: expected IMAGE=COMMAND"))?;
+    if image.is_empty() || command.trim().is_empty() {
+        return Err(format!(
+            "invalid app command `{text}`: IMAGE and COMMAND must not be empty"
+        ));
+    }
+    Ok((image.to_string(), command.to_string()))
+}

@@ -1,0 +1,158 @@
+//! What each subcommand does.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use firedrill::backend::{self, StartOptions};
+use firedrill::checks::format_timestamp;
+use firedrill::load::load_dir;
+use firedrill::plan::format_changes;
+use firedrill::report::redact_secret_keys;
+use firedrill::spec::FileContent;
+use firedrill::verify::{verify, StderrProgress, VerifyOptions};
+use firedrill::Error;
+
+use super::args::{Cli, Command, EchoServerArgs, StackArgs, VerifyArgs};
+
+/// Runs the command; returns the exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Verify(args) => verify_command(args).await,
+        Command::Up(args) => up_command(args).await,
+        Command::Render(args) => render_command(args),
+        Command::EchoServer(args) => echo_server_command(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn start_options(args: &StackArgs) -> StartOptions {
+    let mut options = StartOptions::new(args.backend)
+        .with_time_scale(args.time_scale)
+        .with_keep(args.keep);
+    for kind in &args.skip {
+        options = options.with_skip(*kind);
+    }
+    for (image, command) in &args.app_commands {
+        options = options.with_app_command(image, command);
+    }
+    options
+}
+
+async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
+    let artifacts = args.artifacts.clone().unwrap_or_else(default_artifacts_dir);
+    let options = VerifyOptions {
+        manifests: args.stack.manifests.clone(),
+        start: start_options(&args.stack),
+        traffic: args.traffic.clone(),
+        alerts: args.expect_alert.clone(),
+        resolved: args.expect_resolved.clone(),
+        metric: args.expect_metric.clone(),
+        artifacts: Some(artifacts),
+        margin: match args.margin {
+            Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
+            Some(s) => {
+                return Err(Error::Input(firedrill::InputError::new(
+                    "--margin",
+                    format!("invalid margin {s}: expected seconds ≥ 0"),
+                )))
+            }
+            None => None,
+        },
+    };
+    let mut progress = StderrProgress;
+    let summary = tokio::select! {
+        summary = verify(&options, &mut progress) => summary?,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("firedrill: interrupted; the stack was stopped and cleaned up");
+            return Ok(130);
+        }
+    };
+    for component in &summary.skipped_components {
+        eprintln!(
+            "firedrill: skipped {}: {}",
+            component.kind, component.reason
+        );
+    }
+    eprintln!(
+        "firedrill: {} in {:.1} s (stack start {:.1} s)",
+        if summary.all_passed() {
+            "verified"
+        } else {
+            "verification FAILED"
+        },
+        summary.wall_ms as f64 / 1000.0,
+        summary.stack_start_ms as f64 / 1000.0
+    );
+    println!("firedrill: {}", summary.closing_line());
+    Ok(summary.exit_code())
+}
+
+fn default_artifacts_dir() -> PathBuf {
+    let stamp = format_timestamp(SystemTime::now()).replace(':', "-");
+    PathBuf::from("firedrill-runs").join(stamp)
+}
+
+async fn up_command(args: StackArgs) -> Result<i32, Error> {
+    let spec = load_dir(&args.manifests)?;
+    let options = start_options(&args);
+    eprintln!(
+        "firedrill: starting the stack from {} on the {} backend",
+        args.manifests.display(),
+        args.backend
+    );
+    let stack = backend::start(&spec, &options).await?;
+    let endpoints = stack.endpoints();
+    println!("prometheus    {}", endpoints.prometheus);
+    println!("alertmanager  {}", endpoints.alertmanager);
+    match &endpoints.grafana {
+        Some(url) => println!("grafana       {url}"),
+        None => println!("grafana       (skipped)"),
+    }
+    for app in &endpoints.apps {
+        println!("{:<13} {}", app.name, app.url);
+    }
+    println!("slack mock    {}", stack.slack().uri());
+    eprintln!("firedrill: running; press Ctrl-C to stop and clean up");
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("firedrill: stopping");
+    stack.shutdown().await;
+    Ok(0)
+}
+
+fn render_command(args: StackArgs) -> Result<i32, Error> {
+    let spec = load_dir(&args.manifests)?;
+    let plan = backend::render(&spec, &start_options(&args))?;
+    for component in &plan.components {
+        println!("### {} ({})", component.spec.name, component.spec.image);
+        println!("args: {}", component.args.join(" "));
+        for file in &component.files {
+            let text = match &file.content {
+                FileContent::Plain(text) => text.clone(),
+                FileContent::Secret(secret) => redact_secret_keys(secret.expose()),
+            };
+            println!("--- {}", file.path);
+            println!("{}", spec.redact(text.trim_end()));
+        }
+        println!();
+    }
+    println!("### changes ({})", plan.changes.len());
+    print!("{}", format_changes(&plan.changes));
+    Ok(0)
+}
+
+async fn echo_server_command(args: EchoServerArgs) -> Result<i32, Error> {
+    match echo_server::run(&args.listen).await {
+        Ok(()) => Ok(0),
+        Err(e) => Err(Error::start(
+            "echo-server",
+            format!("cannot serve on {}: {e}", args.listen),
+            "choose another --listen address",
+        )),
+    }
+}
