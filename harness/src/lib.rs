@@ -16,6 +16,7 @@ pub mod checks;
 pub mod clients;
 pub mod duration;
 pub mod error;
+pub mod fixtures;
 pub mod load;
 pub mod plan;
 pub mod report;

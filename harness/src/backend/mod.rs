@@ -17,6 +17,9 @@ use crate::plan::{plan, StackPlan};
 use crate::slack::SlackMock;
 use crate::spec::StackSpec;
 
+/// How a component left out on purpose is reported: never as passed.
+pub const OPT_OUT_REASON: &str = "left out by explicit opt-out";
+
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.
 pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
     options.validate(spec)?;

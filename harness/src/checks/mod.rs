@@ -22,7 +22,9 @@ pub use check::Check;
 pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
 pub use expectations::{Expectations, MetricExpectation, Traffic};
-pub use outcome::{CheckFailure, CheckOutcome, CheckStatus};
+pub use outcome::{
+    assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
+};
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use route::receiver_for;
 pub use template::expected_fragments;

@@ -126,3 +126,33 @@ impl CheckOutcome {
         )
     }
 }
+
+/// `Ok` when no check failed and every skipped one was left out by explicit opt-out; else
+/// the first offending check, with its evidence and a list of all outcomes.
+pub fn try_assert_all_passed(outcomes: &[CheckOutcome]) -> Result<(), CheckFailure> {
+    let offending = outcomes.iter().find(|o| match o.status {
+        CheckStatus::Passed => false,
+        CheckStatus::Failed => true,
+        CheckStatus::Skipped => !o.detail.starts_with(crate::backend::OPT_OUT_REASON),
+    });
+    match offending {
+        None => Ok(()),
+        Some(o) => {
+            let all: Vec<String> = outcomes.iter().map(CheckOutcome::line).collect();
+            Err(CheckFailure {
+                name: o.name.clone(),
+                status: o.status,
+                detail: format!("{}\n\nall checks:\n  {}", o.detail, all.join("\n  ")),
+                evidence: o.evidence.clone(),
+            })
+        }
+    }
+}
+
+/// Panics with the evidence unless every check passed (or was left out by explicit opt-out).
+#[track_caller]
+pub fn assert_all_passed(outcomes: &[CheckOutcome]) {
+    if let Err(failure) = try_assert_all_passed(outcomes) {
+        panic!("{failure}");
+    }
+}

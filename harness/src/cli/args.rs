@@ -53,7 +53,7 @@ pub struct StackArgs {
     #[arg(long, value_name = "N", default_value = "30", env = "FIREDRILL_TIME_SCALE", value_parser = parse_time_scale)]
     pub time_scale: f64,
     /// Leave a component out explicitly (only `grafana`); its checks are reported as skipped.
-    #[arg(long = "skip", value_name = "COMPONENT", value_parser = parse_skippable)]
+    #[arg(long = "skip", value_name = "COMPONENT", env = "FIREDRILL_SKIP", value_delimiter = ',', value_parser = parse_skippable)]
     pub skip: Vec<ComponentKind>,
     /// Run an app image as a local command (process backend): IMAGE=COMMAND, with {listen} and {port} placeholders.
     #[arg(long = "app-command", value_name = "IMAGE=COMMAND", value_parser = parse_app_command)]

@@ -80,7 +80,7 @@ pub(crate) async fn start(
         if options.skips(kind) {
             skipped.push(Skipped {
                 kind,
-                reason: format!("left out by explicit opt-out (--skip {kind})"),
+                reason: format!("{} (--skip {kind})", super::OPT_OUT_REASON),
             });
             continue;
         }

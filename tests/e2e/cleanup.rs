@@ -1,0 +1,71 @@
+//! Nothing a stack started outlives it: not after a drop, not after a panic.
+
+use std::time::Duration;
+
+use firedrill::backend::Endpoints;
+use firedrill::checks::{poll, Look};
+use firedrill::fixtures::{seed_manifests, StackBuilder};
+
+/// How long components may take to go away after the stack is dropped.
+const GONE_WITHIN: Duration = Duration::from_secs(30);
+
+async fn assert_nothing_answers(endpoints: &Endpoints) {
+    let mut urls = vec![endpoints.prometheus.clone(), endpoints.alertmanager.clone()];
+    urls.extend(endpoints.apps.iter().map(|a| a.url.clone()));
+    urls.extend(endpoints.grafana.clone());
+    let client = reqwest::Client::new();
+    for url in urls {
+        let outcome = poll(GONE_WITHIN, || {
+            let client = client.clone();
+            let url = url.clone();
+            async move {
+                match client
+                    .get(&url)
+                    .timeout(Duration::from_secs(1))
+                    .send()
+                    .await
+                {
+                    Ok(response) => {
+                        Look::NotYet(format!("{url} still answers {}", response.status()))
+                    }
+                    Err(_) => Look::Ready(()),
+                }
+            }
+        })
+        .await;
+        if let Err(e) = outcome {
+            panic!("a component outlived its stack: {e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn dropping_a_stack_stops_every_component_it_started() {
+    let stack = StackBuilder::new(seed_manifests())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let endpoints = stack.endpoints().clone();
+    drop(stack);
+    assert_nothing_answers(&endpoints).await;
+}
+
+#[tokio::test]
+async fn a_test_that_panics_leaves_nothing_running() {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let stack = StackBuilder::new(seed_manifests())
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = sender.send(stack.endpoints().clone());
+        panic!("this test panics on purpose while its stack runs");
+    });
+    let joined = task.await;
+    assert!(
+        joined.as_ref().is_err_and(|e| e.is_panic()),
+        "the task should have panicked: {joined:?}"
+    );
+    let endpoints = receiver.await.expect("the stack started before the panic");
+    assert_nothing_answers(&endpoints).await;
+}

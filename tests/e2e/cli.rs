@@ -1,0 +1,89 @@
+//! The `firedrill` command: exit codes and messages.
+
+use std::process::{Command, Output};
+
+use firedrill::fixtures::repository_root;
+
+fn firedrill(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+    command.args(args).current_dir(repository_root());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the firedrill binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn verify_on_a_route_to_an_undefined_receiver_exits_2_naming_file_resource_and_key() {
+    let output = firedrill(
+        &[
+            "verify",
+            "--manifests",
+            "fixtures/manifests/bad/undefined-receiver",
+        ],
+        &[],
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("alertmanager-secret.yaml"),
+        "the file is not named: {text}"
+    );
+    assert!(
+        text.contains("Secret/alertmanager-secret"),
+        "the resource is not named: {text}"
+    );
+    assert!(
+        text.contains("route.receiver"),
+        "the key is not named: {text}"
+    );
+}
+
+#[test]
+fn an_unknown_backend_is_rejected_with_the_choices() {
+    let output = firedrill(&["verify", "--backend", "nomad"], &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("unknown backend `nomad`") && text.contains("process"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_prometheus_binary_fails_with_how_to_get_it() {
+    let output = firedrill(
+        &["verify", "--backend", "process", "--skip", "grafana"],
+        &[("FIREDRILL_PROMETHEUS_BIN", "/nonexistent/prometheus")],
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("FIREDRILL_PROMETHEUS_BIN") && text.contains("apt-get install prometheus"),
+        "{text}"
+    );
+}
+
+#[test]
+fn render_lists_every_change_and_starts_nothing() {
+    let output = firedrill(&["render", "--backend", "process"], &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for change in [
+        "scrape_configs[1].static_configs[0].targets[0]: echo-service:80 -> 127.0.0.1:",
+        "alerting.alertmanagers[0].static_configs[0].targets[0]: localhost:9093 -> 127.0.0.1:",
+        "global.slack_api_url: <redacted> -> http://127.0.0.1:",
+        "groups[0].rules[0].for: 1m -> 2s (time scale)",
+        "route.group_wait: <absent, default 30s> -> 1s (time scale)",
+    ] {
+        assert!(text.contains(change), "`{change}` missing from:\n{text}");
+    }
+    assert!(
+        !text.contains("hooks.slack.com"),
+        "the Slack URL leaked:\n{text}"
+    );
+}

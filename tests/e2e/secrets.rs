@@ -1,0 +1,91 @@
+//! Secrets stay secret: no Slack URL and no Grafana password in output or artifacts.
+
+use std::path::Path;
+use std::process::Command;
+
+use firedrill::fixtures::{renamed_manifests, repository_root, seed_manifests};
+use firedrill::load::load_dir;
+
+use super::support::grafana_opted_out;
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+    {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn assert_no_secret_leaks(manifests: &Path, known_secret: &str) {
+    let spec = load_dir(manifests).unwrap_or_else(|e| panic!("{e}"));
+    let secrets: Vec<String> = spec
+        .secrets()
+        .iter()
+        .map(|s| s.expose().to_string())
+        .collect();
+    assert!(
+        secrets.iter().any(|s| s.contains(known_secret)),
+        "{known_secret} not among the spec's secrets"
+    );
+    let artifacts = tempfile::tempdir().expect("a temp dir");
+    let mut args = vec![
+        "verify".to_string(),
+        "--manifests".into(),
+        manifests.display().to_string(),
+    ];
+    args.extend(["--artifacts".into(), artifacts.path().display().to_string()]);
+    if grafana_opted_out() {
+        args.extend(["--skip".into(), "grafana".into()]);
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(&args)
+        .current_dir(repository_root())
+        .output()
+        .expect("the firedrill binary runs");
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    let files = files_under(artifacts.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("summary.json")),
+        "no summary.json in {files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.ends_with("slack/0001.json")),
+        "no recorded payload in {files:?}"
+    );
+    for secret in &secrets {
+        assert!(
+            !shown.contains(secret.as_str()),
+            "a secret reached the output:\n{shown}"
+        );
+        for file in &files {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(file).expect("an artifact")).into_owned();
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret reached {}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_seed_slack_url_never_reaches_output_or_artifacts() {
+    assert_no_secret_leaks(&seed_manifests(), "XXXXXXXXXXXXXXXXXXXXXXXX");
+}
+
+#[test]
+fn another_slack_url_and_grafana_password_never_reach_output_or_artifacts() {
+    assert_no_secret_leaks(&renamed_manifests(), "correct-horse-battery-staple");
+}

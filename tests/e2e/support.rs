@@ -1,0 +1,54 @@
+//! Helpers shared by the end-to-end tests.
+
+use firedrill::backend::RunningStack;
+use firedrill::checks::{Check, CheckOutcome, Expectations};
+use firedrill::spec::ComponentKind;
+use firedrill::verify::{run_checks, standard_checks, SilentProgress};
+
+/// Whether the environment leaves Grafana out explicitly (`FIREDRILL_SKIP=grafana`).
+pub fn grafana_opted_out() -> bool {
+    std::env::var("FIREDRILL_SKIP")
+        .map(|v| v.split(',').any(|s| s.trim() == "grafana"))
+        .unwrap_or(false)
+}
+
+/// Runs the standard checks for the stack's default expectations.
+pub async fn run_standard_checks(stack: &RunningStack) -> Vec<CheckOutcome> {
+    let spec = &stack.plan().spec;
+    let expectations =
+        Expectations::for_spec(spec, vec![], vec![], vec![], None).expect("default expectations");
+    run_checks(
+        stack,
+        &standard_checks(spec, &expectations),
+        None,
+        &mut SilentProgress,
+    )
+    .await
+}
+
+/// Runs the given checks in order.
+pub async fn run(stack: &RunningStack, checks: &[Check]) -> Vec<CheckOutcome> {
+    run_checks(stack, checks, None, &mut SilentProgress).await
+}
+
+/// Grafana's checks are skipped exactly when Grafana was left out on purpose.
+#[track_caller]
+pub fn assert_grafana_skipped_only_by_opt_out(stack: &RunningStack, outcomes: &[CheckOutcome]) {
+    let grafana_checks: Vec<&CheckOutcome> = outcomes
+        .iter()
+        .filter(|o| o.name.starts_with("grafana"))
+        .collect();
+    assert!(
+        !grafana_checks.is_empty(),
+        "no grafana check ran: {outcomes:#?}"
+    );
+    let skipped = grafana_checks
+        .iter()
+        .all(|o| o.status == firedrill::checks::CheckStatus::Skipped);
+    assert_eq!(
+        skipped,
+        grafana_opted_out() && stack.is_skipped(ComponentKind::Grafana),
+        "grafana checks skipped={skipped} but FIREDRILL_SKIP opt-out={}: {grafana_checks:#?}",
+        grafana_opted_out()
+    );
+}
