@@ -14,6 +14,9 @@ mod prometheus;
 mod time_scale;
 mod timings;
 
+#[cfg(test)]
+mod tests;
+
 pub use addresses::{resolve, split_host_port, split_url, Resolved};
 pub use changes::{format_changes, Change};
 pub use placement::Placement;

@@ -144,7 +144,7 @@ fn rewrite_main_config(
             };
             let absolute = absolute_rule_path(log.file, pattern);
             let translated = placement.file_path(me, &absolute);
-            if translated != pattern {
+            if translated != absolute {
                 log.record(
                     format!("rule_files[{i}]"),
                     "path",
