@@ -26,3 +26,8 @@ pub mod spec;
 pub mod verify;
 
 pub use error::{Error, InputError, Result};
+
+/// The README's Rust examples, compiled as `no_run` doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
