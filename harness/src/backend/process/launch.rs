@@ -255,3 +255,112 @@ pub(crate) fn describe_env(env: &[(String, EnvValue)]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::seed_manifests;
+    use crate::load::load_dir;
+    use crate::plan::{plan, PlanOptions};
+
+    /// A stand-in grafana install: an executable `bin/grafana-server` and `conf/defaults.ini`.
+    fn fake_grafana_install() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("bin")).unwrap();
+        std::fs::create_dir_all(home.path().join("conf")).unwrap();
+        std::fs::write(home.path().join("conf/defaults.ini"), "").unwrap();
+        let bin = home.path().join("bin/grafana-server");
+        std::fs::write(&bin, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        home
+    }
+
+    #[test]
+    fn grafana_runs_with_the_provisioning_dir_port_and_credentials_of_the_manifests() {
+        let home = fake_grafana_install();
+        std::env::set_var(
+            "FIREDRILL_GRAFANA_BIN",
+            home.path().join("bin/grafana-server"),
+        );
+        let spec = load_dir(&seed_manifests()).unwrap();
+        let placement = ProcessPlacement::new(&spec).unwrap();
+        let mut stack_plan = plan(&spec, &placement, 1, PlanOptions::default());
+        let grafana = stack_plan.component("grafana").unwrap().clone();
+        let launch = launch_of(
+            &grafana,
+            &placement,
+            &StartOptions::default(),
+            &mut stack_plan.changes,
+        )
+        .unwrap();
+        std::env::remove_var("FIREDRILL_GRAFANA_BIN");
+
+        let port = placement
+            .host_port("grafana", 3000)
+            .expect("grafana's default port is reserved");
+        assert_eq!(launch.listen, format!("127.0.0.1:{port}"));
+        assert_eq!(
+            launch.args,
+            vec![format!(
+                "--homepath={}",
+                home.path().canonicalize().unwrap().display()
+            )]
+        );
+        let env = |name: &str| {
+            launch
+                .env
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            env("GF_SERVER_HTTP_PORT").map(|v| v.expose().to_string()),
+            Some(port.to_string())
+        );
+        let provisioning = env("GF_PATHS_PROVISIONING").unwrap();
+        assert!(
+            provisioning
+                .expose()
+                .ends_with("/grafana/root/etc/grafana/provisioning"),
+            "{provisioning:?}"
+        );
+        assert!(matches!(
+            env("GF_SECURITY_ADMIN_PASSWORD"),
+            Some(EnvValue::Secret(_))
+        ));
+        let shown = describe_env(&launch.env);
+        assert!(
+            shown.contains("GF_SECURITY_ADMIN_PASSWORD=<redacted>")
+                && shown.contains("GF_SECURITY_ADMIN_USER="),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_app_image_says_how_to_map_it_to_a_command() {
+        let err = app_command(
+            "registry.local/shop:1.2",
+            "shop",
+            "127.0.0.1:1",
+            1,
+            &StartOptions::default(),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("--app-command 'registry.local/shop:1.2=")
+                && text.contains("docker backend"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_app_command_expands_listen_and_port() {
+        let options = StartOptions::default().with_app_command("shop:1", "sh -c {listen}/{port}");
+        let (program, args) =
+            app_command("shop:1", "shop", "127.0.0.1:4242", 4242, &options).unwrap();
+        assert!(program.ends_with("sh"), "{program:?}");
+        assert_eq!(args, vec!["-c", "127.0.0.1:4242/4242"]);
+    }
+}

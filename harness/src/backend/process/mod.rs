@@ -4,6 +4,7 @@ mod binaries;
 mod child;
 mod launch;
 mod placement;
+mod stale;
 
 pub use binaries::{env_name, find_binary, firedrill_executable, install_hint};
 pub use launch::ECHO_SERVER_IMAGE;
@@ -55,6 +56,7 @@ impl Drop for ProcessStack {
         }
         if let Some(dir) = self.workdir.take() {
             if self.keep {
+                stale::release(dir.path());
                 let kept = dir.keep();
                 eprintln!(
                     "firedrill: kept the work dir {} (FIREDRILL_KEEP); remove it with `rm -rf {}`",

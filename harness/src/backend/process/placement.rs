@@ -20,10 +20,13 @@ pub struct ProcessPlacement {
 impl ProcessPlacement {
     /// Reserves a free port for every container port, and makes the work dir.
     pub fn new(spec: &StackSpec) -> Result<Self> {
+        super::stale::reap_stale_workdirs(&std::env::temp_dir());
         let workdir = tempfile::Builder::new()
             .prefix("firedrill-")
             .tempdir()
             .map_err(|e| Error::io("creating the stack's work dir", e))?;
+        super::stale::claim(workdir.path())
+            .map_err(|e| Error::io("writing the work dir's owner", e))?;
         let mut ports = BTreeMap::new();
         let mut reservations = Vec::new();
         for component in &spec.components {
