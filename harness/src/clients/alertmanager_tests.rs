@@ -3,17 +3,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::clients::test_support::refused_base_url;
-
-async fn serving(route: &str, status: u16, body: serde_json::Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    server
-}
+use crate::clients::test_support::{refused_base_url, serving};
 
 #[tokio::test]
 async fn ready_is_true_when_alertmanager_answers_200() {

@@ -7,3 +7,15 @@ pub(crate) fn refused_base_url() -> String {
     drop(listener);
     format!("http://127.0.0.1:{port}")
 }
+
+/// A mock server answering `GET route` with `status` and the JSON `body`.
+pub(crate) async fn serving(route: &str, status: u16, body: serde_json::Value) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(wiremock::ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
