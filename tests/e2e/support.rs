@@ -19,7 +19,7 @@ pub async fn run_standard_checks(stack: &RunningStack) -> Vec<CheckOutcome> {
         Expectations::for_spec(spec, vec![], vec![], vec![], None).expect("default expectations");
     run_checks(
         stack,
-        &standard_checks(spec, &expectations),
+        &standard_checks(&expectations),
         None,
         &mut SilentProgress,
     )

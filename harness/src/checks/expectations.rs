@@ -3,9 +3,8 @@
 
 use std::str::FromStr;
 
-use crate::backend::process::ECHO_SERVER_IMAGE;
 use crate::error::InputError;
-use crate::spec::StackSpec;
+use crate::spec::{StackSpec, ECHO_SERVER_IMAGE};
 
 /// `COUNT` GET requests to `PATH` on the app.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -9,7 +9,11 @@ pub(crate) fn refused_base_url() -> String {
 }
 
 /// A mock server answering `GET route` with `status` and the JSON `body`.
-pub(crate) async fn serving(route: &str, status: u16, body: serde_json::Value) -> wiremock::MockServer {
+pub(crate) async fn serving(
+    route: &str,
+    status: u16,
+    body: serde_json::Value,
+) -> wiremock::MockServer {
     use wiremock::matchers::{method, path};
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(method("GET"))

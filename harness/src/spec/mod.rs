@@ -17,6 +17,10 @@ use std::path::PathBuf;
 
 use crate::secret::SecretString;
 
+/// The seed's app image; the harness brings this app along (`firedrill echo-server`, and an
+/// image built from it for containers).
+pub const ECHO_SERVER_IMAGE: &str = "echo_server:latest";
+
 /// Every component and Service the manifests declare.
 #[derive(Debug, Clone)]
 pub struct StackSpec {

@@ -62,7 +62,7 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         "stack ready in {:.1} s",
         start_elapsed.as_secs_f64()
     ));
-    let checks = standard_checks(&spec, &expectations);
+    let checks = standard_checks(&expectations);
     let outcomes = run_checks(&stack, &checks, options.margin, progress).await;
     let summary = Summary::new(
         &stack,

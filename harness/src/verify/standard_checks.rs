@@ -1,13 +1,12 @@
 //! The checks `firedrill verify` runs, in order.
 
 use crate::checks::{Check, Expectations};
-use crate::spec::StackSpec;
 
 /// App reachable, traffic, rules healthy, every expected alert pending, targets up, the
 /// metric's value; for every expected alert firing, in Alertmanager, delivered (and resolved
 /// where expected); then
 /// Grafana's datasource and a query through it.
-pub fn standard_checks(spec: &StackSpec, expectations: &Expectations) -> Vec<Check> {
+pub fn standard_checks(expectations: &Expectations) -> Vec<Check> {
     let mut checks = vec![
         Check::AppReachable,
         Check::SendTraffic(expectations.traffic.clone()),
@@ -30,7 +29,6 @@ pub fn standard_checks(spec: &StackSpec, expectations: &Expectations) -> Vec<Che
             checks.push(Check::AlertResolved(alert.clone()));
         }
     }
-    let _ = spec;
     checks.push(Check::GrafanaDatasource);
     let expr = match &expectations.metric {
         Some(metric) => format!("sum({})", metric.name),

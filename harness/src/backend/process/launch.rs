@@ -20,8 +20,7 @@ pub(crate) struct Launch {
     pub(crate) listen: String,
 }
 
-/// The image the seed's app runs from, which the harness runs as `firedrill echo-server`.
-pub const ECHO_SERVER_IMAGE: &str = "echo_server:latest";
+pub use crate::spec::ECHO_SERVER_IMAGE;
 
 pub(crate) fn launch_of(
     component: &ComponentPlan,
