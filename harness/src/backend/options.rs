@@ -14,11 +14,14 @@ pub enum BackendKind {
     /// Child processes on 127.0.0.1 (the default; no Docker needed).
     #[default]
     Process,
+    /// Every component in its own container, from the images the manifests name, on a
+    /// Docker network of its own.
+    Docker,
 }
 
 impl BackendKind {
     /// Every backend's name, for error messages and `--help`.
-    pub const NAMES: &'static [&'static str] = &["process"];
+    pub const NAMES: &'static [&'static str] = &["process", "docker"];
 }
 
 impl FromStr for BackendKind {
@@ -27,6 +30,7 @@ impl FromStr for BackendKind {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s {
             "process" => Ok(BackendKind::Process),
+            "docker" => Ok(BackendKind::Docker),
             other => Err(format!(
                 "unknown backend `{other}` (choose one of: {})",
                 BackendKind::NAMES.join(", ")
@@ -39,6 +43,7 @@ impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             BackendKind::Process => "process",
+            BackendKind::Docker => "docker",
         })
     }
 }
