@@ -182,3 +182,19 @@ fn bad_env(name: &str, value: &str, why: &str) -> Error {
         format!("{name}={value:?} is invalid: {why}"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_parses_from_and_prints_as_its_name() {
+        for name in BackendKind::NAMES {
+            let kind: BackendKind = name.parse().unwrap();
+            assert_eq!(kind.to_string(), *name);
+        }
+        assert_eq!("docker".parse::<BackendKind>(), Ok(BackendKind::Docker));
+        let err = "kube".parse::<BackendKind>().unwrap_err();
+        assert!(err.contains("process, docker"), "{err}");
+    }
+}

@@ -93,22 +93,14 @@ pub(crate) fn build_context(executable: &Path) -> std::io::Result<Vec<u8>> {
     archive.file("rootfs/firedrill", &std::fs::read(executable)?, 0o755)?;
     for library in shared_libraries(executable)? {
         let content = std::fs::read(&library)?;
-        archive.file(
-            &format!("rootfs{}", library.display()),
-            &content,
-            0o755,
-        )?;
+        archive.file(&format!("rootfs{}", library.display()), &content, 0o755)?;
     }
     archive.file(
         "rootfs/etc/passwd",
         b"root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
         0o644,
     )?;
-    archive.file(
-        "rootfs/etc/group",
-        b"root:x:0:\nnogroup:x:65534:\n",
-        0o644,
-    )?;
+    archive.file("rootfs/etc/group", b"root:x:0:\nnogroup:x:65534:\n", 0o644)?;
     archive.file(
         "rootfs/etc/nsswitch.conf",
         b"passwd: files\ngroup: files\nhosts: files dns\n",
@@ -186,8 +178,16 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
             .collect();
-        for expected in ["Dockerfile", "rootfs/firedrill", "rootfs/etc/passwd", "rootfs/tmp/"] {
-            assert!(paths.iter().any(|p| p == expected), "{expected} in {paths:?}");
+        for expected in [
+            "Dockerfile",
+            "rootfs/firedrill",
+            "rootfs/etc/passwd",
+            "rootfs/tmp/",
+        ] {
+            assert!(
+                paths.iter().any(|p| p == expected),
+                "{expected} in {paths:?}"
+            );
         }
         for library in shared_libraries(&executable).unwrap() {
             let entry = format!("rootfs{}", library.display());

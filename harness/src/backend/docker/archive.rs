@@ -67,7 +67,9 @@ mod tests {
     fn a_file_comes_with_its_parent_directories_each_listed_once() {
         let mut archive = Archive::new();
         archive.file("/etc/prom/prom.yml", b"a", 0o644).unwrap();
-        archive.file("/etc/prom/alerts/core.yaml", b"b", 0o644).unwrap();
+        archive
+            .file("/etc/prom/alerts/core.yaml", b"b", 0o644)
+            .unwrap();
         let bytes = archive.finish().unwrap();
         let mut reader = tar::Archive::new(bytes.as_slice());
         let paths: Vec<String> = reader

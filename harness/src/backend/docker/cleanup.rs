@@ -146,10 +146,7 @@ impl Drop for DockerStack {
 /// interrupted before the harness recorded it), then the network.
 async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
     let removal = async {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{LABEL_RUN}={run_id}")],
-        )]);
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_RUN}={run_id}")])]);
         let listed = docker
             .list_containers(Some(ListContainersOptions {
                 all: true,
@@ -158,18 +155,21 @@ async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
             }))
             .await
             .unwrap_or_default();
-        let removals = listed.into_iter().filter_map(|c| c.id).map(|id| async move {
-            let options = RemoveContainerOptions {
-                force: true,
-                v: true,
-                ..Default::default()
-            };
-            if let Err(e) = docker.remove_container(&id, Some(options)).await {
-                if !is_not_found(&e) {
-                    eprintln!("firedrill: could not remove container {id}: {e}");
+        let removals = listed
+            .into_iter()
+            .filter_map(|c| c.id)
+            .map(|id| async move {
+                let options = RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                if let Err(e) = docker.remove_container(&id, Some(options)).await {
+                    if !is_not_found(&e) {
+                        eprintln!("firedrill: could not remove container {id}: {e}");
+                    }
                 }
-            }
-        });
+            });
         join_all(removals).await;
         if let Err(e) = docker.remove_network(network).await {
             if !is_not_found(&e) {
@@ -201,8 +201,12 @@ mod tests {
 
     #[test]
     fn a_kept_run_prints_the_exact_commands_that_remove_it() {
-        let docker = Docker::connect_with_http("http://127.0.0.1:9", 1, testcontainers::bollard::API_DEFAULT_VERSION)
-            .expect("a client is made without connecting");
+        let docker = Docker::connect_with_http(
+            "http://127.0.0.1:9",
+            1,
+            testcontainers::bollard::API_DEFAULT_VERSION,
+        )
+        .expect("a client is made without connecting");
         let mut stack = DockerStack::new(docker, "run-1", "run-1", true);
         stack.record_container("prometheus", "run-1-prometheus");
         stack.record_container("alertmanager", "run-1-alertmanager");

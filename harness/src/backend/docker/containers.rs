@@ -149,7 +149,8 @@ pub(crate) async fn create(
         .await
         .map_err(|e| failed("create", e.to_string()))?;
     if !run.files.is_empty() {
-        let archive = files_archive(&run.files).map_err(|e| failed("pack files for", e.to_string()))?;
+        let archive =
+            files_archive(&run.files).map_err(|e| failed("pack files for", e.to_string()))?;
         let options = UploadToContainerOptions {
             path: "/".to_string(),
             ..Default::default()
@@ -183,10 +184,20 @@ pub(crate) async fn start(docker: &Docker, run: &ContainerRun) -> Result<()> {
 }
 
 /// The 127.0.0.1 port Docker published for each container port.
-pub(crate) async fn published_ports(docker: &Docker, run: &ContainerRun) -> Result<BTreeMap<u16, u16>> {
-    let inspected = docker.inspect_container(&run.name, None).await.map_err(|e| {
-        Error::start(&run.component, format!("cannot inspect container {}: {e}", run.name), "check `docker ps -a`")
-    })?;
+pub(crate) async fn published_ports(
+    docker: &Docker,
+    run: &ContainerRun,
+) -> Result<BTreeMap<u16, u16>> {
+    let inspected = docker
+        .inspect_container(&run.name, None)
+        .await
+        .map_err(|e| {
+            Error::start(
+                &run.component,
+                format!("cannot inspect container {}: {e}", run.name),
+                "check `docker ps -a`",
+            )
+        })?;
     let map = inspected
         .network_settings
         .and_then(|s| s.ports)
@@ -196,7 +207,10 @@ pub(crate) async fn published_ports(docker: &Docker, run: &ContainerRun) -> Resu
         let host_port = map
             .get(&format!("{port}/tcp"))
             .and_then(|b| b.as_ref())
-            .and_then(|b| b.iter().find_map(|b| b.host_port.as_ref()?.parse::<u16>().ok()));
+            .and_then(|b| {
+                b.iter()
+                    .find_map(|b| b.host_port.as_ref()?.parse::<u16>().ok())
+            });
         match host_port {
             Some(host_port) => {
                 ports.insert(*port, host_port);

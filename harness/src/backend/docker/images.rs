@@ -142,7 +142,10 @@ fn check_reference(reference: &str) -> std::result::Result<(), String> {
     }
     let last_slash = name_and_tag.rfind('/').map(|i| i + 1).unwrap_or(0);
     let (name, tag) = match name_and_tag[last_slash..].split_once(':') {
-        Some((_, tag)) => (&name_and_tag[..name_and_tag.len() - tag.len() - 1], Some(tag)),
+        Some((_, tag)) => (
+            &name_and_tag[..name_and_tag.len() - tag.len() - 1],
+            Some(tag),
+        ),
         None => (name_and_tag, None),
     };
     if name.is_empty() || name.starts_with(['/', '-', '.']) || name.ends_with('/') {
@@ -158,9 +161,9 @@ fn check_reference(reference: &str) -> std::result::Result<(), String> {
     let registry_ok = registry
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-    let path_ok = path
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/'));
+    let path_ok = path.chars().all(|c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
+    });
     if !registry_ok || !path_ok {
         return Err(
             "the image name may hold only lowercase letters, digits, `.`, `_`, `-` and `/`".into(),
@@ -287,7 +290,8 @@ mod tests {
 
     #[test]
     fn empty_variables_count_as_unset() {
-        let choice = choice(&[("FIREDRILL_IMAGE_APP", ""), ("FIREDRILL_IMAGE_PREFIX", " ")]).unwrap();
+        let choice =
+            choice(&[("FIREDRILL_IMAGE_APP", ""), ("FIREDRILL_IMAGE_PREFIX", " ")]).unwrap();
         assert_eq!(choice, ImageChoice::default());
     }
 
@@ -295,7 +299,10 @@ mod tests {
     fn bad_values_are_rejected_by_the_variables_name() {
         for (var, value) in [
             ("FIREDRILL_IMAGE_PROMETHEUS", "Prom/Prometheus:v2"),
-            ("FIREDRILL_IMAGE_ALERTMANAGER", "prom/alertmanager:v0.25 --rm"),
+            (
+                "FIREDRILL_IMAGE_ALERTMANAGER",
+                "prom/alertmanager:v0.25 --rm",
+            ),
             ("FIREDRILL_IMAGE_GRAFANA", "grafana/grafana:"),
             ("FIREDRILL_IMAGE_APP", "https://example.org/app:1"),
             ("FIREDRILL_IMAGE_APP", "app@sha256"),

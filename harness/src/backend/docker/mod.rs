@@ -18,7 +18,9 @@ mod images;
 mod network;
 mod placement;
 
-pub use images::{missing_image_hint, override_var, ImageChoice, ImageSource, ResolvedImage, PREFIX_VAR};
+pub use images::{
+    missing_image_hint, override_var, ImageChoice, ImageSource, ResolvedImage, PREFIX_VAR,
+};
 pub use placement::{DockerPlacement, HARNESS_HOST};
 
 pub(crate) use cleanup::DockerStack;
@@ -178,7 +180,10 @@ pub(crate) async fn start(
             Error::start(
                 &run.component,
                 "the container declares no containerPort",
-                format!("add `ports: [{{containerPort: N}}]` to it in {}", plan.spec.dir.display()),
+                format!(
+                    "add `ports: [{{containerPort: N}}]` to it in {}",
+                    plan.spec.dir.display()
+                ),
             )
         })?;
         let address = format!("127.0.0.1:{}", ports[&main_port]);
@@ -232,4 +237,141 @@ pub(crate) async fn start(
         prometheus_started,
         handle: StackHandle::Docker(stack),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{render, BackendKind};
+    use crate::load::load_dir;
+    use crate::spec::StackSpec;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    fn seed() -> StackSpec {
+        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests")).unwrap()
+    }
+
+    fn runs(options: &StartOptions) -> (Vec<ContainerRun>, Vec<Skipped>) {
+        let spec = seed();
+        let placement = DockerPlacement::with_run_id(&spec, "run");
+        let mut plan = crate::plan::plan(&spec, &placement, 41234, options.plan);
+        backend_changes(&mut plan, &placement);
+        container_runs(&plan, &placement, &ImageChoice::default(), options)
+    }
+
+    #[test]
+    fn alertmanager_runs_without_clustering_and_the_change_is_listed_as_the_backends() {
+        let plan = render(&seed(), &StartOptions::new(BackendKind::Docker)).unwrap();
+        let alertmanager = plan.component("alertmanager").unwrap();
+        assert!(
+            alertmanager
+                .args
+                .contains(&"--cluster.listen-address=".to_string()),
+            "{:?}",
+            alertmanager.args
+        );
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.key == "--cluster.listen-address")
+            .expect("the flag is in the change list");
+        assert_eq!(
+            (
+                change.component.as_str(),
+                change.reason,
+                change.file.as_str()
+            ),
+            ("alertmanager", "backend", "args")
+        );
+    }
+
+    #[test]
+    fn each_component_runs_its_manifest_image_with_its_args_env_ports_and_files() {
+        let (runs, skipped) = runs(&StartOptions::new(BackendKind::Docker));
+        assert!(skipped.is_empty());
+        let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "run-echo-server",
+                "run-prometheus",
+                "run-alertmanager",
+                "run-grafana"
+            ]
+        );
+        let app = &runs[0];
+        assert_eq!(app.image.reference, "echo_server:latest");
+        assert_eq!(app.cmd, None, "no args: the image's own CMD runs");
+        assert_eq!(app.ports, vec![8081]);
+        let prometheus = &runs[1];
+        assert_eq!(prometheus.image.reference, "prom/prometheus:v2.27.1");
+        let cmd = prometheus.cmd.clone().unwrap();
+        assert!(cmd.contains(&"--config.file=/etc/prometheus/prometheus.yaml".to_string()));
+        assert!(prometheus
+            .files
+            .iter()
+            .any(|f| f.path == "/etc/prometheus/rules.yaml"));
+        let grafana = &runs[3];
+        assert_eq!(grafana.ports, vec![3000], "Grafana's default port");
+        assert!(grafana
+            .env
+            .iter()
+            .any(|(name, _)| name == "GF_SECURITY_ADMIN_PASSWORD"));
+    }
+
+    #[test]
+    fn a_skipped_grafana_gets_no_container() {
+        let options = StartOptions::new(BackendKind::Docker).with_skip(ComponentKind::Grafana);
+        let (runs, skipped) = runs(&options);
+        assert!(runs.iter().all(|r| r.kind != ComponentKind::Grafana));
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].kind, ComponentKind::Grafana);
+    }
+
+    #[test]
+    fn a_container_publishes_its_ports_on_loopback_only_and_reaches_the_harness_by_host_gateway() {
+        let (runs, _) = runs(&StartOptions::new(BackendKind::Docker));
+        let labels = HashMap::from([("firedrill.run".to_string(), "run".to_string())]);
+        let body = containers::create_body(&runs[1], "run", &labels);
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("run"));
+        assert_eq!(
+            host.extra_hosts,
+            Some(vec!["host.docker.internal:host-gateway".to_string()])
+        );
+        let bindings = host.port_bindings.unwrap();
+        let binding = bindings["9090/tcp"].as_ref().unwrap();
+        assert_eq!(binding[0].host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(body.labels.unwrap()["firedrill.run"], "run");
+        assert_eq!(body.image.as_deref(), Some("prom/prometheus:v2.27.1"));
+    }
+
+    #[test]
+    fn an_app_is_ready_once_it_answers_http_not_when_the_port_forwarder_accepts() {
+        assert_eq!(
+            readiness_in_container(ComponentKind::App),
+            WaitFor::HttpAnyStatus {
+                path: "/".to_string()
+            }
+        );
+        assert_eq!(
+            readiness_in_container(ComponentKind::Prometheus),
+            WaitFor::http("/-/ready")
+        );
+    }
+
+    #[test]
+    fn the_files_are_packed_at_their_in_container_paths() {
+        let (runs, _) = runs(&StartOptions::new(BackendKind::Docker));
+        let archive = containers::files_archive(&runs[1].files).unwrap();
+        let mut reader = tar::Archive::new(archive.as_slice());
+        let paths: Vec<String> = reader
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(paths.contains(&"etc/prometheus/prometheus.yaml".to_string()));
+        assert!(paths.contains(&"etc/prometheus/rules.yaml".to_string()));
+    }
 }

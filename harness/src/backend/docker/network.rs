@@ -70,7 +70,10 @@ pub(crate) async fn reap_orphans(docker: &Docker) -> Vec<String> {
             ..Default::default()
         }))
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| {
+            tracing::warn!("cannot list containers to reap: {e}");
+            Vec::new()
+        });
     for container in containers {
         if !is_orphan(container.labels.as_ref()) {
             continue;
@@ -85,8 +88,9 @@ pub(crate) async fn reap_orphans(docker: &Docker) -> Vec<String> {
             v: true,
             ..Default::default()
         };
-        if docker.remove_container(&id, Some(force)).await.is_ok() {
-            removed.push(format!("container {}", name.trim_start_matches('/')));
+        match docker.remove_container(&id, Some(force)).await {
+            Ok(()) => removed.push(format!("container {}", name.trim_start_matches('/'))),
+            Err(e) => tracing::warn!("cannot reap container {name}: {e}"),
         }
     }
     let networks = docker
@@ -94,14 +98,18 @@ pub(crate) async fn reap_orphans(docker: &Docker) -> Vec<String> {
             filters: Some(filters),
         }))
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| {
+            tracing::warn!("cannot list networks to reap: {e}");
+            Vec::new()
+        });
     for network in networks {
         if !is_orphan(network.labels.as_ref()) {
             continue;
         }
         let Some(name) = network.name else { continue };
-        if docker.remove_network(&name).await.is_ok() {
-            removed.push(format!("network {name}"));
+        match docker.remove_network(&name).await {
+            Ok(()) => removed.push(format!("network {name}")),
+            Err(e) => tracing::warn!("cannot reap network {name}: {e}"),
         }
     }
     removed
@@ -125,7 +133,22 @@ fn process_alive(pid: i32) -> bool {
     }
     // SAFETY: signal 0 only checks that the process exists; nothing is sent.
     let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !is_zombie(pid)
+}
+
+/// A killed harness whose parent died too stays a zombie until init reaps it: dead all the same.
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1;
+            after_name
+                .split_whitespace()
+                .next()
+                .map(|state| state == "Z")
+        })
+        .unwrap_or(false)
 }
 
 /// This host's name, as the labels record it.

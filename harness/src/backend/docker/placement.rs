@@ -129,7 +129,9 @@ mod tests {
         let a = DockerPlacement::new(&spec);
         let b = DockerPlacement::new(&spec);
         assert_ne!(a.network(), b.network());
-        assert!(a.network().starts_with(&format!("firedrill-{}-", std::process::id())));
+        assert!(a
+            .network()
+            .starts_with(&format!("firedrill-{}-", std::process::id())));
     }
 
     #[test]
@@ -168,8 +170,16 @@ mod tests {
                 .iter()
                 .any(|c| c.key.contains(key_part) && c.to == to && c.reason == "address")
         };
-        assert!(changed("scrape_configs", "run-echo-server:8081"), "{:#?}", plan.changes);
-        assert!(changed("alerting", "run-alertmanager:9093"), "{:#?}", plan.changes);
+        assert!(
+            changed("scrape_configs", "run-echo-server:8081"),
+            "{:#?}",
+            plan.changes
+        );
+        assert!(
+            changed("alerting", "run-alertmanager:9093"),
+            "{:#?}",
+            plan.changes
+        );
         assert!(
             !plan.changes.iter().any(|c| c.reason == "path"),
             "no path changes on docker: {:#?}",
@@ -210,11 +220,17 @@ mod tests {
         let placement = DockerPlacement::with_run_id(&spec, "run");
         let plan = plan(&spec, &placement, 41234, PlanOptions::default());
         let config = file_text(&plan, "prom", "/etc/prom/prom.yml");
-        assert!(config.contains("run-web:8081"), "web:8080 → the app container: {config}");
+        assert!(
+            config.contains("run-web:8081"),
+            "web:8080 → the app container: {config}"
+        );
         assert!(config.contains("run-notifier:9093"), "{config}");
         let grafana = spec.component(ComponentKind::Grafana).unwrap();
         let datasources = file_text(&plan, &grafana.name, &grafana.files[0].path);
-        assert!(datasources.contains("http://run-prom:9090"), "{datasources}");
+        assert!(
+            datasources.contains("http://run-prom:9090"),
+            "{datasources}"
+        );
         let notifier = file_text(&plan, "notifier", "/etc/notifier/am.yml");
         assert!(notifier.contains("http://host.docker.internal:41234/slack/"));
     }
