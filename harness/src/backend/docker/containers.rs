@@ -233,21 +233,26 @@ pub(crate) async fn exited(docker: &Docker, name: &str) -> String {
         let options = WaitContainerOptions {
             condition: "not-running".to_string(),
         };
-        let mut waiting = docker.wait_container(name, Some(options));
-        match waiting.next().await {
-            Some(Ok(response)) => return format!("exited with code {}", response.status_code),
-            Some(Err(e)) => {
-                // A non-zero exit is reported as an error; a dropped long poll is not an exit.
-                let running = docker
-                    .inspect_container(name, None)
-                    .await
-                    .ok()
-                    .and_then(|c| c.state?.running);
-                if running != Some(true) {
-                    return format!("stopped ({e})");
-                }
+        // Ends when the container stops (a non-zero exit comes as an error), or when the
+        // long poll is dropped, which is no exit: the state tells which.
+        let _ = docker.wait_container(name, Some(options)).next().await;
+        let state = docker
+            .inspect_container(name, None)
+            .await
+            .ok()
+            .and_then(|c| c.state);
+        match state {
+            Some(state) if state.running == Some(true) => continue,
+            Some(state) => {
+                let code = state.exit_code.unwrap_or(-1);
+                let oom = if state.oom_killed == Some(true) {
+                    " (killed: out of memory)"
+                } else {
+                    ""
+                };
+                return format!("exited with code {code}{oom}");
             }
-            None => {}
+            None => return "is gone".to_string(),
         }
     }
 }

@@ -2,12 +2,19 @@
 //! component in its own container, on a Docker network of its own — checked by the same
 //! checks as every backend.
 //!
-//! The engine is driven through the bollard client that testcontainers re-exports
-//! ([`engine`] says why not through testcontainers' own container API). Configs are copied
-//! into the containers (no bind mounts, so a remote engine works too), ports are published
-//! on 127.0.0.1, Alertmanager reaches the Slack mock through `host.docker.internal`.
-//! Everything a run creates carries its labels ([`network`]) and is removed when the stack
-//! is dropped: see [`DockerStack`].
+//! The engine is driven through the bollard client that testcontainers re-exports, negotiated
+//! down to the engine's API version: testcontainers 0.28's own container API speaks Docker API
+//! 1.53 only, which a Docker 20.10 engine (API 1.41) refuses. Configs are copied into the
+//! containers (no bind mounts, so a remote engine works too), ports are published on
+//! 127.0.0.1, Alertmanager reaches the Slack mock through `host.docker.internal`.
+//!
+//! Cleanup: everything a run creates carries the labels `firedrill.run`, `firedrill.pid` and
+//! `firedrill.host`. Dropping the running stack force-removes every container labelled with
+//! its run, then its network, on a thread of its own (so it works from any runtime, while a
+//! test panics, and when Ctrl-C drops the verify future). A harness killed outright leaves
+//! them behind; the next start on the same host removes runs whose owner process is dead.
+//! `FIREDRILL_KEEP=1` keeps them and prints the `docker rm -f ...; docker network rm ...`
+//! that removes them.
 
 mod app_image;
 mod archive;
