@@ -9,7 +9,7 @@ use crate::plan::Placement;
 use crate::spec::{ComponentSpec, StackSpec};
 
 /// The host name containers reach the harness's host by: native on Docker Desktop, mapped to
-/// `host-gateway` on Linux engines (see [`super::containers`]).
+/// `host-gateway` on Linux engines (each container gets that host entry).
 pub const HARNESS_HOST: &str = "host.docker.internal";
 
 /// Container and network names for one run of a stack.
