@@ -1,6 +1,8 @@
 //! Backends know how to run things, nothing about what is checked: each turns a
 //! [`StackPlan`] into a [`RunningStack`] of the same shape, whose endpoints the checks use.
 
+pub mod docker;
+mod flags;
 mod logs;
 mod options;
 pub mod process;
@@ -23,12 +25,18 @@ pub const OPT_OUT_REASON: &str = "left out by explicit opt-out";
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.
 pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
     options.validate(spec)?;
-    let slack = SlackMock::start().await;
     match options.backend {
         BackendKind::Process => {
+            let slack = SlackMock::start().await;
             let placement = process::ProcessPlacement::new(spec)?;
             let plan = plan(spec, &placement, slack.port(), options.plan);
             process::start(plan, placement, slack, options).await
+        }
+        BackendKind::Docker => {
+            let slack = docker::start_slack_mock().await?;
+            let placement = docker::DockerPlacement::new(spec);
+            let plan = plan(spec, &placement, slack.port(), options.plan);
+            docker::start(plan, placement, slack, options).await
         }
     }
 }
@@ -41,6 +49,12 @@ pub fn render(spec: &StackSpec, options: &StartOptions) -> Result<StackPlan> {
         BackendKind::Process => {
             let placement = process::ProcessPlacement::new(spec)?;
             Ok(plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan))
+        }
+        BackendKind::Docker => {
+            let placement = docker::DockerPlacement::new(spec);
+            let mut plan = plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan);
+            docker::backend_changes(&mut plan, &placement);
+            Ok(plan)
         }
     }
 }

@@ -14,11 +14,14 @@ pub enum BackendKind {
     /// Child processes on 127.0.0.1 (the default; no Docker needed).
     #[default]
     Process,
+    /// Every component in its own container, from the images the manifests name, on a
+    /// Docker network of its own.
+    Docker,
 }
 
 impl BackendKind {
     /// Every backend's name, for error messages and `--help`.
-    pub const NAMES: &'static [&'static str] = &["process"];
+    pub const NAMES: &'static [&'static str] = &["process", "docker"];
 }
 
 impl FromStr for BackendKind {
@@ -27,6 +30,7 @@ impl FromStr for BackendKind {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s {
             "process" => Ok(BackendKind::Process),
+            "docker" => Ok(BackendKind::Docker),
             other => Err(format!(
                 "unknown backend `{other}` (choose one of: {})",
                 BackendKind::NAMES.join(", ")
@@ -39,6 +43,7 @@ impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             BackendKind::Process => "process",
+            BackendKind::Docker => "docker",
         })
     }
 }
@@ -176,4 +181,20 @@ fn bad_env(name: &str, value: &str, why: &str) -> Error {
         "environment",
         format!("{name}={value:?} is invalid: {why}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_parses_from_and_prints_as_its_name() {
+        for name in BackendKind::NAMES {
+            let kind: BackendKind = name.parse().unwrap();
+            assert_eq!(kind.to_string(), *name);
+        }
+        assert_eq!("docker".parse::<BackendKind>(), Ok(BackendKind::Docker));
+        let err = "kube".parse::<BackendKind>().unwrap_err();
+        assert!(err.contains("process, docker"), "{err}");
+    }
 }

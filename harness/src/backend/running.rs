@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use super::docker::DockerStack;
 use super::process::ProcessStack;
 use crate::plan::StackPlan;
 use crate::slack::SlackMock;
@@ -40,6 +41,7 @@ pub struct Skipped {
 
 pub(crate) enum StackHandle {
     Process(ProcessStack),
+    Docker(DockerStack),
 }
 
 /// A started stack. Dropping it stops everything it started (also while a test panics);
@@ -65,7 +67,7 @@ impl std::fmt::Debug for RunningStack {
 }
 
 impl RunningStack {
-    /// The backend's name (`process`).
+    /// The backend's name (`process`, `docker`).
     pub fn backend(&self) -> &'static str {
         self.backend
     }
@@ -104,6 +106,7 @@ impl RunningStack {
     pub async fn logs(&self) -> Vec<(String, String)> {
         match &self.handle {
             StackHandle::Process(stack) => stack.logs(),
+            StackHandle::Docker(stack) => stack.logs().await,
         }
     }
 
@@ -125,6 +128,7 @@ impl RunningStack {
     pub async fn shutdown(self) {
         match self.handle {
             StackHandle::Process(stack) => stack.shutdown().await,
+            StackHandle::Docker(stack) => stack.shutdown().await,
         }
     }
 }

@@ -10,6 +10,13 @@ pub enum WaitFor {
         /// The path, e.g. `/-/ready`.
         path: String,
     },
+    /// An HTTP GET on this path gets an answer, whatever its status: the server is up.
+    /// Unlike [`WaitFor::Tcp`] this is not fooled by a port forwarder (Docker's
+    /// `docker-proxy`) that accepts connections before the container listens.
+    HttpAnyStatus {
+        /// The path, e.g. `/`.
+        path: String,
+    },
     /// A TCP connection is accepted.
     Tcp,
 }
@@ -36,6 +43,12 @@ impl WaitFor {
                 .await
                 .map(|r| r.status().is_success())
                 .unwrap_or(false),
+            WaitFor::HttpAnyStatus { path } => client
+                .get(format!("http://{address}{path}"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok(),
             WaitFor::Tcp => tokio::net::TcpStream::connect(address).await.is_ok(),
         }
     }

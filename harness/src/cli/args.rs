@@ -14,7 +14,7 @@ use firedrill::spec::ComponentKind;
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  firedrill verify --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
+    after_help = "Examples:\n  firedrill verify --skip grafana\n  FIREDRILL_IMAGE_PROMETHEUS=firedrill-local/prometheus:2.42 FIREDRILL_IMAGE_ALERTMANAGER=firedrill-local/alertmanager:0.25 firedrill verify --backend docker --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
 )]
 pub struct Cli {
     /// What to do.
@@ -46,7 +46,10 @@ pub struct StackArgs {
         env = "FIREDRILL_MANIFESTS"
     )]
     pub manifests: PathBuf,
-    /// Where the stack runs.
+    /// Where the stack runs: `process` (local binaries on 127.0.0.1) or `docker` (the manifests'
+    /// images, one container each, on a network of their own; images can be overridden with
+    /// FIREDRILL_IMAGE_PROMETHEUS/_ALERTMANAGER/_GRAFANA/_APP or redirected to a mirror with
+    /// FIREDRILL_IMAGE_PREFIX).
     #[arg(long, value_name = "BACKEND", default_value = "process", env = "FIREDRILL_BACKEND", value_parser = parse_backend)]
     pub backend: BackendKind,
     /// Divide every duration (intervals, for, group_wait, ...) by N; 1 keeps the manifests' timings.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::binaries::{find_binary, firedrill_executable, install_hint, on_path};
 use super::ProcessPlacement;
+use crate::backend::flags::override_flags;
 use crate::backend::StartOptions;
 use crate::error::{Error, Result};
 use crate::plan::{Change, ComponentPlan, Placement};
@@ -144,33 +145,6 @@ pub(crate) fn launch_of(
         env,
         listen,
     })
-}
-
-/// Replaces (or adds) the backend's own flags, recording each change.
-fn override_flags(
-    args: &[String],
-    overrides: &[(&str, String)],
-    record: &mut impl FnMut(&str, String, String),
-) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for arg in args {
-        let flag = arg.split('=').next().unwrap_or(arg);
-        if overrides.iter().any(|(name, _)| *name == flag) {
-            continue;
-        }
-        out.push(arg.clone());
-    }
-    for (flag, value) in overrides {
-        let before = args
-            .iter()
-            .find(|a| a.split('=').next() == Some(flag))
-            .cloned()
-            .unwrap_or_else(|| "<absent>".to_string());
-        let after = format!("{flag}={value}");
-        record(flag, before, after.clone());
-        out.push(after);
-    }
-    out
 }
 
 fn app_command(

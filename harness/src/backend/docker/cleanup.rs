@@ -1,0 +1,219 @@
+//! A running Docker stack, and the guarantee that it is removed: on [`DockerStack::shutdown`],
+//! on drop (a test that ends or panics, a run interrupted with Ctrl-C, a start that fails
+//! half-way), and — for a harness killed outright — by the reaper at the next start.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::future::join_all;
+use testcontainers::bollard::query_parameters::{
+    ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+};
+
+use super::engine::{connect, Docker};
+use super::network::LABEL_RUN;
+
+/// How long removing a run's containers and network may take.
+const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The containers and network of one run. Dropping it removes them (unless kept): the
+/// removal runs on a thread of its own with its own runtime and engine connection, so it
+/// works whatever runtime (or none) is dropping it, also while a test panics.
+pub(crate) struct DockerStack {
+    docker: Docker,
+    run_id: String,
+    network: String,
+    /// (component, container name), in creation order.
+    containers: Vec<(String, String)>,
+    keep: bool,
+    removed: bool,
+}
+
+impl std::fmt::Debug for DockerStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerStack")
+            .field("network", &self.network)
+            .field("containers", &self.containers)
+            .field("keep", &self.keep)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DockerStack {
+    /// Guards a run before anything of it exists.
+    pub(crate) fn new(docker: Docker, run_id: &str, network: &str, keep: bool) -> Self {
+        Self {
+            docker,
+            run_id: run_id.to_string(),
+            network: network.to_string(),
+            containers: Vec::new(),
+            keep,
+            removed: false,
+        }
+    }
+
+    /// Records a container just before it is created.
+    pub(crate) fn record_container(&mut self, component: &str, name: &str) {
+        self.containers
+            .push((component.to_string(), name.to_string()));
+    }
+
+    /// Every container's output so far, as (component, text).
+    pub(crate) async fn logs(&self) -> Vec<(String, String)> {
+        let fetches = self.containers.iter().map(|(component, name)| async {
+            (
+                component.clone(),
+                super::containers::logs(&self.docker, name).await,
+            )
+        });
+        join_all(fetches).await
+    }
+
+    /// Stops every container (SIGTERM, SIGKILL after 5 s), then removes them and the network
+    /// unless the run is kept.
+    pub(crate) async fn shutdown(mut self) {
+        let stops = self.containers.iter().map(|(_, name)| {
+            let options = StopContainerOptions {
+                t: Some(5),
+                ..Default::default()
+            };
+            self.docker.stop_container(name, Some(options))
+        });
+        let _ = tokio::time::timeout(Duration::from_secs(15), join_all(stops)).await;
+        if !self.keep {
+            remove_run(&self.docker, &self.run_id, &self.network).await;
+            self.removed = true;
+        }
+    }
+
+    /// The commands that remove a kept run by hand.
+    pub(crate) fn removal_commands(&self) -> String {
+        let names: Vec<&str> = self.containers.iter().map(|(_, n)| n.as_str()).collect();
+        let mut commands = String::new();
+        if !names.is_empty() {
+            commands.push_str(&format!("docker rm -f {}; ", names.join(" ")));
+        }
+        commands.push_str(&format!("docker network rm {}", self.network));
+        commands
+    }
+}
+
+impl Drop for DockerStack {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        if self.keep {
+            eprintln!(
+                "firedrill: kept the containers and network of run {} (FIREDRILL_KEEP); remove them with: {}",
+                self.run_id,
+                self.removal_commands()
+            );
+            return;
+        }
+        let run_id = self.run_id.clone();
+        let network = self.network.clone();
+        let remover = std::thread::Builder::new()
+            .name("firedrill-docker-cleanup".to_string())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    match connect().await {
+                        Ok(docker) => remove_run(&docker, &run_id, &network).await,
+                        Err(e) => eprintln!(
+                            "firedrill: could not remove run {run_id}: {e}; remove it with `docker rm -f $(docker ps -aq --filter label={LABEL_RUN}={run_id}); docker network rm {network}`"
+                        ),
+                    }
+                });
+                Ok::<(), std::io::Error>(())
+            });
+        match remover {
+            Ok(handle) => {
+                let _ = handle.join();
+            }
+            Err(e) => eprintln!(
+                "firedrill: could not start removing run {}: {e}; remove it with: {}",
+                self.run_id,
+                self.removal_commands()
+            ),
+        }
+    }
+}
+
+/// Force-removes every container labelled with the run (also one whose creation was
+/// interrupted before the harness recorded it), then the network.
+async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
+    let removal = async {
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_RUN}={run_id}")])]);
+        let listed = docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_or_default();
+        let removals = listed
+            .into_iter()
+            .filter_map(|c| c.id)
+            .map(|id| async move {
+                let options = RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                if let Err(e) = docker.remove_container(&id, Some(options)).await {
+                    if !is_not_found(&e) {
+                        eprintln!("firedrill: could not remove container {id}: {e}");
+                    }
+                }
+            });
+        join_all(removals).await;
+        if let Err(e) = docker.remove_network(network).await {
+            if !is_not_found(&e) {
+                eprintln!("firedrill: could not remove network {network}: {e}; remove it with `docker network rm {network}`");
+            }
+        }
+    };
+    if tokio::time::timeout(REMOVE_TIMEOUT, removal).await.is_err() {
+        eprintln!(
+            "firedrill: removing run {run_id} took over {}s; check `docker ps -a --filter label={LABEL_RUN}={run_id}` and `docker network ls`",
+            REMOVE_TIMEOUT.as_secs()
+        );
+    }
+}
+
+fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_run_prints_the_exact_commands_that_remove_it() {
+        let docker = Docker::connect_with_http(
+            "http://127.0.0.1:9",
+            1,
+            testcontainers::bollard::API_DEFAULT_VERSION,
+        )
+        .expect("a client is made without connecting");
+        let mut stack = DockerStack::new(docker, "run-1", "run-1", true);
+        stack.record_container("prometheus", "run-1-prometheus");
+        stack.record_container("alertmanager", "run-1-alertmanager");
+        assert_eq!(
+            stack.removal_commands(),
+            "docker rm -f run-1-prometheus run-1-alertmanager; docker network rm run-1"
+        );
+        stack.removed = true;
+    }
+}

@@ -1,0 +1,275 @@
+//! One container per component: what it runs, creating it on the run's network with its
+//! files copied in, and where the harness reaches it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use futures::StreamExt;
+use testcontainers::bollard::body_full;
+use testcontainers::bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use testcontainers::bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, LogsOptions, UploadToContainerOptions,
+    WaitContainerOptions,
+};
+
+use super::archive::Archive;
+use super::engine::Docker;
+use super::images::{missing_image_hint, ResolvedImage};
+use super::placement::HARNESS_HOST;
+use crate::error::{Error, Result};
+use crate::plan::PlannedFile;
+use crate::spec::{ComponentKind, EnvValue};
+
+/// How long pulling one image may take.
+const PULL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything needed to run one component as a container.
+#[derive(Debug, Clone)]
+pub(crate) struct ContainerRun {
+    /// The component's name.
+    pub(crate) component: String,
+    /// What it is.
+    pub(crate) kind: ComponentKind,
+    /// The container's name (its host name on the run's network).
+    pub(crate) name: String,
+    /// The image it runs.
+    pub(crate) image: ResolvedImage,
+    /// Its args (the image's entrypoint runs them), or the image's own CMD when `None`.
+    pub(crate) cmd: Option<Vec<String>>,
+    /// Its environment (secrets included: it is the container's, never printed).
+    pub(crate) env: Vec<(String, EnvValue)>,
+    /// Container ports to publish on 127.0.0.1.
+    pub(crate) ports: Vec<u16>,
+    /// Files copied in at their in-container paths.
+    pub(crate) files: Vec<PlannedFile>,
+}
+
+/// Makes sure `image` is present: already there, built (the seed's app image), or pulled.
+pub(crate) async fn ensure_image(docker: &Docker, run: &ContainerRun) -> Result<()> {
+    let reference = &run.image.reference;
+    if docker.inspect_image(reference).await.is_ok() {
+        return Ok(());
+    }
+    if run.image.is_buildable_app() {
+        return super::app_image::build_app_image(docker, reference).await;
+    }
+    let missing = |why: String| {
+        Error::start(
+            &run.component,
+            format!("image {reference} is not present and cannot be pulled: {why}"),
+            missing_image_hint(run.kind, &run.image),
+        )
+    };
+    let pull = async {
+        let options = CreateImageOptions {
+            from_image: Some(reference.clone()),
+            ..Default::default()
+        };
+        let mut stream = docker.create_image(Some(options), None, None);
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| missing(e.to_string()))?;
+            if let Some(detail) = info.error_detail {
+                return Err(missing(detail.message.unwrap_or_default()));
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(PULL_TIMEOUT, pull).await {
+        Ok(result) => result,
+        Err(_) => Err(missing(format!(
+            "the pull did not finish within {}s",
+            PULL_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// The container's creation request.
+pub(crate) fn create_body(
+    run: &ContainerRun,
+    network: &str,
+    labels: &HashMap<String, String>,
+) -> ContainerCreateBody {
+    let port_key = |port: &u16| format!("{port}/tcp");
+    let port_bindings = run
+        .ports
+        .iter()
+        .map(|port| {
+            (
+                port_key(port),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".to_string()),
+                    host_port: Some(String::new()),
+                }]),
+            )
+        })
+        .collect();
+    ContainerCreateBody {
+        image: Some(run.image.reference.clone()),
+        cmd: run.cmd.clone(),
+        env: Some(
+            run.env
+                .iter()
+                .map(|(name, value)| format!("{name}={}", value.expose()))
+                .collect(),
+        ),
+        labels: Some(labels.clone()),
+        exposed_ports: Some(run.ports.iter().map(port_key).collect()),
+        host_config: Some(HostConfig {
+            network_mode: Some(network.to_string()),
+            port_bindings: Some(port_bindings),
+            // Docker Desktop knows host.docker.internal; Linux engines (20.10+) map it to
+            // the host's gateway address, where the Slack mock listens.
+            extra_hosts: Some(vec![format!("{HARNESS_HOST}:host-gateway")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Creates the container and copies its files in (not started yet).
+pub(crate) async fn create(
+    docker: &Docker,
+    run: &ContainerRun,
+    network: &str,
+    labels: &HashMap<String, String>,
+) -> Result<()> {
+    let failed = |what: &str, e: String| {
+        Error::start(
+            &run.component,
+            format!("cannot {what} container {}: {e}", run.name),
+            "check the engine with `docker info`; FIREDRILL_LOG=debug shows more",
+        )
+    };
+    let options = CreateContainerOptions {
+        name: Some(run.name.clone()),
+        ..Default::default()
+    };
+    docker
+        .create_container(Some(options), create_body(run, network, labels))
+        .await
+        .map_err(|e| failed("create", e.to_string()))?;
+    if !run.files.is_empty() {
+        let archive =
+            files_archive(&run.files).map_err(|e| failed("pack files for", e.to_string()))?;
+        let options = UploadToContainerOptions {
+            path: "/".to_string(),
+            ..Default::default()
+        };
+        docker
+            .upload_to_container(&run.name, Some(options), body_full(archive.into()))
+            .await
+            .map_err(|e| failed("copy the config files into", e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The files as a tar archive rooted at `/`, readable by the image's (unprivileged) user.
+pub(crate) fn files_archive(files: &[PlannedFile]) -> std::io::Result<Vec<u8>> {
+    let mut archive = Archive::new();
+    for file in files {
+        archive.file(&file.path, file.content.expose().as_bytes(), 0o644)?;
+    }
+    archive.finish()
+}
+
+/// Starts a created container.
+pub(crate) async fn start(docker: &Docker, run: &ContainerRun) -> Result<()> {
+    docker.start_container(&run.name, None).await.map_err(|e| {
+        Error::start(
+            &run.component,
+            format!("cannot start container {}: {e}", run.name),
+            "check the engine with `docker info`",
+        )
+    })
+}
+
+/// The 127.0.0.1 port Docker published for each container port.
+pub(crate) async fn published_ports(
+    docker: &Docker,
+    run: &ContainerRun,
+) -> Result<BTreeMap<u16, u16>> {
+    let inspected = docker
+        .inspect_container(&run.name, None)
+        .await
+        .map_err(|e| {
+            Error::start(
+                &run.component,
+                format!("cannot inspect container {}: {e}", run.name),
+                "check `docker ps -a`",
+            )
+        })?;
+    let map = inspected
+        .network_settings
+        .and_then(|s| s.ports)
+        .unwrap_or_default();
+    let mut ports = BTreeMap::new();
+    for port in &run.ports {
+        let host_port = map
+            .get(&format!("{port}/tcp"))
+            .and_then(|b| b.as_ref())
+            .and_then(|b| {
+                b.iter()
+                    .find_map(|b| b.host_port.as_ref()?.parse::<u16>().ok())
+            });
+        match host_port {
+            Some(host_port) => {
+                ports.insert(*port, host_port);
+            }
+            None => {
+                return Err(Error::start(
+                    &run.component,
+                    format!("container {} has no published port for {port}", run.name),
+                    "check `docker port` on it",
+                ))
+            }
+        }
+    }
+    Ok(ports)
+}
+
+/// Resolves once the container has stopped running, with how it ended.
+pub(crate) async fn exited(docker: &Docker, name: &str) -> String {
+    loop {
+        let options = WaitContainerOptions {
+            condition: "not-running".to_string(),
+        };
+        // Ends when the container stops (a non-zero exit comes as an error), or when the
+        // long poll is dropped, which is no exit: the state tells which.
+        let _ = docker.wait_container(name, Some(options)).next().await;
+        let state = docker
+            .inspect_container(name, None)
+            .await
+            .ok()
+            .and_then(|c| c.state);
+        match state {
+            Some(state) if state.running == Some(true) => continue,
+            Some(state) => {
+                let code = state.exit_code.unwrap_or(-1);
+                let oom = if state.oom_killed == Some(true) {
+                    " (killed: out of memory)"
+                } else {
+                    ""
+                };
+                return format!("exited with code {code}{oom}");
+            }
+            None => return "is gone".to_string(),
+        }
+    }
+}
+
+/// The container's output so far (stdout and stderr interleaved).
+pub(crate) async fn logs(docker: &Docker, name: &str) -> String {
+    let options = LogsOptions {
+        stdout: true,
+        stderr: true,
+        follow: false,
+        tail: "all".to_string(),
+        ..Default::default()
+    };
+    let mut stream = docker.logs(name, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    text
+}
