@@ -31,8 +31,10 @@ pub(crate) struct State {
     pub(crate) sent: BTreeMap<String, u32>,
     /// When each alert was seen firing in Prometheus.
     pub(crate) firing_seen: BTreeMap<String, SystemTime>,
-    /// When each alert was seen no longer firing.
+    /// When each alert was resolved, by Prometheus's clock.
     pub(crate) resolved_seen: BTreeMap<String, SystemTime>,
+    /// Each alert as Prometheus last reported it while active (labels, annotations).
+    pub(crate) seen_alerts: BTreeMap<String, crate::clients::PromAlert>,
 }
 
 impl<'a> Checker<'a> {

@@ -41,6 +41,9 @@ impl Checker<'_> {
         deadline: Duration,
     ) -> Result<String, String> {
         let found = self.prometheus_alert(alert).await?;
+        self.state
+            .seen_alerts
+            .insert(alert.to_string(), found.clone());
         let configs = self.slack_configs(&found.labels);
         if configs.is_empty() {
             return Err(format!("the receiver of {alert} has no slack_configs"));
@@ -58,7 +61,11 @@ impl Checker<'_> {
     }
 
     pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
-        let found = self.prometheus_alert(alert).await.ok();
+        // It may have resolved already: then its labels are those an earlier check saw.
+        let found = match self.prometheus_alert(alert).await {
+            Ok(found) => Some(found),
+            Err(_) => self.state.seen_alerts.get(alert).cloned(),
+        };
         let labels = found.as_ref().map(|a| a.labels.clone()).unwrap_or_default();
         let configs = self.slack_configs(&labels);
         if !configs.iter().any(|c| c.send_resolved) {
@@ -109,7 +116,7 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
-        let resolved_at = SystemTime::now();
+        let resolved_at = self.resolution_time(alert).await?;
         self.state
             .resolved_seen
             .insert(alert.to_string(), resolved_at);
@@ -129,6 +136,41 @@ impl Checker<'_> {
             "resolved in prometheus and alertmanager; message #{} after it",
             message.seq
         ))
+    }
+
+    /// When Prometheus resolved the alert: the evaluation after its last `ALERTS` sample in
+    /// state firing (Prometheus's own timestamps). A message naming the alert that arrives
+    /// after this was sent with the alert resolved.
+    async fn resolution_time(&self, alert: &str) -> Result<SystemTime, String> {
+        let plan = self.stack.plan();
+        let lookback = self.stack.prometheus_started().elapsed().as_secs() + 60;
+        let expr = format!("ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{lookback}s]");
+        let series = self
+            .prometheus
+            .query_series(&expr)
+            .await
+            .map_err(|e| e.to_string())?;
+        let last_firing = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|(t, _)| *t))
+            .fold(None, |max: Option<f64>, t| {
+                Some(max.map_or(t, |m| m.max(t)))
+            })
+            .ok_or_else(|| {
+                format!("prometheus has no record of {alert} firing (`{expr}` is empty)")
+            })?;
+        let interval = plan
+            .spec
+            .prometheus()
+            .rule_files
+            .iter()
+            .flat_map(|f| &f.groups)
+            .find(|g| g.rules.iter().any(|r| r.alert.as_deref() == Some(alert)))
+            .and_then(|g| g.interval)
+            .unwrap_or(plan.spec.prometheus().evaluation_interval)
+            .scaled_down(plan.time_scale)
+            .get();
+        Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(last_firing) + interval)
     }
 
     /// Waits for a message received after `since` that shows every value the templates

@@ -24,4 +24,4 @@ pub use grafana::{
 pub use http::DEFAULT_TIMEOUT;
 pub use prometheus::PrometheusClient;
 pub use prometheus_types::{AlertState, PromAlert, RuleGroupStatus, RuleKind, RuleStatus, Target};
-pub use sample::{parse_sample_value, Sample};
+pub use sample::{parse_sample_value, Sample, Series};

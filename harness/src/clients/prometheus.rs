@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::error::ClientError;
 use super::http::HttpBase;
 use super::prometheus_types::{PromAlert, RuleGroupStatus, Target};
-use super::sample::{InstantQueryData, Sample};
+use super::sample::{InstantQueryData, Sample, Series};
 
 /// Talks to one Prometheus server.
 #[derive(Debug, Clone)]
@@ -83,6 +83,18 @@ impl PrometheusClient {
             .await?;
         let data: InstantQueryData = response.prometheus_data()?;
         data.into_samples()
+            .map_err(|reason| response.decode_error(reason))
+    }
+
+    /// Evaluates a range selector now (`GET /api/v1/query` with `metric[5m]`): every raw
+    /// sample in the range, with Prometheus's own timestamps.
+    pub async fn query_series(&self, expr: &str) -> Result<Vec<Series>, ClientError> {
+        let response = self
+            .http
+            .get("/api/v1/query", &[("query", expr)], None)
+            .await?;
+        let data: InstantQueryData = response.prometheus_data()?;
+        data.into_series()
             .map_err(|reason| response.decode_error(reason))
     }
 

@@ -26,7 +26,27 @@ pub(crate) enum InstantQueryData {
     Vector(Vec<VectorEntry>),
     Scalar(TimestampedValue),
     String(IgnoredAny),
-    Matrix(IgnoredAny),
+    Matrix(Vec<MatrixEntry>),
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MatrixEntry {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, TimestampedString)>,
+}
+
+/// A sample value written as a string, as a matrix entry holds it.
+#[derive(Deserialize)]
+pub(crate) struct TimestampedString(#[serde(deserialize_with = "value_from_string")] f64);
+
+/// One series of a range-selector query: its labels and raw samples, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The series' labels.
+    pub metric: BTreeMap<String, String>,
+    /// `(unix seconds, value)` pairs, as Prometheus stored them.
+    pub points: Vec<(f64, f64)>,
 }
 
 #[derive(Deserialize)]
@@ -73,11 +93,43 @@ impl InstantQueryData {
             }
         }
     }
+
+    /// The series of a range selector, or why this result is not one.
+    pub(crate) fn into_series(self) -> Result<Vec<Series>, String> {
+        match self {
+            InstantQueryData::Matrix(entries) => Ok(entries
+                .into_iter()
+                .map(|entry| Series {
+                    metric: entry.metric,
+                    points: entry.values.into_iter().map(|(t, v)| (t, v.0)).collect(),
+                })
+                .collect()),
+            _ => Err(
+                "the result is not a matrix (the query needs a range selector, e.g. `up[1m]`)"
+                    .into(),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_matrix_keeps_every_raw_sample_with_its_timestamp() {
+        let data: InstantQueryData = serde_json::from_value(serde_json::json!({
+            "resultType": "matrix",
+            "result": [{"metric": {"alertname": "A"}, "values": [[1435781430.781, "1"], [1435781445.781, "1"]]}]
+        }))
+        .unwrap();
+        let series = data.into_series().unwrap();
+        assert_eq!(
+            series[0].points,
+            vec![(1435781430.781, 1.0), (1435781445.781, 1.0)]
+        );
+        assert_eq!(series[0].metric["alertname"], "A");
+    }
 
     #[test]
     fn special_values_parse_as_prometheus_writes_them() {
