@@ -2,7 +2,7 @@
 //! evidence when one fails.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::check::Check;
 use super::deadlines::Deadlines;
@@ -29,10 +29,6 @@ pub struct Checker<'a> {
 pub(crate) struct State {
     /// Requests sent per path.
     pub(crate) sent: BTreeMap<String, u32>,
-    /// When each alert was seen firing in Prometheus.
-    pub(crate) firing_seen: BTreeMap<String, SystemTime>,
-    /// When each alert was resolved, by Prometheus's clock.
-    pub(crate) resolved_seen: BTreeMap<String, SystemTime>,
     /// Each alert as Prometheus last reported it while active (labels, annotations).
     pub(crate) seen_alerts: BTreeMap<String, crate::clients::PromAlert>,
 }

@@ -185,7 +185,6 @@ impl Checker<'_> {
         let for_ = self.for_of(alert);
         let (_, active_at) = self.wait_alert_state(alert, &["firing"], deadline).await?;
         let seen = SystemTime::now();
-        self.state.firing_seen.insert(alert.to_string(), seen);
         let active_at = active_at.ok_or("prometheus reported no activeAt for the firing alert")?;
         let active_for = seen.duration_since(active_at).unwrap_or_default();
         // The clock of the harness and Prometheus's are the same machine's (or a container's

@@ -48,7 +48,12 @@ impl Checker<'_> {
         if configs.is_empty() {
             return Err(format!("the receiver of {alert} has no slack_configs"));
         }
-        let since = self.state.firing_seen.get(alert).copied();
+        // The message may arrive before the harness looks at Prometheus again, so it only
+        // has to come after the alert became active, by Prometheus's clock.
+        let since = found
+            .active_at
+            .as_deref()
+            .and_then(super::time::parse_timestamp);
         let message = self
             .wait_for_message(alert, &found, &configs, since, deadline)
             .await?;
@@ -117,9 +122,6 @@ impl Checker<'_> {
         .await
         .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
         let resolved_at = self.resolution_time(alert).await?;
-        self.state
-            .resolved_seen
-            .insert(alert.to_string(), resolved_at);
         let found = found.ok_or_else(|| {
             format!("{alert} was never seen active, so its resolution proves nothing")
         })?;
