@@ -54,6 +54,8 @@ pub struct RunningStack {
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) prometheus_started: Instant,
     pub(crate) handle: StackHandle,
+    /// The alerts checks saw active, for checks in later runs on this stack.
+    pub(crate) seen_alerts: crate::checks::SeenAlerts,
 }
 
 impl std::fmt::Debug for RunningStack {

@@ -24,13 +24,12 @@ pub struct Checker<'a> {
     pub(crate) state: State,
 }
 
-/// What earlier checks found, for later ones.
+/// What earlier checks of this checker found, for later ones. (What outlives the checker,
+/// the alerts seen active, is kept with the stack.)
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// Requests sent per path.
     pub(crate) sent: BTreeMap<String, u32>,
-    /// Each alert as Prometheus last reported it while active (labels, annotations).
-    pub(crate) seen_alerts: BTreeMap<String, crate::clients::PromAlert>,
 }
 
 impl<'a> Checker<'a> {

@@ -14,6 +14,7 @@ mod outcome;
 mod poll;
 mod prometheus;
 mod route;
+mod seen;
 mod slack;
 mod template;
 mod time;
@@ -29,3 +30,5 @@ pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use route::receiver_for;
 pub use template::expected_fragments;
 pub use time::{format_timestamp, parse_timestamp};
+
+pub(crate) use seen::SeenAlerts;

@@ -123,7 +123,8 @@ impl Checker<'_> {
         .map_err(|e| e.to_string())
     }
 
-    /// The alert's state and `activeAt` in Prometheus, once it is in one of `states`.
+    /// The alert's state and `activeAt` in Prometheus, once it is in one of `states`. The
+    /// alert is recorded with the stack, for checks that run after it resolved.
     async fn wait_alert_state(
         &self,
         alert: &str,
@@ -131,7 +132,7 @@ impl Checker<'_> {
         deadline: Duration,
     ) -> Result<(String, Option<SystemTime>), String> {
         let prometheus = self.prometheus.clone();
-        poll(deadline, || {
+        let found = poll(deadline, || {
             let prometheus = prometheus.clone();
             async move {
                 let alerts = match prometheus.alerts().await {
@@ -143,17 +144,19 @@ impl Checker<'_> {
                     .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
                     .collect();
                 match ours.iter().find(|a| states.contains(&a.state.as_str())) {
-                    Some(a) => Look::Ready((
-                        a.state.as_str().to_string(),
-                        a.active_at.as_deref().and_then(parse_timestamp),
-                    )),
+                    Some(a) => Look::Ready((*a).clone()),
                     None if ours.is_empty() => Look::NotYet(format!("{alert} is inactive")),
                     None => Look::NotYet(format!("{alert} is {}", ours[0].state)),
                 }
             }
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        self.stack.seen_alerts.record(&found);
+        Ok((
+            found.state.as_str().to_string(),
+            found.active_at.as_deref().and_then(parse_timestamp),
+        ))
     }
 
     pub(crate) async fn alert_pending(

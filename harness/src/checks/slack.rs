@@ -25,14 +25,18 @@ impl Checker<'_> {
     }
 
     /// The alert as Prometheus reports it (labels and annotations as rendered).
+    /// Recorded with the stack, for checks that run after it resolved.
     async fn prometheus_alert(&self, alert: &str) -> Result<PromAlert, String> {
-        self.prometheus
+        let found = self
+            .prometheus
             .alerts()
             .await
             .map_err(|e| e.to_string())?
             .into_iter()
             .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
-            .ok_or_else(|| format!("{alert} is not active in prometheus"))
+            .ok_or_else(|| format!("{alert} is not active in prometheus"))?;
+        self.stack.seen_alerts.record(&found);
+        Ok(found)
     }
 
     pub(crate) async fn alert_delivered(
@@ -41,9 +45,6 @@ impl Checker<'_> {
         deadline: Duration,
     ) -> Result<String, String> {
         let found = self.prometheus_alert(alert).await?;
-        self.state
-            .seen_alerts
-            .insert(alert.to_string(), found.clone());
         let configs = self.slack_configs(&found.labels);
         if configs.is_empty() {
             return Err(format!("the receiver of {alert} has no slack_configs"));
@@ -66,10 +67,12 @@ impl Checker<'_> {
     }
 
     pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
-        // It may have resolved already: then its labels are those an earlier check saw.
+        // It may have resolved already (even before this check started, in a later run of
+        // checks): then its labels and annotations are those an earlier check on this stack
+        // saw.
         let found = match self.prometheus_alert(alert).await {
             Ok(found) => Some(found),
-            Err(_) => self.state.seen_alerts.get(alert).cloned(),
+            Err(_) => self.stack.seen_alerts.get(alert),
         };
         let labels = found.as_ref().map(|a| a.labels.clone()).unwrap_or_default();
         let configs = self.slack_configs(&labels);
@@ -123,7 +126,10 @@ impl Checker<'_> {
         .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
         let resolved_at = self.resolution_time(alert).await?;
         let found = found.ok_or_else(|| {
-            format!("{alert} was never seen active, so its resolution proves nothing")
+            format!(
+                "{alert} was never seen active on this stack, so its resolution proves nothing \
+                 (run a firing or delivered check for it first)"
+            )
         })?;
         let message = self
             .wait_for_message(

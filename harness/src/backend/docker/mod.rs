@@ -243,6 +243,7 @@ pub(crate) async fn start(
         skipped,
         prometheus_started,
         handle: StackHandle::Docker(stack),
+        seen_alerts: Default::default(),
     })
 }
 

@@ -168,6 +168,7 @@ pub(crate) async fn start(
         skipped,
         prometheus_started,
         handle: StackHandle::Process(stack),
+        seen_alerts: Default::default(),
     })
 }
 
