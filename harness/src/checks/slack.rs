@@ -6,7 +6,7 @@ use super::checker::Checker;
 use super::poll::{poll, Look};
 use super::template::expected_fragments;
 use crate::clients::PromAlert;
-use crate::slack::SlackMessage;
+use crate::slack::{NotificationStatus, SlackMessage};
 use crate::spec::SlackConfig;
 
 impl Checker<'_> {
@@ -56,7 +56,14 @@ impl Checker<'_> {
             .as_deref()
             .and_then(super::time::parse_timestamp);
         let message = self
-            .wait_for_message(alert, &found, &configs, since, deadline)
+            .wait_for_message(
+                alert,
+                &found,
+                &configs,
+                NotificationStatus::Firing,
+                since,
+                deadline,
+            )
             .await?;
         Ok(format!(
             "message #{} to {} ({} bytes of text)",
@@ -136,6 +143,7 @@ impl Checker<'_> {
                 alert,
                 &found,
                 &configs,
+                NotificationStatus::Resolved,
                 Some(resolved_at),
                 self.deadlines.resolved_delivered(),
             )
@@ -182,12 +190,14 @@ impl Checker<'_> {
     }
 
     /// Waits for a message received after `since` that shows every value the templates
-    /// reference for the alert, on the configured channel and username.
+    /// reference for the alert, on the configured channel and username, announcing `status`
+    /// where its title says (Alertmanager's default title does).
     async fn wait_for_message(
         &self,
         alert: &str,
         found: &PromAlert,
         configs: &[SlackConfig],
+        status: NotificationStatus,
         since: Option<SystemTime>,
         deadline: Duration,
     ) -> Result<SlackMessage, String> {
@@ -212,7 +222,7 @@ impl Checker<'_> {
                 let mut last =
                     format!("{} messages received, none after the alert", messages.len());
                 for message in candidates {
-                    match message_problem(message, configs, &fragments) {
+                    match message_problem(message, configs, status, &fragments) {
                         None => return Look::Ready(message.clone()),
                         Some(problem) => last = format!("message #{}: {problem}", message.seq),
                     }
@@ -229,8 +239,12 @@ impl Checker<'_> {
 fn message_problem(
     message: &SlackMessage,
     configs: &[SlackConfig],
+    status: NotificationStatus,
     fragments: &[String],
 ) -> Option<String> {
+    if let Some(said) = message.status().filter(|said| *said != status) {
+        return Some(format!("it announces the alert {said}, not {status}"));
+    }
     let shown = [message.texts(), message.titles()].concat().join("\n");
     if shown.contains("<no value>") {
         return Some("the template rendered `<no value>`".into());
@@ -258,4 +272,94 @@ fn message_problem(
         return Some(format!("the text lacks {missing:?}"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(title: &str, text: &str) -> SlackMessage {
+        SlackMessage {
+            seq: 1,
+            received_at: SystemTime::UNIX_EPOCH,
+            path: "/slack/<redacted>".into(),
+            headers: Default::default(),
+            body: serde_json::json!({
+                "channel": "#alerts",
+                "attachments": [{"title": title, "text": text}]
+            }),
+        }
+    }
+
+    fn config() -> SlackConfig {
+        SlackConfig {
+            api_url: None,
+            channel: Some("#alerts".into()),
+            username: None,
+            title: None,
+            text: Some("*Alert:* {{ .Annotations.summary }}".into()),
+            send_resolved: true,
+        }
+    }
+
+    #[test]
+    fn a_firing_message_does_not_count_as_the_resolved_one() {
+        let firing = message("[FIRING:1]  (Burst info)", "*Alert:* three hellos");
+        let problem = message_problem(
+            &firing,
+            &[config()],
+            NotificationStatus::Resolved,
+            &["three hellos".into()],
+        );
+        assert_eq!(
+            problem.as_deref(),
+            Some("it announces the alert firing, not resolved")
+        );
+    }
+
+    #[test]
+    fn a_resolved_message_with_the_rendered_text_is_the_resolved_one() {
+        let resolved = message("[RESOLVED]  (Burst info)", "*Alert:* three hellos");
+        let problem = message_problem(
+            &resolved,
+            &[config()],
+            NotificationStatus::Resolved,
+            &["three hellos".into()],
+        );
+        assert_eq!(problem, None);
+    }
+
+    #[test]
+    fn a_custom_title_that_names_no_status_is_judged_by_its_text_alone() {
+        let custom = message("Burst on prod", "*Alert:* three hellos");
+        for status in [NotificationStatus::Firing, NotificationStatus::Resolved] {
+            let problem = message_problem(&custom, &[config()], status, &["three hellos".into()]);
+            assert_eq!(problem, None, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_message_on_another_channel_or_missing_a_value_is_named_as_such() {
+        let mut elsewhere = message("[FIRING:1] x", "*Alert:* three hellos");
+        elsewhere.body["channel"] = "#random".into();
+        let problem = message_problem(
+            &elsewhere,
+            &[config()],
+            NotificationStatus::Firing,
+            &["three hellos".into()],
+        )
+        .expect("a problem");
+        assert!(problem.contains("#random"), "{problem}");
+        let lacking = message("[FIRING:1] x", "*Alert:* <no value>");
+        let problem = message_problem(
+            &lacking,
+            &[config()],
+            NotificationStatus::Firing,
+            &["three hellos".into()],
+        );
+        assert_eq!(
+            problem.as_deref(),
+            Some("the template rendered `<no value>`")
+        );
+    }
 }
