@@ -302,15 +302,15 @@ mod tests {
         }
     }
 
+    /// The problem with `message` for a check expecting `status` and the text "three hellos".
+    fn judge(message: &SlackMessage, status: NotificationStatus) -> Option<String> {
+        message_problem(message, &[config()], status, &["three hellos".into()])
+    }
+
     #[test]
     fn a_firing_message_does_not_count_as_the_resolved_one() {
         let firing = message("[FIRING:1]  (Burst info)", "*Alert:* three hellos");
-        let problem = message_problem(
-            &firing,
-            &[config()],
-            NotificationStatus::Resolved,
-            &["three hellos".into()],
-        );
+        let problem = judge(&firing, NotificationStatus::Resolved);
         assert_eq!(
             problem.as_deref(),
             Some("it announces the alert firing, not resolved")
@@ -320,12 +320,7 @@ mod tests {
     #[test]
     fn a_resolved_message_with_the_rendered_text_is_the_resolved_one() {
         let resolved = message("[RESOLVED]  (Burst info)", "*Alert:* three hellos");
-        let problem = message_problem(
-            &resolved,
-            &[config()],
-            NotificationStatus::Resolved,
-            &["three hellos".into()],
-        );
+        let problem = judge(&resolved, NotificationStatus::Resolved);
         assert_eq!(problem, None);
     }
 
@@ -333,7 +328,7 @@ mod tests {
     fn a_custom_title_that_names_no_status_is_judged_by_its_text_alone() {
         let custom = message("Burst on prod", "*Alert:* three hellos");
         for status in [NotificationStatus::Firing, NotificationStatus::Resolved] {
-            let problem = message_problem(&custom, &[config()], status, &["three hellos".into()]);
+            let problem = judge(&custom, status);
             assert_eq!(problem, None, "{status}");
         }
     }
@@ -342,21 +337,10 @@ mod tests {
     fn a_message_on_another_channel_or_missing_a_value_is_named_as_such() {
         let mut elsewhere = message("[FIRING:1] x", "*Alert:* three hellos");
         elsewhere.body["channel"] = "#random".into();
-        let problem = message_problem(
-            &elsewhere,
-            &[config()],
-            NotificationStatus::Firing,
-            &["three hellos".into()],
-        )
-        .expect("a problem");
+        let problem = judge(&elsewhere, NotificationStatus::Firing).expect("a problem");
         assert!(problem.contains("#random"), "{problem}");
         let lacking = message("[FIRING:1] x", "*Alert:* <no value>");
-        let problem = message_problem(
-            &lacking,
-            &[config()],
-            NotificationStatus::Firing,
-            &["three hellos".into()],
-        );
+        let problem = judge(&lacking, NotificationStatus::Firing);
         assert_eq!(
             problem.as_deref(),
             Some("the template rendered `<no value>`")
