@@ -1,29 +1,77 @@
 //! Resolving a container's `env`: literal `value`, `secretKeyRef` (kept secret) and
-//! `configMapKeyRef`.
+//! `configMapKeyRef`, after every key of the ConfigMaps and Secrets `envFrom` names.
 
 use super::container_site::ContainerSite;
 use super::inventory::Inventory;
-use super::resources::{EnvVarManifest, KeyRef};
-use super::stores::DataStore;
-use super::volumes::list_or_none;
+use super::resources::{EnvFromSource, EnvVarManifest, KeyRef};
+use super::stores::{find_store, DataStore};
 use crate::error::InputError;
 use crate::spec::{EnvValue, EnvVar, FileContent};
 
-/// The container's environment; optional references to missing keys are left out.
+/// The container's environment; optional references to missing keys are left out. As in
+/// Kubernetes, `env` wins over `envFrom` for the same name, and a later `envFrom` source over
+/// an earlier one.
 pub(crate) fn resolve_env(
     site: ContainerSite<'_>,
     inventory: &Inventory,
 ) -> Result<Vec<EnvVar>, InputError> {
-    let mut env = Vec::new();
+    let mut env: Vec<EnvVar> = Vec::new();
+    let mut set = |var: EnvVar| {
+        env.retain(|v| v.name != var.name);
+        env.push(var);
+    };
+    for (index, source) in site.container.env_from.iter().enumerate() {
+        for var in resolve_env_from(site, index, source, inventory)? {
+            set(var);
+        }
+    }
     for var in &site.container.env {
         if let Some(value) = resolve_one(site, var, inventory)? {
-            env.push(EnvVar {
+            set(EnvVar {
                 name: var.name.clone(),
                 value,
             });
         }
     }
     Ok(env)
+}
+
+/// Every key of the ConfigMap or Secret an `envFrom` entry names, as variables (secret
+/// values stay secret).
+fn resolve_env_from(
+    site: ContainerSite<'_>,
+    index: usize,
+    source: &EnvFromSource,
+    inventory: &Inventory,
+) -> Result<Vec<EnvVar>, InputError> {
+    let (field, kind, reference, stores) = match (&source.config_map_ref, &source.secret_ref) {
+        (Some(reference), _) => (
+            "configMapRef",
+            "ConfigMap",
+            reference,
+            &inventory.config_maps,
+        ),
+        (None, Some(reference)) => ("secretRef", "Secret", reference, &inventory.secrets),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let key = format!("envFrom[{index}].{field}.name");
+    let Some(store) = find_store(stores, kind, &reference.name, reference.optional)
+        .map_err(|message| site.error(&key, message))?
+    else {
+        return Ok(Vec::new());
+    };
+    let prefix = source.prefix.as_deref().unwrap_or_default();
+    Ok(store
+        .entries
+        .iter()
+        .map(|(key, content)| EnvVar {
+            name: format!("{prefix}{key}"),
+            value: match content {
+                FileContent::Plain(text) => EnvValue::Plain(text.clone()),
+                FileContent::Secret(secret) => EnvValue::Secret(secret.clone()),
+            },
+        })
+        .collect())
 }
 
 fn resolve_one(
@@ -50,19 +98,10 @@ fn look_up(
     reference: &KeyRef,
     stores: &std::collections::BTreeMap<String, DataStore>,
 ) -> Result<Option<EnvValue>, InputError> {
-    let Some(store) = stores.get(&reference.name) else {
-        if reference.optional {
-            return Ok(None);
-        }
-        let defined: Vec<&str> = stores.keys().map(String::as_str).collect();
-        return Err(site.error(
-            &format!("{key}.name"),
-            format!(
-                "no {kind} named `{}` is defined in any manifest; add it or name one of: {}",
-                reference.name,
-                list_or_none(&defined)
-            ),
-        ));
+    let Some(store) = find_store(stores, kind, &reference.name, reference.optional)
+        .map_err(|message| site.error(&format!("{key}.name"), message))?
+    else {
+        return Ok(None);
     };
     match store.entries.get(&reference.key) {
         Some(FileContent::Plain(text)) => Ok(Some(EnvValue::Plain(text.clone()))),

@@ -61,6 +61,8 @@ pub(crate) struct Container {
     pub env: Vec<EnvVarManifest>,
     #[serde(default)]
     pub volume_mounts: Vec<VolumeMount>,
+    #[serde(default)]
+    pub env_from: Vec<EnvFromSource>,
 }
 
 /// `ports[]` of a container.
@@ -93,6 +95,26 @@ pub(crate) struct EnvValueFrom {
     pub config_map_key_ref: Option<KeyRef>,
 }
 
+/// `envFrom[]` of a container: every key of a ConfigMap or Secret as a variable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EnvFromSource {
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub config_map_ref: Option<StoreRef>,
+    #[serde(default)]
+    pub secret_ref: Option<StoreRef>,
+}
+
+/// `envFrom[].configMapRef` / `envFrom[].secretRef`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct StoreRef {
+    pub name: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
 /// `secretKeyRef` / `configMapKeyRef`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct KeyRef {
@@ -112,7 +134,8 @@ pub(crate) struct VolumeMount {
     pub sub_path: Option<String>,
 }
 
-/// `volumes[]` of the pod; only ConfigMap and Secret volumes carry files the harness reads.
+/// `volumes[]` of the pod; only ConfigMap, Secret and projected volumes carry files the
+/// harness reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Volume {
@@ -121,9 +144,30 @@ pub(crate) struct Volume {
     pub config_map: Option<ConfigMapVolume>,
     #[serde(default)]
     pub secret: Option<SecretVolume>,
+    #[serde(default)]
+    pub projected: Option<ProjectedVolume>,
 }
 
-/// `volumes[].configMap`.
+/// `volumes[].projected`: several sources in one directory.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ProjectedVolume {
+    #[serde(default)]
+    pub sources: Vec<ProjectionSource>,
+}
+
+/// `volumes[].projected.sources[]`; other kinds (downwardAPI, serviceAccountToken) carry no
+/// file the harness reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProjectionSource {
+    #[serde(default)]
+    pub config_map: Option<ConfigMapVolume>,
+    /// Unlike a Secret volume's `secretName`, a projected secret is named by `name`.
+    #[serde(default)]
+    pub secret: Option<ConfigMapVolume>,
+}
+
+/// `volumes[].configMap`, and a projected ConfigMap or Secret source (same fields).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ConfigMapVolume {
     pub name: String,

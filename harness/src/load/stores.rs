@@ -42,6 +42,27 @@ impl DataStore {
     }
 }
 
+/// The ConfigMap or Secret called `name` among `stores` (of kind `kind`); `Ok(None)` when it
+/// is missing but `optional`; otherwise the message naming the ones there are.
+pub(crate) fn find_store<'a>(
+    stores: &'a BTreeMap<String, DataStore>,
+    kind: &str,
+    name: &str,
+    optional: bool,
+) -> Result<Option<&'a DataStore>, String> {
+    match stores.get(name) {
+        Some(store) => Ok(Some(store)),
+        None if optional => Ok(None),
+        None => {
+            let defined: Vec<&str> = stores.keys().map(String::as_str).collect();
+            Err(format!(
+                "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
+                super::volumes::list_or_none(&defined)
+            ))
+        }
+    }
+}
+
 /// A ConfigMap's `data` (string values).
 pub(crate) fn config_map(
     file: &Path,

@@ -1,6 +1,7 @@
-//! The seed, the renamed variant and one test per kind of bad input.
+//! The seed, the renamed and projected variants and one test per kind of bad input.
 
 mod bad_input;
+mod projected;
 mod renamed;
 mod seed;
 

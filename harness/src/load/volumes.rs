@@ -1,5 +1,5 @@
-//! Resolving a container's `volumeMounts` to the files it sees: ConfigMap and Secret
-//! volumes, with `items` and `subPath`.
+//! Resolving a container's `volumeMounts` to the files it sees: ConfigMap, Secret and
+//! projected volumes, with `items` and `subPath`.
 
 use std::collections::BTreeMap;
 
@@ -7,14 +7,14 @@ use super::container_site::ContainerSite;
 use super::inventory::Inventory;
 use super::paths;
 use super::resources::{KeyToPath, Volume, VolumeMount};
-use super::stores::DataStore;
+use super::stores::{find_store, DataStore};
 use crate::error::InputError;
 use crate::spec::MountedFile;
 
 /// A volume's files: path relative to the mount → the store and key holding the content.
 type VolumeFiles<'a> = BTreeMap<String, (&'a DataStore, String)>;
 
-/// Every file the container sees through its ConfigMap/Secret mounts, by path.
+/// Every file the container sees through its ConfigMap/Secret/projected mounts, by path.
 pub(crate) fn mounted_files(
     site: ContainerSite<'_>,
     inventory: &Inventory,
@@ -42,70 +42,111 @@ pub(crate) fn mounted_files(
 }
 
 /// A volume's files, relative path → (store, key); `None` for volumes without files the
-/// harness reads (emptyDir, an optional missing ConfigMap, ...).
+/// harness reads (emptyDir, an optional missing ConfigMap, ...). A projected volume's files
+/// are those of all its sources.
 fn volume_files<'a>(
     site: ContainerSite<'_>,
     volume: &Volume,
     inventory: &'a Inventory,
 ) -> Result<Option<VolumeFiles<'a>>, InputError> {
-    let (kind, name, items, optional, stores, name_key) = if let Some(cm) = &volume.config_map {
-        (
-            "ConfigMap",
-            &cm.name,
-            &cm.items,
-            cm.optional,
-            &inventory.config_maps,
-            "configMap.name",
-        )
-    } else if let Some(secret) = &volume.secret {
-        (
-            "Secret",
-            &secret.secret_name,
-            &secret.items,
-            secret.optional,
-            &inventory.secrets,
-            "secret.secretName",
-        )
-    } else {
-        return Ok(None);
-    };
-    let Some(store) = stores.get(name) else {
-        if optional {
-            return Ok(None);
+    let mut files: Option<VolumeFiles<'a>> = None;
+    for source in sources(volume) {
+        if let Some(found) = source_files(site, &volume.name, &source, inventory)? {
+            files.get_or_insert_with(BTreeMap::new).extend(found);
         }
-        let defined: Vec<&str> = stores.keys().map(String::as_str).collect();
-        return Err(site.volume_error(
-            &volume.name,
-            name_key,
-            format!(
-                "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
-                list_or_none(&defined)
-            ),
-        ));
-    };
-    let entries = match items {
-        None => store
-            .entries
-            .keys()
-            .map(|key| (key.clone(), (store, key.clone())))
-            .collect(),
-        Some(items) => selected_items(site, volume, store, items)?,
-    };
-    Ok(Some(entries))
+    }
+    Ok(files)
 }
 
-fn selected_items<'a>(
+/// One ConfigMap or Secret that puts files into a volume, with where it is written.
+struct Source<'m> {
+    kind: &'static str,
+    name: &'m str,
+    items: Option<&'m [KeyToPath]>,
+    optional: bool,
+    /// The key of its name, under `volumes[NAME].` (`configMap.name`).
+    name_key: String,
+    /// What its `items[KEY].key` is prefixed with (empty for a plain volume).
+    items_key: String,
+}
+
+/// The volume's sources: its ConfigMap or Secret, or each of a projected volume's.
+fn sources(volume: &Volume) -> Vec<Source<'_>> {
+    if let Some(cm) = &volume.config_map {
+        return vec![Source {
+            kind: "ConfigMap",
+            name: &cm.name,
+            items: cm.items.as_deref(),
+            optional: cm.optional,
+            name_key: "configMap.name".into(),
+            items_key: String::new(),
+        }];
+    }
+    if let Some(secret) = &volume.secret {
+        return vec![Source {
+            kind: "Secret",
+            name: &secret.secret_name,
+            items: secret.items.as_deref(),
+            optional: secret.optional,
+            name_key: "secret.secretName".into(),
+            items_key: String::new(),
+        }];
+    }
+    let Some(projected) = &volume.projected else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (index, source) in projected.sources.iter().enumerate() {
+        for (kind, field, store) in [
+            ("ConfigMap", "configMap", &source.config_map),
+            ("Secret", "secret", &source.secret),
+        ] {
+            if let Some(store) = store {
+                let at = format!("projected.sources[{index}].{field}");
+                found.push(Source {
+                    kind,
+                    name: &store.name,
+                    items: store.items.as_deref(),
+                    optional: store.optional,
+                    name_key: format!("{at}.name"),
+                    items_key: format!("{at}."),
+                });
+            }
+        }
+    }
+    found
+}
+
+fn source_files<'a>(
     site: ContainerSite<'_>,
-    volume: &Volume,
-    store: &'a DataStore,
-    items: &[KeyToPath],
-) -> Result<VolumeFiles<'a>, InputError> {
+    volume: &str,
+    source: &Source<'_>,
+    inventory: &'a Inventory,
+) -> Result<Option<VolumeFiles<'a>>, InputError> {
+    let stores = match source.kind {
+        "ConfigMap" => &inventory.config_maps,
+        _ => &inventory.secrets,
+    };
+    let Some(store) = find_store(stores, source.kind, source.name, source.optional)
+        .map_err(|message| site.volume_error(volume, &source.name_key, message))?
+    else {
+        return Ok(None);
+    };
+    let Some(items) = source.items else {
+        return Ok(Some(
+            store
+                .entries
+                .keys()
+                .map(|key| (key.clone(), (store, key.clone())))
+                .collect(),
+        ));
+    };
     let mut entries = BTreeMap::new();
     for item in items {
         if !store.entries.contains_key(&item.key) {
             return Err(site.volume_error(
-                &volume.name,
-                &format!("items[{}].key", item.key),
+                volume,
+                &format!("{}items[{}].key", source.items_key, item.key),
                 format!(
                     "there is no key `{}` in {}; {}",
                     item.key,
@@ -116,7 +157,7 @@ fn selected_items<'a>(
         }
         entries.insert(item.path.clone(), (store, item.key.clone()));
     }
-    Ok(entries)
+    Ok(Some(entries))
 }
 
 fn place(
