@@ -1,8 +1,10 @@
 //! A rule the test adds, driven by the traffic it sends: it fires, then resolves, and both
 //! messages reach Slack.
 
+use std::time::Duration;
+
 use firedrill::checks::{
-    assert_all_passed, poll, Check, Checker, Look, MetricExpectation, Traffic,
+    assert_all_passed, poll, Check, CheckStatus, Checker, Look, MetricExpectation, Traffic,
 };
 use firedrill::clients::PrometheusClient;
 use firedrill::fixtures::{seed_manifests, StackBuilder};
@@ -39,6 +41,22 @@ async fn a_traffic_driven_rule_added_by_the_test_fires_then_resolves() {
         name: "api_request_total".into(),
         value,
     };
+
+    // Before any check has seen it active, its resolution proves nothing, and the check says
+    // so at once rather than waiting.
+    let premature = run(&stack, &[Check::AlertResolved(alert.clone())]).await;
+    assert_eq!(
+        (
+            premature[0].status,
+            premature[0].elapsed < Duration::from_secs(2)
+        ),
+        (CheckStatus::Failed, true),
+        "{premature:#?}"
+    );
+    assert!(
+        premature[0].detail.contains("never seen active"),
+        "{premature:#?}"
+    );
 
     let firing = run(
         &stack,

@@ -80,9 +80,14 @@ impl Checker<'_> {
         let found = match self.prometheus_alert(alert).await {
             Ok(found) => Some(found),
             Err(_) => self.stack.seen_alerts.get(alert),
-        };
-        let labels = found.as_ref().map(|a| a.labels.clone()).unwrap_or_default();
-        let configs = self.slack_configs(&labels);
+        }
+        .ok_or_else(|| {
+            format!(
+                "{alert} was never seen active on this stack, so its resolution proves nothing \
+                 (run a firing or delivered check for it first)"
+            )
+        })?;
+        let configs = self.slack_configs(&found.labels);
         if !configs.iter().any(|c| c.send_resolved) {
             return Err(format!(
                 "send_resolved is not set for {alert}'s receiver, so no resolved message is sent"
@@ -132,12 +137,6 @@ impl Checker<'_> {
         .await
         .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
         let resolved_at = self.resolution_time(alert).await?;
-        let found = found.ok_or_else(|| {
-            format!(
-                "{alert} was never seen active on this stack, so its resolution proves nothing \
-                 (run a firing or delivered check for it first)"
-            )
-        })?;
         let message = self
             .wait_for_message(
                 alert,
