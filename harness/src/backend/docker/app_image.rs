@@ -32,6 +32,30 @@ ENTRYPOINT ["/firedrill", "echo-server"]
 CMD ["--listen", "0.0.0.0:8081"]
 "#;
 
+/// The label naming the executable an app image was built from: the image is firedrill's.
+const BUILT_FROM_LABEL: &str = "firedrill.built-from";
+/// The label holding the version of firedrill that built an app image.
+const VERSION_LABEL: &str = "firedrill.version";
+/// This firedrill's version.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why an app image that is present must be built again, given its labels: only an image
+/// an earlier firedrill built (another version, or one from before images carried it). An
+/// image firedrill did not build (yours, or `ci/build-local-images`') is used as it is.
+pub(crate) fn stale_app_image(
+    labels: Option<&std::collections::HashMap<String, String>>,
+) -> Option<String> {
+    let labels = labels?;
+    labels.get(BUILT_FROM_LABEL)?;
+    match labels.get(VERSION_LABEL) {
+        Some(version) if version == VERSION => None,
+        Some(version) => Some(format!(
+            "it was built by firedrill {version}, this is {VERSION}"
+        )),
+        None => Some(format!("it was built by a firedrill older than {VERSION}")),
+    }
+}
+
 /// Builds `tag` from the `firedrill` executable.
 pub(crate) async fn build_app_image(docker: &Docker, tag: &str) -> Result<()> {
     let executable = firedrill_executable()?;
@@ -51,10 +75,13 @@ pub(crate) async fn build_app_image(docker: &Docker, tag: &str) -> Result<()> {
         rm: true,
         forcerm: true,
         labels: Some(
-            [(
-                "firedrill.built-from".to_string(),
-                executable.display().to_string(),
-            )]
+            [
+                (
+                    BUILT_FROM_LABEL.to_string(),
+                    executable.display().to_string(),
+                ),
+                (VERSION_LABEL.to_string(), VERSION.to_string()),
+            ]
             .into(),
         ),
         ..Default::default()
@@ -159,6 +186,30 @@ mod tests {
                 PathBuf::from("/lib64/ld-linux-x86-64.so.2"),
             ]
         );
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_app_image_another_firedrill_built_is_rebuilt_and_any_other_is_kept() {
+        let from = (BUILT_FROM_LABEL, "/usr/local/bin/firedrill");
+        let old = labels(&[from, (VERSION_LABEL, "0.0.1-old")]);
+        assert_eq!(
+            stale_app_image(Some(&old)).as_deref(),
+            Some(format!("it was built by firedrill 0.0.1-old, this is {VERSION}").as_str())
+        );
+        let unversioned = labels(&[from]);
+        assert!(stale_app_image(Some(&unversioned)).is_some());
+        let current = labels(&[from, (VERSION_LABEL, VERSION)]);
+        assert_eq!(stale_app_image(Some(&current)), None);
+        let yours = labels(&[("org.opencontainers.image.title", "echo")]);
+        assert_eq!(stale_app_image(Some(&yours)), None);
+        assert_eq!(stale_app_image(None), None);
     }
 
     #[test]

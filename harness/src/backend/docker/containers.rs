@@ -47,8 +47,16 @@ pub(crate) struct ContainerRun {
 /// Makes sure `image` is present: already there, built (the seed's app image), or pulled.
 pub(crate) async fn ensure_image(docker: &Docker, run: &ContainerRun) -> Result<()> {
     let reference = &run.image.reference;
-    if docker.inspect_image(reference).await.is_ok() {
-        return Ok(());
+    if let Ok(present) = docker.inspect_image(reference).await {
+        let labels = present.config.and_then(|c| c.labels);
+        let stale = super::app_image::stale_app_image(labels.as_ref());
+        match stale {
+            Some(why) if run.image.is_buildable_app() => {
+                tracing::info!("rebuilding {reference}: {why}");
+                return super::app_image::build_app_image(docker, reference).await;
+            }
+            _ => return Ok(()),
+        }
     }
     if run.image.is_buildable_app() {
         return super::app_image::build_app_image(docker, reference).await;
