@@ -1,25 +1,34 @@
 //! Other manifests verify without code changes.
 
+use std::path::PathBuf;
+
+use firedrill::backend::RunningStack;
 use firedrill::checks::assert_all_passed;
 use firedrill::fixtures::{projected_manifests, renamed_manifests, StackBuilder};
 
 use super::support::{assert_grafana_skipped_only_by_opt_out, run_standard_checks};
 
-#[tokio::test]
-async fn manifests_with_other_names_ports_channel_and_credentials_pass_unchanged() {
-    let stack = StackBuilder::new(renamed_manifests())
+/// Starts the variant, runs the standard checks, and asserts they all passed, that Grafana
+/// was skipped only by opt-out, and that `alert` was among the expected alerts.
+async fn verify_variant(dir: PathBuf, alert: &str) -> RunningStack {
+    let stack = StackBuilder::new(dir)
         .start()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let outcomes = run_standard_checks(&stack).await;
     assert_all_passed(&outcomes);
     assert_grafana_skipped_only_by_opt_out(&stack, &outcomes);
+    let delivered = format!("alert {alert} delivered to Slack");
     assert!(
-        outcomes
-            .iter()
-            .any(|o| o.name == "alert AlwaysOnWatchdog delivered to Slack"),
-        "the renamed alert was not expected: {outcomes:#?}"
+        outcomes.iter().any(|o| o.name == delivered),
+        "{alert} was not expected: {outcomes:#?}"
     );
+    stack
+}
+
+#[tokio::test]
+async fn manifests_with_other_names_ports_channel_and_credentials_pass_unchanged() {
+    let stack = verify_variant(renamed_manifests(), "AlwaysOnWatchdog").await;
     let messages = stack.slack().messages().await;
     let first = messages
         .first()
@@ -36,23 +45,11 @@ async fn manifests_with_other_names_ports_channel_and_credentials_pass_unchanged
 
 #[tokio::test]
 async fn manifests_mounting_configs_through_projected_volumes_and_env_from_pass_unchanged() {
-    let stack = StackBuilder::new(projected_manifests())
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let stack = verify_variant(projected_manifests(), "DeadMansSwitch").await;
     assert_eq!(
         stack.plan().spec.grafana().map(|g| g.admin_user.as_str()),
         Some("projected-admin"),
         "grafana's user comes from envFrom"
-    );
-    let outcomes = run_standard_checks(&stack).await;
-    assert_all_passed(&outcomes);
-    assert_grafana_skipped_only_by_opt_out(&stack, &outcomes);
-    assert!(
-        outcomes
-            .iter()
-            .any(|o| o.name == "alert DeadMansSwitch delivered to Slack"),
-        "the rule from the projected volume was not expected: {outcomes:#?}"
     );
     stack.shutdown().await;
 }
