@@ -60,7 +60,8 @@ fn volume_files<'a>(
 
 /// One ConfigMap or Secret that puts files into a volume, with where it is written.
 struct Source<'m> {
-    kind: &'static str,
+    /// Whether it is a Secret (else a ConfigMap).
+    secret: bool,
     name: &'m str,
     items: Option<&'m [KeyToPath]>,
     optional: bool,
@@ -74,7 +75,7 @@ struct Source<'m> {
 fn sources(volume: &Volume) -> Vec<Source<'_>> {
     if let Some(cm) = &volume.config_map {
         return vec![Source {
-            kind: "ConfigMap",
+            secret: false,
             name: &cm.name,
             items: cm.items.as_deref(),
             optional: cm.optional,
@@ -84,7 +85,7 @@ fn sources(volume: &Volume) -> Vec<Source<'_>> {
     }
     if let Some(secret) = &volume.secret {
         return vec![Source {
-            kind: "Secret",
+            secret: true,
             name: &secret.secret_name,
             items: secret.items.as_deref(),
             optional: secret.optional,
@@ -97,14 +98,14 @@ fn sources(volume: &Volume) -> Vec<Source<'_>> {
     };
     let mut found = Vec::new();
     for (index, source) in projected.sources.iter().enumerate() {
-        for (kind, field, store) in [
-            ("ConfigMap", "configMap", &source.config_map),
-            ("Secret", "secret", &source.secret),
+        for (secret, field, store) in [
+            (false, "configMap", &source.config_map),
+            (true, "secret", &source.secret),
         ] {
             if let Some(store) = store {
                 let at = format!("projected.sources[{index}].{field}");
                 found.push(Source {
-                    kind,
+                    secret,
                     name: &store.name,
                     items: store.items.as_deref(),
                     optional: store.optional,
@@ -123,11 +124,12 @@ fn source_files<'a>(
     source: &Source<'_>,
     inventory: &'a Inventory,
 ) -> Result<Option<VolumeFiles<'a>>, InputError> {
-    let stores = match source.kind {
-        "ConfigMap" => &inventory.config_maps,
-        _ => &inventory.secrets,
+    let (kind, stores) = if source.secret {
+        ("Secret", &inventory.secrets)
+    } else {
+        ("ConfigMap", &inventory.config_maps)
     };
-    let Some(store) = find_store(stores, source.kind, source.name, source.optional)
+    let Some(store) = find_store(stores, kind, source.name, source.optional)
         .map_err(|message| site.volume_error(volume, &source.name_key, message))?
     else {
         return Ok(None);
