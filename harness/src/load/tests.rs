@@ -1,6 +1,8 @@
-//! The seed, the renamed and projected variants and one test per kind of bad input.
+//! The seed, the renamed and projected variants (`envFrom` too) and one test per kind of bad
+//! input.
 
 mod bad_input;
+mod env_from;
 mod projected;
 mod renamed;
 mod seed;

@@ -1,14 +1,15 @@
-//! Projected volumes and `envFrom` (`fixtures/manifests/projected/`), and their bad inputs.
+//! Projected volumes (`fixtures/manifests/projected/`) and their bad inputs; the helpers
+//! here serve the `envFrom` tests too.
 
 use std::path::Path;
 
 use super::{fixture_dir, load_err, load_ok};
 use crate::error::InputError;
-use crate::spec::{EnvValue, StackSpec};
+use crate::spec::{ComponentKind, ComponentSpec, FileContent, StackSpec};
 
 /// The projected variant copied into a temp dir, with `from` replaced by `to` in its
 /// Deployment.
-fn projected_with(from: &str, to: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+pub(super) fn projected_with(from: &str, to: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let source = fixture_dir("projected");
     for entry in std::fs::read_dir(&source).expect("the projected fixture") {
@@ -24,25 +25,31 @@ fn projected_with(from: &str, to: &str) -> (tempfile::TempDir, std::path::PathBu
     (dir, path)
 }
 
-fn key_of(error: &InputError) -> &str {
-    error.key.as_deref().unwrap_or_default()
+/// The projected variant, with `from` replaced by `to` in its Deployment, loaded.
+pub(super) fn loaded_with(from: &str, to: &str) -> StackSpec {
+    let (_dir, path) = projected_with(from, to);
+    load_ok(path)
 }
 
-fn in_deployment(error: &InputError) {
+/// Asserts the projected variant, with `from` replaced by `to` in its Deployment, is rejected
+/// naming the Deployment and `key`; returns the error.
+pub(super) fn rejected_at(from: &str, to: &str, key: &str) -> InputError {
+    let (_dir, path) = projected_with(from, to);
+    let error = load_err(path);
     assert_eq!(
-        (error.file.file_name(), error.resource.as_deref()),
+        (
+            error.file.file_name(),
+            error.resource.as_deref(),
+            error.key.as_deref()
+        ),
         (
             Some(Path::new("prometheus-deployment.yaml").as_os_str()),
-            Some("Deployment/prometheus-deployment")
+            Some("Deployment/prometheus-deployment"),
+            Some(key)
         ),
         "{error}"
     );
-}
-
-fn grafana_env<'s>(spec: &'s StackSpec, name: &str) -> Option<&'s EnvValue> {
-    spec.component(crate::spec::ComponentKind::Grafana)
-        .expect("grafana")
-        .env_var(name)
+    error
 }
 
 #[test]
@@ -70,96 +77,116 @@ fn a_projected_secret_source_is_named_by_name_and_carries_alertmanagers_config()
 }
 
 #[test]
-fn grafanas_credentials_come_from_env_from_with_its_prefix_and_stay_secret() {
-    let spec = load_ok(fixture_dir("projected"));
-    let grafana = spec.grafana().expect("grafana");
-    assert_eq!(grafana.admin_user, "projected-admin");
-    assert_eq!(grafana.admin_password.expose(), "envfrom-s3cret-pass");
-    assert!(
-        matches!(
-            grafana_env(&spec, "GF_SECURITY_ADMIN_PASSWORD"),
-            Some(EnvValue::Secret(_))
-        ),
-        "a Secret's value stays secret in the env"
-    );
-    assert!(
-        !format!("{spec:?}").contains("envfrom-s3cret"),
-        "the password leaked into Debug output"
-    );
-}
-
-#[test]
-fn an_explicit_env_entry_wins_over_env_from() {
-    let (_dir, path) = projected_with(
-        "          envFrom:\n",
-        "          env:\n            - name: GF_SECURITY_ADMIN_USER\n              value: explicit\n          envFrom:\n",
-    );
-    let spec = load_ok(path);
-    assert_eq!(spec.grafana().expect("grafana").admin_user, "explicit");
-    let users = spec
-        .component(crate::spec::ComponentKind::Grafana)
-        .expect("grafana")
-        .env
-        .iter()
-        .filter(|v| v.name == "GF_SECURITY_ADMIN_USER")
-        .count();
-    assert_eq!(users, 1, "one variable per name");
-}
-
-#[test]
-fn env_from_a_missing_secret_is_rejected_naming_the_reference() {
-    let (_dir, path) = projected_with("name: grafana-admin", "name: grafana-admins");
-    let error = load_err(path);
-    in_deployment(&error);
-    assert_eq!(
-        key_of(&error),
-        "spec.template.spec.containers[grafana].envFrom[0].secretRef.name"
-    );
-    assert!(error.message.contains("`grafana-admins`"), "{error}");
-    assert!(
-        error
-            .message
-            .ends_with("one of: alertmanager-secret, grafana-admin"),
-        "lists the Secrets: {error}"
-    );
-}
-
-#[test]
-fn an_optional_env_from_a_missing_config_map_is_left_out() {
-    let (_dir, path) = projected_with(
-        "          envFrom:\n",
-        "          envFrom:\n            - configMapRef:\n                name: nowhere\n                optional: true\n",
-    );
-    let spec = load_ok(path);
-    assert_eq!(
-        spec.grafana().expect("grafana").admin_user,
-        "projected-admin"
-    );
-}
-
-#[test]
 fn a_projected_source_naming_a_missing_secret_is_rejected_naming_the_source() {
-    let (_dir, path) = projected_with("name: alertmanager-secret", "name: alertmanager-sekret");
-    let error = load_err(path);
-    in_deployment(&error);
-    assert_eq!(
-        key_of(&error),
-        "spec.template.spec.volumes[alertmanager-files].projected.sources[0].secret.name"
+    let error = rejected_at(
+        "name: alertmanager-secret",
+        "name: alertmanager-sekret",
+        "spec.template.spec.volumes[alertmanager-files].projected.sources[0].secret.name",
     );
     assert!(error.message.contains("`alertmanager-sekret`"), "{error}");
 }
 
 #[test]
 fn a_projected_item_naming_a_missing_key_is_rejected_naming_the_item() {
-    let (_dir, path) = projected_with("key: rules.yaml", "key: rulez.yaml");
-    let error = load_err(path);
-    in_deployment(&error);
-    assert_eq!(
-        key_of(&error),
-        "spec.template.spec.volumes[prometheus-files].projected.sources[2].configMap.items[rulez.yaml].key"
+    let error = rejected_at(
+        "key: rules.yaml",
+        "key: rulez.yaml",
+        "spec.template.spec.volumes[prometheus-files].projected.sources[2].configMap.items[rulez.yaml].key",
     );
     assert!(
         error.message.contains("rules.yaml"),
         "lists the keys: {error}"
+    );
+}
+
+/// Each file of `component` under `dir`: its path, the resource it came from and whether it
+/// is secret.
+fn files_under<'s>(component: &'s ComponentSpec, dir: &str) -> Vec<(&'s str, &'s str, bool)> {
+    component
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(dir))
+        .map(|f| {
+            let secret = matches!(f.content, FileContent::Secret(_));
+            (f.path.as_str(), f.origin.resource.as_str(), secret)
+        })
+        .collect()
+}
+
+fn component(spec: &StackSpec, kind: ComponentKind) -> &ComponentSpec {
+    spec.component(kind).expect("the component")
+}
+
+/// Prometheus's two files, as the projected variant mounts them.
+const PROMETHEUS_FILES: [(&str, &str, bool); 2] = [
+    (
+        "/etc/prometheus/prometheus.yaml",
+        "ConfigMap/prometheus-config",
+        false,
+    ),
+    (
+        "/etc/prometheus/rules.yaml",
+        "ConfigMap/prometheus-config",
+        false,
+    ),
+];
+
+#[test]
+fn a_projected_volume_merges_the_files_of_its_config_map_and_secret_sources() {
+    let spec = loaded_with(
+        "              - secret:\n                  name: alertmanager-secret\n",
+        "              - secret:\n                  name: alertmanager-secret\n              - configMap:\n                  name: prometheus-config\n                  items:\n                    - key: rules.yaml\n                      path: extra/rules.yaml\n",
+    );
+    assert_eq!(
+        files_under(component(&spec, ComponentKind::Alertmanager), "/etc/"),
+        vec![
+            (
+                "/etc/alertmanager/alertmanager.yaml",
+                "Secret/alertmanager-secret",
+                true
+            ),
+            (
+                "/etc/alertmanager/extra/rules.yaml",
+                "ConfigMap/prometheus-config",
+                false
+            ),
+        ]
+    );
+    assert_eq!(spec.alertmanager().route_receiver, "slack-notifications");
+}
+
+/// Asserts Prometheus still sees just its two files when its projected volume also has
+/// `source` (YAML of one `sources[]` entry).
+fn prometheus_files_are_unchanged_with(source: &str) {
+    let downward = "              - downwardAPI:\n";
+    let spec = loaded_with(downward, &format!("{source}{downward}"));
+    let prometheus = component(&spec, ComponentKind::Prometheus);
+    assert_eq!(files_under(prometheus, "/"), PROMETHEUS_FILES);
+}
+
+#[test]
+fn downward_api_and_service_account_token_sources_add_no_files() {
+    prometheus_files_are_unchanged_with(
+        "              - serviceAccountToken:\n                  path: token\n                  expirationSeconds: 3600\n",
+    );
+}
+
+#[test]
+fn a_projected_volume_with_only_a_downward_api_source_mounts_nothing() {
+    let spec = loaded_with(
+        "          configMap:\n            name: grafana-config\n",
+        "          projected:\n            sources:\n              - downwardAPI:\n                  items:\n                    - path: labels\n                      fieldRef:\n                        fieldPath: metadata.labels\n",
+    );
+    assert_eq!(
+        files_under(component(&spec, ComponentKind::Grafana), "/"),
+        []
+    );
+    assert!(spec.grafana().expect("grafana").datasources.is_empty());
+}
+
+#[test]
+fn an_optional_projected_source_naming_a_missing_config_map_is_left_out() {
+    prometheus_files_are_unchanged_with(
+        "              - configMap:\n                  name: nowhere\n                  optional: true\n",
     );
 }
