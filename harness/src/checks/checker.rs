@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::check::Check;
 use super::deadlines::Deadlines;
 use super::evidence::gather_evidence;
-use super::outcome::{CheckOutcome, CheckStatus};
+use super::outcome::{CheckOutcome, CheckStatus, SkipReason};
 use crate::backend::RunningStack;
 use crate::clients::{AlertmanagerClient, GrafanaClient, PrometheusClient};
 use crate::duration::PromDuration;
@@ -71,11 +71,11 @@ impl<'a> Checker<'a> {
     pub async fn run(&mut self, check: &Check) -> CheckOutcome {
         let name = check.name();
         let needs = check.needs();
-        if let Some(skipped) = self.stack.skipped().iter().find(|s| s.kind == needs) {
-            return CheckOutcome::skipped(name, skipped.reason.clone());
+        if self.stack.skipped().iter().any(|s| s.kind == needs) {
+            return CheckOutcome::skipped(name, SkipReason::OptedOut { component: needs });
         }
         if needs == ComponentKind::Grafana && self.stack.plan().spec.grafana().is_none() {
-            return CheckOutcome::skipped(name, "the manifests run no Grafana");
+            return CheckOutcome::skipped(name, SkipReason::NotInManifests { component: needs });
         }
         let deadline = check.deadline(&self.deadlines, self.scaled_for(check));
         let started = Instant::now();
@@ -101,6 +101,7 @@ impl<'a> Checker<'a> {
                 elapsed,
                 deadline: Some(deadline),
                 detail,
+                skip: None,
                 evidence: None,
             },
             Err(reason) => CheckOutcome {
@@ -109,6 +110,7 @@ impl<'a> Checker<'a> {
                 elapsed,
                 deadline: Some(deadline),
                 detail: reason,
+                skip: None,
                 evidence: Some(gather_evidence(self).await),
             },
         }

@@ -135,6 +135,24 @@ impl Expectations {
                 alerts.push(name.clone());
             }
         }
+        if alerts.is_empty() {
+            // A run that expects no alert proves nothing about alerting: refuse it rather
+            // than pass having checked none.
+            return Err(InputError::new(
+                &spec.dir,
+                format!(
+                    "nothing to expect: no rule has a constant expression (vector(1)), so no alert \
+                     is expected by default; name the alerts that must fire with --expect-alert \
+                     NAME (defined: {})",
+                    if defined.is_empty() {
+                        "none; add an alerting rule".to_string()
+                    } else {
+                        defined.join(", ")
+                    }
+                ),
+            )
+            .key("--expect-alert"));
+        }
         let traffic = if traffic.is_empty() {
             Traffic::default_traffic()
         } else {

@@ -13,22 +13,20 @@ mod grafana;
 mod outcome;
 mod poll;
 mod prometheus;
-mod route;
+mod render;
 mod seen;
 mod slack;
-mod template;
 mod time;
+mod timing;
 
 pub use check::Check;
 pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
 pub use expectations::{Expectations, MetricExpectation, Traffic};
 pub use outcome::{
-    assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
+    assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
-pub use route::receiver_for;
-pub use template::expected_fragments;
 pub use time::{format_timestamp, parse_timestamp};
 
 pub(crate) use seen::SeenAlerts;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::spec::ComponentKind;
+
 /// A check's status. A skipped check never reads as passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +27,53 @@ impl fmt::Display for CheckStatus {
     }
 }
 
+/// Why a check was not run. Typed, so that whether a skip is acceptable never depends on
+/// the wording of a message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The component was left out by explicit opt-out (`--skip grafana`, `FIREDRILL_SKIP`).
+    OptedOut {
+        /// The component left out.
+        component: ComponentKind,
+    },
+    /// The manifests run no such component, so there is nothing to check.
+    NotInManifests {
+        /// The component the manifests lack.
+        component: ComponentKind,
+    },
+    /// An earlier check failed, so this one was not run.
+    EarlierFailed {
+        /// The name of the check that failed.
+        check: String,
+    },
+}
+
+impl SkipReason {
+    /// Whether the run can still pass with this check skipped: a component left out on
+    /// purpose, or one the manifests do not have. A check not run after a failure is never
+    /// acceptable (the failure is).
+    pub fn is_acceptable(&self) -> bool {
+        !matches!(self, SkipReason::EarlierFailed { .. })
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::OptedOut { component } => write!(
+                f,
+                "left out by explicit opt-out (--skip {component} / FIREDRILL_SKIP={component})"
+            ),
+            SkipReason::NotInManifests { component } => {
+                write!(f, "the manifests run no {component}")
+            }
+            SkipReason::EarlierFailed { check } => write!(f, "not run: `{check}` failed first"),
+        }
+    }
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckOutcome {
@@ -40,6 +89,9 @@ pub struct CheckOutcome {
     pub deadline: Option<Duration>,
     /// What it found (passed), why it failed, or why it was skipped.
     pub detail: String,
+    /// Why it was skipped, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipReason>,
     /// On failure: target health, rule states, Alertmanager's alerts, every Slack request
     /// and the last lines of each component's log.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,13 +125,14 @@ pub struct CheckFailure {
 
 impl CheckOutcome {
     /// A skipped check.
-    pub fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn skipped(name: impl Into<String>, reason: SkipReason) -> Self {
         Self {
             name: name.into(),
             status: CheckStatus::Skipped,
             elapsed: Duration::ZERO,
             deadline: None,
-            detail: reason.into(),
+            detail: reason.to_string(),
+            skip: Some(reason),
             evidence: None,
         }
     }
@@ -87,6 +140,17 @@ impl CheckOutcome {
     /// Whether it passed.
     pub fn passed(&self) -> bool {
         self.status == CheckStatus::Passed
+    }
+
+    /// Whether the run can pass with this outcome: it passed, or it was skipped for an
+    /// acceptable reason ([`SkipReason::is_acceptable`]). The one definition that the CLI's
+    /// exit code, `summary.json` and [`assert_all_passed`] share.
+    pub fn is_acceptable(&self) -> bool {
+        match self.status {
+            CheckStatus::Passed => true,
+            CheckStatus::Failed => false,
+            CheckStatus::Skipped => self.skip.as_ref().is_some_and(SkipReason::is_acceptable),
+        }
     }
 
     /// `Ok` when it passed; else the failure with its evidence.
@@ -127,14 +191,14 @@ impl CheckOutcome {
     }
 }
 
-/// `Ok` when no check failed and every skipped one was left out by explicit opt-out; else
-/// the first offending check, with its evidence and a list of all outcomes.
+/// `Ok` when every outcome is acceptable ([`CheckOutcome::is_acceptable`]: passed, or
+/// skipped because its component was left out or is not in the manifests); else the first
+/// failed (or unacceptably skipped) check, with its evidence and a list of all outcomes.
 pub fn try_assert_all_passed(outcomes: &[CheckOutcome]) -> Result<(), CheckFailure> {
-    let offending = outcomes.iter().find(|o| match o.status {
-        CheckStatus::Passed => false,
-        CheckStatus::Failed => true,
-        CheckStatus::Skipped => !o.detail.starts_with(crate::backend::OPT_OUT_REASON),
-    });
+    let offending = outcomes
+        .iter()
+        .find(|o| o.status == CheckStatus::Failed)
+        .or_else(|| outcomes.iter().find(|o| !o.is_acceptable()));
     match offending {
         None => Ok(()),
         Some(o) => {
@@ -149,7 +213,8 @@ pub fn try_assert_all_passed(outcomes: &[CheckOutcome]) -> Result<(), CheckFailu
     }
 }
 
-/// Panics with the evidence unless every check passed (or was left out by explicit opt-out).
+/// Panics with the evidence unless every outcome is acceptable (see
+/// [`try_assert_all_passed`]).
 #[track_caller]
 pub fn assert_all_passed(outcomes: &[CheckOutcome]) {
     if let Err(failure) = try_assert_all_passed(outcomes) {

@@ -1,11 +1,12 @@
 //! Checks against Prometheus: targets, metric values, rule health, alert states.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::checker::Checker;
 use super::expectations::MetricExpectation;
 use super::poll::{poll, Look};
-use super::time::parse_timestamp;
+use super::timing::{judge_firing, judge_pending, AlertHistory};
+use crate::clients::{AlertState, PromAlert};
 
 impl Checker<'_> {
     pub(crate) async fn targets_up(&mut self, deadline: Duration) -> Result<String, String> {
@@ -123,14 +124,14 @@ impl Checker<'_> {
         .map_err(|e| e.to_string())
     }
 
-    /// The alert's state and `activeAt` in Prometheus, once it is in one of `states`. The
-    /// alert is recorded with the stack, for checks that run after it resolved.
+    /// The alert as Prometheus reports it, once it is in one of `states`. The alert is
+    /// recorded with the stack, for checks that run after it resolved.
     async fn wait_alert_state(
         &self,
         alert: &str,
-        states: &'static [&'static str],
+        states: &'static [AlertState],
         deadline: Duration,
-    ) -> Result<(String, Option<SystemTime>), String> {
+    ) -> Result<PromAlert, String> {
         let prometheus = self.prometheus.clone();
         let found = poll(deadline, || {
             let prometheus = prometheus.clone();
@@ -143,7 +144,7 @@ impl Checker<'_> {
                     .iter()
                     .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
                     .collect();
-                match ours.iter().find(|a| states.contains(&a.state.as_str())) {
+                match ours.iter().find(|a| states.contains(&a.state)) {
                     Some(a) => Look::Ready((*a).clone()),
                     None if ours.is_empty() => Look::NotYet(format!("{alert} is inactive")),
                     None => Look::NotYet(format!("{alert} is {}", ours[0].state)),
@@ -153,10 +154,44 @@ impl Checker<'_> {
         .await
         .map_err(|e| e.to_string())?;
         self.stack.seen_alerts.record(&found);
-        Ok((
-            found.state.as_str().to_string(),
-            found.active_at.as_deref().and_then(parse_timestamp),
-        ))
+        Ok(found)
+    }
+
+    /// Polls the alert's `ALERTS` history until `judge` reaches a verdict (it returns
+    /// `Ok(None)` while the samples it needs are not written yet).
+    async fn judge_history(
+        &self,
+        found: &PromAlert,
+        deadline: Duration,
+        judge: impl Fn(&AlertHistory) -> Result<Option<String>, String>,
+    ) -> Result<String, String> {
+        let alert = found.name().unwrap_or_default();
+        let expr = self.alerts_history_expr(alert);
+        let prometheus = self.prometheus.clone();
+        poll(deadline, || {
+            let prometheus = prometheus.clone();
+            let expr = expr.clone();
+            let judge = &judge;
+            async move {
+                let series = match prometheus.query_series(&expr).await {
+                    Ok(series) => series,
+                    Err(e) => return Look::NotYet(e.to_string()),
+                };
+                match AlertHistory::of(found, &series).and_then(|h| judge(&h)) {
+                    Ok(Some(verdict)) => Look::Ready(verdict),
+                    Ok(None) => Look::NotYet(format!("no firing sample in `{expr}` yet")),
+                    Err(reason) => Look::Failed(reason),
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())
+    }
+
+    /// `ALERTS{alertname="..."}[...]`, reaching back to before Prometheus started.
+    pub(crate) fn alerts_history_expr(&self, alert: &str) -> String {
+        let lookback = self.stack.prometheus_started().elapsed().as_secs() + 60;
+        format!("ALERTS{{alertname=\"{alert}\"}}[{lookback}s]")
     }
 
     pub(crate) async fn alert_pending(
@@ -164,20 +199,17 @@ impl Checker<'_> {
         alert: &str,
         deadline: Duration,
     ) -> Result<String, String> {
+        let started = Instant::now();
         let for_ = self.for_of(alert);
-        let (state, active_at) = self
-            .wait_alert_state(alert, &["pending", "firing"], deadline)
+        let found = self
+            .wait_alert_state(alert, &[AlertState::Pending, AlertState::Firing], deadline)
             .await?;
-        let since = active_at.map(ago).unwrap_or_default();
-        if state == "pending" {
-            Ok(format!("pending (active {since}, for {for_:?})"))
-        } else if for_.is_zero() {
-            Ok(format!("for is 0, so it fires at once (active {since})"))
-        } else {
-            Ok(format!(
-                "already firing when first looked at (active {since}, for {for_:?})"
-            ))
-        }
+        let state = found.state;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        self.judge_history(&found, remaining, |history| {
+            judge_pending(state, history, for_)
+        })
+        .await
     }
 
     pub(crate) async fn alert_firing(
@@ -185,27 +217,13 @@ impl Checker<'_> {
         alert: &str,
         deadline: Duration,
     ) -> Result<String, String> {
+        let started = Instant::now();
         let for_ = self.for_of(alert);
-        let (_, active_at) = self.wait_alert_state(alert, &["firing"], deadline).await?;
-        let seen = SystemTime::now();
-        let active_at = active_at.ok_or("prometheus reported no activeAt for the firing alert")?;
-        let active_for = seen.duration_since(active_at).unwrap_or_default();
-        // The clock of the harness and Prometheus's are the same machine's (or a container's
-        // of it): a firing alert active for less than its `for` fired too early.
-        if active_for + Duration::from_millis(50) < for_ {
-            return Err(format!(
-                "firing after only {active_for:?} active, before its for of {for_:?}"
-            ));
-        }
-        Ok(format!(
-            "firing, active for {active_for:.1?} (for {for_:?})"
-        ))
-    }
-}
-
-fn ago(time: SystemTime) -> String {
-    match SystemTime::now().duration_since(time) {
-        Ok(d) => format!("{:.1} s ago", d.as_secs_f64()),
-        Err(_) => "just now".to_string(),
+        let found = self
+            .wait_alert_state(alert, &[AlertState::Firing], deadline)
+            .await?;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        self.judge_history(&found, remaining, |history| judge_firing(history, for_))
+            .await
     }
 }

@@ -5,11 +5,30 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::clients::PromAlert;
+use crate::clients::{AmAlert, AmAlertGroup, PromAlert};
 
-/// Each alert as Prometheus last reported it while active, by alert name.
+/// Each alert as Prometheus last reported it while active, and the receivers Alertmanager
+/// routed it to, by alert name.
 #[derive(Debug, Default)]
-pub(crate) struct SeenAlerts(Mutex<BTreeMap<String, PromAlert>>);
+pub(crate) struct SeenAlerts {
+    alerts: Mutex<BTreeMap<String, PromAlert>>,
+    receivers: Mutex<BTreeMap<String, Vec<String>>>,
+    groups: Mutex<Vec<SeenGroup>>,
+}
+
+/// An aggregation group as checks saw it in Alertmanager: its latest alerts, in
+/// Alertmanager's order, then those it held earlier and no longer lists (resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SeenGroup {
+    /// The receiver the group notifies.
+    pub(crate) receiver: String,
+    /// The group's labels.
+    pub(crate) labels: BTreeMap<String, String>,
+    /// The alerts Alertmanager lists now.
+    pub(crate) current: Vec<AmAlert>,
+    /// Alerts it listed earlier and no longer does.
+    pub(crate) gone: Vec<AmAlert>,
+}
 
 impl SeenAlerts {
     /// Remembers the alert as Prometheus reports it now.
@@ -18,13 +37,67 @@ impl SeenAlerts {
             return;
         };
         // A poisoned lock only means a check panicked mid-insert; the map is still usable.
-        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
         seen.insert(name.clone(), alert.clone());
+    }
+
+    /// Remembers the receivers Alertmanager reported for the alert.
+    pub(crate) fn record_receivers(&self, name: &str, receivers: &[String]) {
+        let mut seen = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(name.to_string(), receivers.to_vec());
+    }
+
+    /// Merges what Alertmanager lists now into the groups seen; returns them all.
+    pub(crate) fn record_groups(&self, now: &[AmAlertGroup]) -> Vec<SeenGroup> {
+        let mut seen = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        for group in now {
+            let existing = seen
+                .iter_mut()
+                .find(|g| g.receiver == group.receiver && g.labels == group.labels);
+            match existing {
+                Some(g) => {
+                    let mut gone: Vec<AmAlert> = std::mem::take(&mut g.gone);
+                    for old in std::mem::take(&mut g.current) {
+                        if !group.alerts.iter().any(|a| a.fingerprint == old.fingerprint) {
+                            gone.retain(|a| a.fingerprint != old.fingerprint);
+                            gone.push(old);
+                        }
+                    }
+                    gone.retain(|a| !group.alerts.iter().any(|n| n.fingerprint == a.fingerprint));
+                    g.gone = gone;
+                    g.current = group.alerts.clone();
+                }
+                None => seen.push(SeenGroup {
+                    receiver: group.receiver.clone(),
+                    labels: group.labels.clone(),
+                    current: group.alerts.clone(),
+                    gone: Vec::new(),
+                }),
+            }
+        }
+        // A group Alertmanager no longer lists: all its alerts are gone.
+        for g in seen.iter_mut() {
+            if !now
+                .iter()
+                .any(|n| n.receiver == g.receiver && n.labels == g.labels)
+            {
+                let current = std::mem::take(&mut g.current);
+                g.gone.retain(|a| !current.iter().any(|c| c.fingerprint == a.fingerprint));
+                g.gone.extend(current);
+            }
+        }
+        seen.clone()
+    }
+
+    /// The receivers Alertmanager last reported for the alert, if a check saw it there.
+    pub(crate) fn receivers(&self, name: &str) -> Option<Vec<String>> {
+        let seen = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(name).cloned()
     }
 
     /// The alert as last seen active, if any check saw it.
     pub(crate) fn get(&self, name: &str) -> Option<PromAlert> {
-        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
         seen.get(name).cloned()
     }
 }

@@ -1,29 +1,35 @@
-//! Checks of what Slack received: the rendered message, and the resolved one.
+//! Checks of what Slack received. A message counts for an alert when it is exactly what
+//! Alertmanager's templates render for a group that carries the alert (see
+//! [`super::render`]): the group is Alertmanager's own (`/api/v2/alerts/groups`: receiver,
+//! group labels, alerts), and which of its alerts a message carries is found by rendering
+//! the group's possible contents and comparing, never by looking for the alert's name in
+//! the text.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
+
+use serde_yaml::Value;
 
 use super::checker::Checker;
 use super::poll::{poll, Look};
-use super::template::expected_fragments;
-use crate::clients::PromAlert;
+use super::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
+use super::seen::SeenGroup;
+use super::time::format_timestamp;
+use crate::clients::{AmAlert, PromAlert};
 use crate::slack::{NotificationStatus, SlackMessage};
-use crate::spec::SlackConfig;
+
+/// At most this many other alerts of a group are combined into candidate contents (2^n).
+const MAX_COMBINED: usize = 6;
+
+/// A message matched to a group.
+struct Matched {
+    message: SlackMessage,
+    receiver: String,
+    group_labels: BTreeMap<String, String>,
+    alerts: Vec<String>,
+}
 
 impl Checker<'_> {
-    /// The Slack configs of the receiver the alert is routed to.
-    fn slack_configs(
-        &self,
-        labels: &std::collections::BTreeMap<String, String>,
-    ) -> Vec<SlackConfig> {
-        let spec = self.stack.plan().spec.alertmanager();
-        let route = spec.config.get("route").cloned().unwrap_or_default();
-        let receiver = super::route::receiver_for(&route, labels, None)
-            .unwrap_or_else(|| spec.route_receiver.clone());
-        spec.receiver(&receiver)
-            .map(|r| r.slack.clone())
-            .unwrap_or_default()
-    }
-
     /// The alert as Prometheus reports it (labels and annotations as rendered).
     /// Recorded with the stack, for checks that run after it resolved.
     async fn prometheus_alert(&self, alert: &str) -> Result<PromAlert, String> {
@@ -39,38 +45,49 @@ impl Checker<'_> {
         Ok(found)
     }
 
+    /// Every receiver's slack configs as the running Alertmanager loaded them, with its
+    /// defaults filled in (`/api/v2/status`, `config.original`).
+    async fn loaded_slack_configs(&self) -> Result<BTreeMap<String, Vec<Value>>, String> {
+        let status = self
+            .alertmanager
+            .status()
+            .await
+            .map_err(|e| format!("cannot read alertmanager's loaded config: {e}"))?;
+        let config: Value = serde_yaml::from_str(status.config_original.expose())
+            .map_err(|e| format!("alertmanager's loaded config is no YAML: {e}"))?;
+        Ok(config
+            .get("receivers")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let name = r.get("name")?.as_str()?.to_string();
+                let slack = r
+                    .get("slack_configs")
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default();
+                Some((name, slack))
+            })
+            .collect())
+    }
+
     pub(crate) async fn alert_delivered(
         &mut self,
         alert: &str,
         deadline: Duration,
     ) -> Result<String, String> {
         let found = self.prometheus_alert(alert).await?;
-        let configs = self.slack_configs(&found.labels);
-        if configs.is_empty() {
-            return Err(format!("the receiver of {alert} has no slack_configs"));
-        }
         // The message may arrive before the harness looks at Prometheus again, so it only
         // has to come after the alert became active, by Prometheus's clock.
         let since = found
             .active_at
             .as_deref()
             .and_then(super::time::parse_timestamp);
-        let message = self
-            .wait_for_message(
-                alert,
-                &found,
-                &configs,
-                NotificationStatus::Firing,
-                since,
-                deadline,
-            )
+        let matched = self
+            .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;
-        Ok(format!(
-            "message #{} to {} ({} bytes of text)",
-            message.seq,
-            message.channel().unwrap_or("the webhook's default channel"),
-            message.texts().iter().map(|t| t.len()).sum::<usize>()
-        ))
+        Ok(matched.describe())
     }
 
     pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
@@ -80,17 +97,29 @@ impl Checker<'_> {
         let found = match self.prometheus_alert(alert).await {
             Ok(found) => Some(found),
             Err(_) => self.stack.seen_alerts.get(alert),
-        }
-        .ok_or_else(|| {
-            format!(
+        };
+        if found.is_none() {
+            return Err(format!(
                 "{alert} was never seen active on this stack, so its resolution proves nothing \
                  (run a firing or delivered check for it first)"
-            )
-        })?;
-        let configs = self.slack_configs(&found.labels);
-        if !configs.iter().any(|c| c.send_resolved) {
+            ));
+        }
+        let configs = self.loaded_slack_configs().await?;
+        let receivers = self.stack.seen_alerts.receivers(alert).unwrap_or_default();
+        let sends_resolved = receivers.iter().any(|r| {
+            configs.get(r).into_iter().flatten().any(|c| {
+                c.get("send_resolved").and_then(Value::as_bool) == Some(true)
+            })
+        });
+        if !sends_resolved {
             return Err(format!(
-                "send_resolved is not set for {alert}'s receiver, so no resolved message is sent"
+                "send_resolved is not set in the slack_configs of {alert}'s receiver ({}), so no \
+                 resolved message is sent",
+                if receivers.is_empty() {
+                    "never seen in alertmanager".to_string()
+                } else {
+                    receivers.join(", ")
+                }
             ));
         }
         let prometheus = self.prometheus.clone();
@@ -113,49 +142,20 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| format!("never stopped firing: {e}"))?;
-        // Alertmanager drops resolved alerts from its API once it knows; a message sent after
-        // that lists the alert as resolved.
-        let alertmanager = self.alertmanager.clone();
-        poll(self.deadlines.stops_firing(), || {
-            let alertmanager = alertmanager.clone();
-            async move {
-                match alertmanager.alerts().await {
-                    Err(e) => Look::NotYet(e.to_string()),
-                    Ok(alerts) => {
-                        if alerts
-                            .iter()
-                            .any(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
-                        {
-                            Look::NotYet(format!("{alert} still active in alertmanager"))
-                        } else {
-                            Look::Ready(())
-                        }
-                    }
-                }
-            }
-        })
-        .await
-        .map_err(|e| format!("alertmanager never saw it resolve: {e}"))?;
         let resolved_at = self.resolution_time(alert).await?;
-        let message = self
-            .wait_for_message(
+        let matched = self
+            .wait_for_rendered(
                 alert,
-                &found,
-                &configs,
                 NotificationStatus::Resolved,
                 Some(resolved_at),
-                self.deadlines.resolved_delivered(),
+                self.deadlines.stops_firing() + self.deadlines.resolved_delivered(),
             )
             .await?;
-        Ok(format!(
-            "resolved in prometheus and alertmanager; message #{} after it",
-            message.seq
-        ))
+        Ok(format!("resolved in prometheus; {}", matched.describe()))
     }
 
     /// When Prometheus resolved the alert: the evaluation after its last `ALERTS` sample in
-    /// state firing (Prometheus's own timestamps). A message naming the alert that arrives
-    /// after this was sent with the alert resolved.
+    /// state firing (Prometheus's own timestamps). This is the `endsAt` Prometheus sends.
     async fn resolution_time(&self, alert: &str) -> Result<SystemTime, String> {
         let plan = self.stack.plan();
         let lookback = self.stack.prometheus_started().elapsed().as_secs() + 60;
@@ -188,169 +188,370 @@ impl Checker<'_> {
         Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(last_firing) + interval)
     }
 
-    /// Waits for a message received after `since` that shows every value the templates
-    /// reference for the alert, on the configured channel and username; for a firing
-    /// message, not one whose title announces the group resolved.
-    async fn wait_for_message(
+    /// Waits for a message received after `since` that is exactly what Alertmanager
+    /// renders for a group carrying `alert` with `status`.
+    async fn wait_for_rendered(
         &self,
         alert: &str,
-        found: &PromAlert,
-        configs: &[SlackConfig],
         status: NotificationStatus,
         since: Option<SystemTime>,
         deadline: Duration,
-    ) -> Result<SlackMessage, String> {
-        let templates: Vec<&str> = configs
-            .iter()
-            .flat_map(|c| [c.text.as_deref(), c.title.as_deref()])
-            .flatten()
-            .collect();
-        let mut fragments = expected_fragments(&templates, &found.labels, &found.annotations);
-        if templates.is_empty() {
-            fragments.push(alert.to_string());
+    ) -> Result<Matched, String> {
+        let configs = self.loaded_slack_configs().await?;
+        let renderer = SlackRenderer::new(self.stack.plan())?;
+        let mut renders: HashMap<String, Result<Rendered, String>> = HashMap::new();
+        let mut resolutions: HashMap<String, Option<String>> = HashMap::new();
+        let started = std::time::Instant::now();
+        loop {
+            let look = self
+                .look_for_rendered(
+                    alert,
+                    status,
+                    since,
+                    &configs,
+                    &renderer,
+                    &mut renders,
+                    &mut resolutions,
+                )
+                .await;
+            match look {
+                Look::Ready(matched) => return Ok(matched),
+                Look::Failed(reason) => return Err(reason),
+                Look::NotYet(last) if started.elapsed() >= deadline => {
+                    return Err(format!(
+                        "not within {:.1} s; last seen: {last}",
+                        deadline.as_secs_f64()
+                    ))
+                }
+                Look::NotYet(_) => tokio::time::sleep(super::poll::POLL_INTERVAL).await,
+            }
         }
-        let slack = self.stack.slack();
-        poll(deadline, || {
-            let fragments = fragments.clone();
-            async move {
-                let messages = slack.messages().await;
-                let candidates: Vec<&SlackMessage> = messages
-                    .iter()
-                    .filter(|m| since.is_none_or(|s| m.received_at >= s))
-                    .collect();
-                let mut last =
-                    format!("{} messages received, none after the alert", messages.len());
-                for message in candidates {
-                    match message_problem(message, configs, status, &fragments) {
-                        None => return Look::Ready(message.clone()),
-                        Some(problem) => last = format!("message #{}: {problem}", message.seq),
+    }
+
+    /// One look: Alertmanager's groups now, every message since `since`, compared with
+    /// each candidate content of each group that carries the alert.
+    #[allow(clippy::too_many_arguments)]
+    async fn look_for_rendered(
+        &self,
+        alert: &str,
+        status: NotificationStatus,
+        since: Option<SystemTime>,
+        configs: &BTreeMap<String, Vec<Value>>,
+        renderer: &SlackRenderer,
+        renders: &mut HashMap<String, Result<Rendered, String>>,
+        resolutions: &mut HashMap<String, Option<String>>,
+    ) -> Look<Matched> {
+        let groups_now = match self.alertmanager.alert_groups().await {
+            Ok(groups) => groups,
+            Err(e) => return Look::NotYet(e.to_string()),
+        };
+        let groups: Vec<SeenGroup> = self
+            .stack
+            .seen_alerts
+            .record_groups(&groups_now)
+            .into_iter()
+            .filter(|g| carries(g, alert))
+            .collect();
+        if groups.is_empty() {
+            return Look::NotYet(format!("no alertmanager group carries {alert} yet"));
+        }
+        if let Some(cause) = without_slack(alert, &groups, configs) {
+            return Look::Failed(cause);
+        }
+        for group in &groups {
+            for gone in &group.gone {
+                if !resolutions.contains_key(&gone.fingerprint) {
+                    let name = gone.name().unwrap_or_default().to_string();
+                    let at = self.resolution_time(&name).await.ok().map(format_timestamp);
+                    resolutions.insert(gone.fingerprint.clone(), at);
+                }
+            }
+        }
+        let messages = self.stack.slack().messages().await;
+        let recent: Vec<&SlackMessage> = messages
+            .iter()
+            .filter(|m| since.is_none_or(|s| m.received_at >= s))
+            .collect();
+        let mut nearest: Option<String> = None;
+        for group in &groups {
+            let Some(slack) = configs.get(&group.receiver).filter(|c| !c.is_empty()) else {
+                continue;
+            };
+            let contents = candidates(group, alert, status, &|a: &AmAlert| {
+                resolutions.get(&a.fingerprint).cloned().flatten()
+            });
+            for data in &contents {
+                for (i, config) in slack.iter().enumerate() {
+                    let key = format!(
+                        "{}#{i}#{}",
+                        group.receiver,
+                        serde_json::to_string(data).unwrap_or_default()
+                    );
+                    if !renders.contains_key(&key) {
+                        let rendered = renderer.render(config, data).await;
+                        renders.insert(key.clone(), rendered);
+                    }
+                    let rendered = match &renders[&key] {
+                        Ok(rendered) => rendered,
+                        Err(e) => {
+                            nearest.get_or_insert_with(|| e.clone());
+                            continue;
+                        }
+                    };
+                    for message in &recent {
+                        match compare(rendered, message) {
+                            Ok(()) => {
+                                return Look::Ready(Matched {
+                                    message: (*message).clone(),
+                                    receiver: group.receiver.clone(),
+                                    group_labels: group.labels.clone(),
+                                    alerts: data
+                                        .alerts()
+                                        .iter()
+                                        .map(|a| format!("{} ({})", a.name(), a.status))
+                                        .collect(),
+                                })
+                            }
+                            Err(difference) => {
+                                nearest.get_or_insert_with(|| {
+                                    format!(
+                                        "message #{} is not what alertmanager renders for \
+                                         receiver {} with {} {}: {difference}",
+                                        message.seq,
+                                        group.receiver,
+                                        data.status(),
+                                        names(data)
+                                    )
+                                });
+                            }
+                        }
                     }
                 }
-                Look::NotYet(last)
             }
-        })
-        .await
-        .map_err(|e| e.to_string())
+        }
+        Look::NotYet(nearest.unwrap_or_else(|| {
+            format!(
+                "{} slack messages received, none after {alert} became {status}",
+                messages.len()
+            )
+        }))
     }
 }
 
-/// What is wrong with a message, or `None` when it is the expected one.
-fn message_problem(
-    message: &SlackMessage,
-    configs: &[SlackConfig],
-    status: NotificationStatus,
-    fragments: &[String],
-) -> Option<String> {
-    // A notification is for a whole group: `[RESOLVED]` means every alert in it resolved, so
-    // it cannot be the firing message. `[FIRING:n]` proves nothing about one alert: with
-    // `send_resolved`, a group still firing lists its resolved alerts too.
-    if status == NotificationStatus::Firing
-        && message.status() == Some(NotificationStatus::Resolved)
-    {
-        return Some("it announces the group resolved, not firing".into());
+impl Matched {
+    fn describe(&self) -> String {
+        format!(
+            "message #{} to {} is exactly what alertmanager renders for receiver {}, group {}, \
+             with {}",
+            self.message.seq,
+            self.message
+                .channel()
+                .unwrap_or("the webhook's default channel"),
+            self.receiver,
+            if self.group_labels.is_empty() {
+                "{}".to_string()
+            } else {
+                format!("{:?}", self.group_labels)
+            },
+            self.alerts.join(", ")
+        )
     }
-    let shown = [message.texts(), message.titles()].concat().join("\n");
-    if shown.contains("<no value>") {
-        return Some("the template rendered `<no value>`".into());
-    }
-    let config_matches = configs.iter().any(|c| {
-        c.channel
-            .as_deref()
-            .is_none_or(|ch| message.channel() == Some(ch))
-            && c.username
-                .as_deref()
-                .is_none_or(|u| message.username() == Some(u))
-    });
-    if !config_matches {
-        return Some(format!(
-            "channel {:?} / username {:?} match no slack_config of the receiver",
-            message.channel(),
-            message.username()
-        ));
-    }
-    let missing: Vec<&String> = fragments
+}
+
+fn names(data: &TemplateData) -> String {
+    let names: Vec<&str> = data.alerts().iter().map(DataAlert::name).collect();
+    format!("[{}]", names.join(", "))
+}
+
+/// Whether the group held the alert.
+fn carries(group: &SeenGroup, alert: &str) -> bool {
+    group
+        .current
         .iter()
-        .filter(|f| !shown.contains(f.as_str()))
-        .collect();
-    if !missing.is_empty() {
-        return Some(format!("the text lacks {missing:?}"));
+        .chain(&group.gone)
+        .any(|a| a.name() == Some(alert))
+}
+
+/// The cause when no group carrying the alert notifies a receiver with slack configs.
+fn without_slack(
+    alert: &str,
+    groups: &[SeenGroup],
+    configs: &BTreeMap<String, Vec<Value>>,
+) -> Option<String> {
+    if groups
+        .iter()
+        .any(|g| configs.get(&g.receiver).is_some_and(|c| !c.is_empty()))
+    {
+        return None;
     }
-    None
+    let receivers: Vec<&str> = groups.iter().map(|g| g.receiver.as_str()).collect();
+    Some(format!(
+        "alertmanager groups {alert} for receiver {}, which has no slack_configs, so nothing \
+         reaches Slack",
+        receivers.join(", ")
+    ))
+}
+
+/// The contents a notification of `group` carrying `alert` with `status` can have:
+/// the alert (firing, or resolved for a resolved message) with every combination of the
+/// group's other alerts (those listed now as firing, those gone as resolved, where their
+/// resolution time is known), in Alertmanager's order; small sets in every order.
+fn candidates(
+    group: &SeenGroup,
+    alert: &str,
+    status: NotificationStatus,
+    resolved_at: &dyn Fn(&AmAlert) -> Option<String>,
+) -> Vec<TemplateData> {
+    let as_member = |a: &AmAlert, resolved: bool| -> Option<DataAlert> {
+        if resolved {
+            resolved_at(a).map(|at| DataAlert::resolved(a, at))
+        } else {
+            Some(DataAlert::firing(a))
+        }
+    };
+    let mut out = Vec::new();
+    let targets: Vec<(usize, DataAlert)> = group
+        .current
+        .iter()
+        .map(|a| (a, false))
+        .chain(group.gone.iter().map(|a| (a, true)))
+        .enumerate()
+        .filter(|(_, (a, _))| a.name() == Some(alert))
+        .filter_map(|(i, (a, gone))| match status {
+            NotificationStatus::Firing => Some((i, DataAlert::firing(a))),
+            NotificationStatus::Resolved if gone => as_member(a, true).map(|d| (i, d)),
+            NotificationStatus::Resolved => None,
+        })
+        .collect();
+    let members: Vec<(usize, DataAlert)> = group
+        .current
+        .iter()
+        .map(|a| (a, false))
+        .chain(group.gone.iter().map(|a| (a, true)))
+        .enumerate()
+        .filter_map(|(i, (a, gone))| as_member(a, gone).map(|d| (i, d)))
+        .collect();
+    for (target_at, target) in &targets {
+        let others: Vec<&(usize, DataAlert)> = members
+            .iter()
+            .filter(|(i, _)| i != target_at)
+            .take(MAX_COMBINED)
+            .collect();
+        for mask in 0..(1u32 << others.len()) {
+            let mut chosen: Vec<&(usize, DataAlert)> = others
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| mask & (1 << bit) != 0)
+                .map(|(_, m)| *m)
+                .collect();
+            let own = (*target_at, target.clone());
+            chosen.push(&own);
+            chosen.sort_by_key(|(i, _)| *i);
+            let ordered: Vec<DataAlert> = chosen.iter().map(|(_, d)| d.clone()).collect();
+            for order in orders(ordered) {
+                out.push(TemplateData::new(&group.receiver, &group.labels, order));
+            }
+        }
+    }
+    out
+}
+
+/// The alerts in the given order, and for up to three alerts every other order too.
+fn orders(alerts: Vec<DataAlert>) -> Vec<Vec<DataAlert>> {
+    if alerts.len() < 2 || alerts.len() > 3 {
+        return vec![alerts];
+    }
+    let n = alerts.len();
+    let perms: &[&[usize]] = if n == 2 {
+        &[&[0, 1], &[1, 0]]
+    } else {
+        &[
+            &[0, 1, 2],
+            &[0, 2, 1],
+            &[1, 0, 2],
+            &[1, 2, 0],
+            &[2, 0, 1],
+            &[2, 1, 0],
+        ]
+    };
+    perms
+        .iter()
+        .map(|p| p.iter().map(|i| alerts[*i].clone()).collect())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn message(title: &str, text: &str) -> SlackMessage {
-        SlackMessage {
-            seq: 1,
-            received_at: SystemTime::UNIX_EPOCH,
-            path: "/slack/<redacted>".into(),
-            headers: Default::default(),
-            body: serde_json::json!({
-                "channel": "#alerts",
-                "attachments": [{"title": title, "text": text}]
-            }),
+    fn am(name: &str, fingerprint: &str) -> AmAlert {
+        serde_json::from_value(serde_json::json!({
+            "labels": {"alertname": name},
+            "annotations": {"summary": format!("{name} summary")},
+            "startsAt": "2026-11-25T12:54:23.461Z",
+            "endsAt": "2026-11-25T12:55:23.461Z",
+            "fingerprint": fingerprint,
+            "status": {"state": "active", "inhibitedBy": [], "silencedBy": []},
+            "receivers": [{"name": "slack"}]
+        }))
+        .expect("an alert as alertmanager lists it")
+    }
+
+    fn group(current: Vec<AmAlert>, gone: Vec<AmAlert>) -> SeenGroup {
+        SeenGroup {
+            receiver: "slack".into(),
+            labels: BTreeMap::new(),
+            current,
+            gone,
         }
     }
 
-    fn config() -> SlackConfig {
-        SlackConfig {
-            api_url: None,
-            channel: Some("#alerts".into()),
-            username: None,
-            title: None,
-            text: Some("*Alert:* {{ .Annotations.summary }}".into()),
-            send_resolved: true,
-        }
-    }
-
-    /// The problem with `message` for a check expecting `status` and the text "three hellos".
-    fn judge(message: &SlackMessage, status: NotificationStatus) -> Option<String> {
-        message_problem(message, &[config()], status, &["three hellos".into()])
+    fn contents(data: &[TemplateData]) -> Vec<String> {
+        data.iter()
+            .map(|d| {
+                d.alerts()
+                    .iter()
+                    .map(|a| format!("{}:{}", a.name(), a.status))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
     }
 
     #[test]
-    fn a_resolved_message_does_not_count_as_the_firing_one() {
-        let resolved = message("[RESOLVED]  (Burst info)", "*Alert:* three hellos");
-        let problem = judge(&resolved, NotificationStatus::Firing);
-        assert_eq!(
-            problem.as_deref(),
-            Some("it announces the group resolved, not firing")
-        );
+    fn a_firing_alert_is_tried_alone_and_with_each_combination_of_its_group() {
+        let g = group(vec![am("A", "1"), am("B", "2")], vec![am("C", "3")]);
+        let data = candidates(&g, "A", NotificationStatus::Firing, &|_| {
+            Some("2026-11-25T12:56:00Z".into())
+        });
+        let got = contents(&data);
+        assert!(got.contains(&"A:firing".to_string()), "{got:?}");
+        assert!(got.contains(&"A:firing,B:firing".to_string()), "{got:?}");
+        assert!(got.contains(&"B:firing,A:firing".to_string()), "{got:?}");
+        assert!(got.contains(&"A:firing,B:firing,C:resolved".to_string()), "{got:?}");
+        assert!(got.iter().all(|c| c.contains("A:firing")), "{got:?}");
     }
 
     #[test]
-    fn a_group_still_firing_can_carry_the_resolved_alert() {
-        // The seed routes every alert into one group: when one resolves while DeadMansSwitch
-        // fires, the message says [FIRING:1] and still lists the resolved one.
-        let mixed = message("[FIRING:1]  (info)", "*Alert:* three hellos");
-        assert_eq!(judge(&mixed, NotificationStatus::Resolved), None);
-        let resolved = message("[RESOLVED]  (Burst info)", "*Alert:* three hellos");
-        assert_eq!(judge(&resolved, NotificationStatus::Resolved), None);
+    fn a_resolved_message_needs_the_alert_gone_from_alertmanager_with_its_resolution_time() {
+        let g = group(vec![am("B", "2")], vec![am("A", "1")]);
+        let known = candidates(&g, "A", NotificationStatus::Resolved, &|_| {
+            Some("2026-11-25T12:56:00Z".into())
+        });
+        let got = contents(&known);
+        assert!(got.contains(&"A:resolved".to_string()), "{got:?}");
+        assert!(got.contains(&"B:firing,A:resolved".to_string()), "{got:?}");
+        let unknown = candidates(&g, "A", NotificationStatus::Resolved, &|_| None);
+        assert!(unknown.is_empty());
+        let still_firing = group(vec![am("A", "1")], vec![]);
+        assert!(candidates(&still_firing, "A", NotificationStatus::Resolved, &|_| None).is_empty());
     }
 
     #[test]
-    fn a_custom_title_that_names_no_status_is_judged_by_its_text_alone() {
-        let custom = message("Burst on prod", "*Alert:* three hellos");
-        for status in [NotificationStatus::Firing, NotificationStatus::Resolved] {
-            let problem = judge(&custom, status);
-            assert_eq!(problem, None, "{status}");
-        }
-    }
-
-    #[test]
-    fn a_message_on_another_channel_or_missing_a_value_is_named_as_such() {
-        let mut elsewhere = message("[FIRING:1] x", "*Alert:* three hellos");
-        elsewhere.body["channel"] = "#random".into();
-        let problem = judge(&elsewhere, NotificationStatus::Firing).expect("a problem");
-        assert!(problem.contains("#random"), "{problem}");
-        let lacking = message("[FIRING:1] x", "*Alert:* <no value>");
-        let problem = judge(&lacking, NotificationStatus::Firing);
-        assert_eq!(
-            problem.as_deref(),
-            Some("the template rendered `<no value>`")
-        );
+    fn a_group_whose_receiver_has_no_slack_config_is_named_as_the_cause() {
+        let g = group(vec![am("A", "1")], vec![]);
+        let configs: BTreeMap<String, Vec<Value>> = [("slack".to_string(), vec![])].into();
+        let cause = without_slack("A", &[g], &configs).expect("a cause");
+        assert!(cause.contains("receiver slack, which has no slack_configs"), "{cause}");
     }
 }

@@ -33,6 +33,9 @@ pub struct AmAlert {
     /// The alert's identity in Alertmanager.
     #[serde(default)]
     pub fingerprint: String,
+    /// The link back to the rule's expression in Prometheus (`generatorURL`).
+    #[serde(rename = "generatorURL", default)]
+    pub generator_url: String,
     /// Whether it is active, silenced or inhibited.
     pub status: AmAlertStatus,
     /// The names of the receivers the alert is routed to (`receivers[].name`).
@@ -45,6 +48,21 @@ impl AmAlert {
     pub fn name(&self) -> Option<&str> {
         self.labels.get("alertname").map(String::as_str)
     }
+}
+
+/// An aggregation group as Alertmanager holds it (`GET /api/v2/alerts/groups`): the alerts
+/// one notification carries.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AmAlertGroup {
+    /// The group's labels (the values of the route's `group_by`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The receiver the group notifies.
+    #[serde(deserialize_with = "receiver_name")]
+    pub receiver: String,
+    /// The group's alerts, in Alertmanager's order.
+    #[serde(default)]
+    pub alerts: Vec<AmAlert>,
 }
 
 /// An alert's `status` object.
@@ -124,6 +142,10 @@ struct ReceiverWire {
     name: String,
 }
 
+fn receiver_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(ReceiverWire::deserialize(deserializer)?.name)
+}
+
 fn receiver_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     let receivers = Vec::<ReceiverWire>::deserialize(deserializer)?;
     Ok(receivers
@@ -160,6 +182,14 @@ impl AlertmanagerClient {
     /// Every alert Alertmanager holds (`GET /api/v2/alerts`).
     pub async fn alerts(&self) -> Result<Vec<AmAlert>, ClientError> {
         self.http.get("/api/v2/alerts", &[], None).await?.json()
+    }
+
+    /// Every aggregation group with its alerts (`GET /api/v2/alerts/groups`).
+    pub async fn alert_groups(&self) -> Result<Vec<AmAlertGroup>, ClientError> {
+        self.http
+            .get("/api/v2/alerts/groups", &[], None)
+            .await?
+            .json()
     }
 
     /// Version, uptime and cluster status (`GET /api/v2/status`).

@@ -15,7 +15,9 @@ pub mod sample;
 #[cfg(test)]
 mod test_support;
 
-pub use alertmanager::{AlertmanagerClient, AmAlert, AmAlertState, AmAlertStatus, AmStatus};
+pub use alertmanager::{
+    AlertmanagerClient, AmAlert, AmAlertGroup, AmAlertState, AmAlertStatus, AmStatus,
+};
 pub use error::{ClientError, Endpoint};
 pub use grafana::{
     proxy_route_for, uses_uid_proxy_route, GrafanaClient, GrafanaDatasource, GrafanaHealth,

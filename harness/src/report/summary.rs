@@ -31,6 +31,9 @@ pub struct Summary {
     pub checks: Vec<CheckOutcome>,
     /// Counts.
     pub totals: Totals,
+    /// The verdict: every check passed or was skipped for an acceptable reason (see
+    /// [`CheckOutcome::is_acceptable`]); the CLI exits 0 exactly when this holds.
+    pub passed: bool,
 }
 
 /// How many checks passed, failed, were skipped.
@@ -61,6 +64,7 @@ impl Summary {
             skipped: count(CheckStatus::Skipped),
         };
         let plan = stack.plan();
+        let passed = crate::checks::try_assert_all_passed(&checks).is_ok();
         Self {
             backend: stack.backend().to_string(),
             manifests: plan.spec.dir.display().to_string(),
@@ -73,13 +77,15 @@ impl Summary {
             skipped_components: stack.skipped().to_vec(),
             checks,
             totals,
+            passed,
         }
     }
 
-    /// Whether every check that ran passed and none failed. Skipped checks do not count as
-    /// passed: see [`Summary::totals`].
+    /// Whether the run passed: every outcome acceptable, by the same definition as
+    /// [`crate::checks::assert_all_passed`] ([`CheckOutcome::is_acceptable`]). Skipped checks
+    /// are still counted apart from passed ones in [`Summary::totals`].
     pub fn all_passed(&self) -> bool {
-        self.totals.failed == 0
+        self.passed
     }
 
     /// The check by name.

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use crate::backend::{self, RunningStack, StartOptions};
-use crate::checks::{Check, CheckOutcome, Checker, Expectations, MetricExpectation, Traffic};
+use crate::checks::{
+    Check, CheckOutcome, Checker, Expectations, MetricExpectation, SkipReason, Traffic,
+};
 use crate::error::Result;
 use crate::load::load_dir;
 use crate::report::{write_artifacts, Summary};
@@ -92,12 +94,15 @@ pub async fn run_checks(
         checker = checker.with_margin(margin);
     }
     let mut outcomes = Vec::new();
-    let mut failed = None;
+    let mut failed: Option<String> = None;
     for (i, check) in checks.iter().enumerate() {
         let outcome = match &failed {
-            Some(name) => {
-                CheckOutcome::skipped(check.name(), format!("not run: `{name}` failed first"))
-            }
+            Some(name) => CheckOutcome::skipped(
+                check.name(),
+                SkipReason::EarlierFailed {
+                    check: name.clone(),
+                },
+            ),
             None => {
                 progress.check_started(i + 1, checks.len(), &check.name());
                 checker.run(check).await
