@@ -30,7 +30,9 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| e.to_string())?;
-        self.stack.seen_alerts.record_receivers(alert, &found.receivers);
+        self.stack
+            .seen_alerts
+            .record_receivers(alert, &found.receivers);
 
         let spec = self.stack.plan().spec.alertmanager();
         if let Some(cause) = without_slack(spec, alert, &found.receivers) {
@@ -175,7 +177,12 @@ fn routes_to(
 fn describe_matchers(route: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(matchers) = route.get("matchers").and_then(Value::as_sequence) {
-        parts.extend(matchers.iter().filter_map(Value::as_str).map(str::to_string));
+        parts.extend(
+            matchers
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string),
+        );
     }
     for (key, op) in [("match", "="), ("match_re", "=~")] {
         if let Some(map) = route.get(key).and_then(Value::as_mapping) {

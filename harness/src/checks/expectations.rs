@@ -198,6 +198,42 @@ mod tests {
         assert!(err.contains("whole number"), "{err}");
     }
 
+    fn seed_with_rule_expr(expr: &str) -> StackSpec {
+        let mut spec = crate::load::load_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../manifests"
+        )))
+        .expect("the seed loads");
+        for component in &mut spec.components {
+            if let crate::spec::ComponentConfig::Prometheus(p) = &mut component.config {
+                for rule in p
+                    .rule_files
+                    .iter_mut()
+                    .flat_map(|f| &mut f.groups)
+                    .flat_map(|g| &mut g.rules)
+                {
+                    rule.expr = expr.to_string();
+                }
+            }
+        }
+        spec
+    }
+
+    #[test]
+    fn expecting_no_alert_at_all_is_bad_input_that_names_the_flag() {
+        let spec = seed_with_rule_expr("up == 0");
+        let err = Expectations::for_spec(&spec, vec![], vec![], vec![], None).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--expect-alert"), "{text}");
+        assert!(text.contains("DeadMansSwitch"), "{text}");
+        let named =
+            Expectations::for_spec(&spec, vec![], vec!["DeadMansSwitch".into()], vec![], None)
+                .expect("a named alert is something to expect");
+        assert_eq!(named.alerts, vec!["DeadMansSwitch".to_string()]);
+        let seed = seed_with_rule_expr("vector(1)");
+        assert!(Expectations::for_spec(&seed, vec![], vec![], vec![], None).is_ok());
+    }
+
     #[test]
     fn a_metric_expectation_parses_name_and_value() {
         let m: MetricExpectation = "api_request_total=3".parse().unwrap();

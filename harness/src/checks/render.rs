@@ -406,16 +406,16 @@ fn without_fractional_seconds(text: &str) -> String {
     let mut i = 0;
     let is_clock = |at: usize| {
         at >= 8
-            && bytes[at - 8..at]
-                .iter()
-                .enumerate()
-                .all(|(k, b)| if k == 2 || k == 5 { *b == b':' } else { b.is_ascii_digit() })
+            && bytes[at - 8..at].iter().enumerate().all(|(k, b)| {
+                if k == 2 || k == 5 {
+                    *b == b':'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
     };
     while i < bytes.len() {
-        if bytes[i] == b'.'
-            && is_clock(i)
-            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-        {
+        if bytes[i] == b'.' && is_clock(i) && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
             i += 1;
             while bytes.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
@@ -485,11 +485,17 @@ mod tests {
             &want,
             "http://vm:9093/#/alerts?receiver=slack at 12:54:23.461750247 +0000 UTC"
         ));
-        assert!(!same_text(&want, "http://vm:9093/#/alerts?receiver=pager at 12:54:23 +0000 UTC"));
+        assert!(!same_text(
+            &want,
+            "http://vm:9093/#/alerts?receiver=pager at 12:54:23 +0000 UTC"
+        ));
         assert!(same_text("exact", "exact"));
         assert!(!same_text("exact", "exact and more"));
         assert!(!same_text("", "something"));
-        assert_eq!(without_fractional_seconds("v1.2 at 01:02:03.5"), "v1.2 at 01:02:03");
+        assert_eq!(
+            without_fractional_seconds("v1.2 at 01:02:03.5"),
+            "v1.2 at 01:02:03"
+        );
     }
 
     #[test]

@@ -58,7 +58,11 @@ impl SeenAlerts {
                 Some(g) => {
                     let mut gone: Vec<AmAlert> = std::mem::take(&mut g.gone);
                     for old in std::mem::take(&mut g.current) {
-                        if !group.alerts.iter().any(|a| a.fingerprint == old.fingerprint) {
+                        if !group
+                            .alerts
+                            .iter()
+                            .any(|a| a.fingerprint == old.fingerprint)
+                        {
                             gone.retain(|a| a.fingerprint != old.fingerprint);
                             gone.push(old);
                         }
@@ -82,7 +86,8 @@ impl SeenAlerts {
                 .any(|n| n.receiver == g.receiver && n.labels == g.labels)
             {
                 let current = std::mem::take(&mut g.current);
-                g.gone.retain(|a| !current.iter().any(|c| c.fingerprint == a.fingerprint));
+                g.gone
+                    .retain(|a| !current.iter().any(|c| c.fingerprint == a.fingerprint));
                 g.gone.extend(current);
             }
         }

@@ -107,9 +107,11 @@ impl Checker<'_> {
         let configs = self.loaded_slack_configs().await?;
         let receivers = self.stack.seen_alerts.receivers(alert).unwrap_or_default();
         let sends_resolved = receivers.iter().any(|r| {
-            configs.get(r).into_iter().flatten().any(|c| {
-                c.get("send_resolved").and_then(Value::as_bool) == Some(true)
-            })
+            configs
+                .get(r)
+                .into_iter()
+                .flatten()
+                .any(|c| c.get("send_resolved").and_then(Value::as_bool) == Some(true))
         });
         if !sends_resolved {
             return Err(format!(
@@ -528,7 +530,10 @@ mod tests {
         assert!(got.contains(&"A:firing".to_string()), "{got:?}");
         assert!(got.contains(&"A:firing,B:firing".to_string()), "{got:?}");
         assert!(got.contains(&"B:firing,A:firing".to_string()), "{got:?}");
-        assert!(got.contains(&"A:firing,B:firing,C:resolved".to_string()), "{got:?}");
+        assert!(
+            got.contains(&"A:firing,B:firing,C:resolved".to_string()),
+            "{got:?}"
+        );
         assert!(got.iter().all(|c| c.contains("A:firing")), "{got:?}");
     }
 
@@ -552,6 +557,9 @@ mod tests {
         let g = group(vec![am("A", "1")], vec![]);
         let configs: BTreeMap<String, Vec<Value>> = [("slack".to_string(), vec![])].into();
         let cause = without_slack("A", &[g], &configs).expect("a cause");
-        assert!(cause.contains("receiver slack, which has no slack_configs"), "{cause}");
+        assert!(
+            cause.contains("receiver slack, which has no slack_configs"),
+            "{cause}"
+        );
     }
 }

@@ -47,7 +47,9 @@ impl AlertHistory {
                 .filter(|s| same_alert(&s.metric, &alert.labels, state))
                 .flat_map(|s| s.points.iter().map(|(t, _)| *t))
                 .filter(|t| *t + SAMPLE_PRECISION >= active_at)
-                .fold(None, |min: Option<f64>, t| Some(min.map_or(t, |m| m.min(t))))
+                .fold(None, |min: Option<f64>, t| {
+                    Some(min.map_or(t, |m| m.min(t)))
+                })
         };
         Ok(Self {
             active_at,
@@ -78,7 +80,10 @@ fn same_alert(
 
 /// The firing check's proof: the alert fired no sooner than `for` after it became active.
 /// `Ok(None)` while Prometheus has no firing sample yet.
-pub(crate) fn judge_firing(history: &AlertHistory, for_: Duration) -> Result<Option<String>, String> {
+pub(crate) fn judge_firing(
+    history: &AlertHistory,
+    for_: Duration,
+) -> Result<Option<String>, String> {
     let Some(fired_after) = history.fired_after() else {
         return Ok(None);
     };
@@ -200,7 +205,9 @@ mod tests {
         let verdict = judge_firing(&history, FOR).unwrap().expect("a verdict");
         assert!(verdict.contains("fired 2.00 s after"), "{verdict}");
         let pending = judge_pending(AlertState::Firing, &history, FOR).unwrap();
-        assert!(pending.expect("a verdict").contains("pending 1.00 s before"));
+        assert!(pending
+            .expect("a verdict")
+            .contains("pending 1.00 s before"));
     }
 
     #[test]
@@ -245,9 +252,7 @@ mod tests {
     fn samples_of_an_earlier_activation_or_another_label_set_are_not_the_alerts() {
         let mut series = alerts_series(&[T0 - 10.0], &[T0 - 9.0, T0 + 2.0]);
         let mut other = series[1].clone();
-        other
-            .metric
-            .insert("severity".into(), "critical".into());
+        other.metric.insert("severity".into(), "critical".into());
         other.points = vec![(T0 + 0.5, 1.0)];
         series.push(other);
         let history = AlertHistory::of(&alert("firing", ACTIVE), &series).unwrap();
