@@ -109,7 +109,10 @@ impl<'a> Checker<'a> {
                 status: CheckStatus::Failed,
                 elapsed,
                 deadline: Some(deadline),
-                detail: reason,
+                detail: match self.cause_of(check).await {
+                    Some(cause) if !reason.contains(&cause) => format!("{cause}; {reason}"),
+                    _ => reason,
+                },
                 skip: None,
                 evidence: Some(gather_evidence(self).await),
             },

@@ -4,6 +4,7 @@
 
 mod alertmanager;
 mod app;
+mod causes;
 mod check;
 mod checker;
 mod deadlines;

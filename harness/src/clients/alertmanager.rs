@@ -184,6 +184,11 @@ impl AlertmanagerClient {
         self.http.get("/api/v2/alerts", &[], None).await?.json()
     }
 
+    /// Alertmanager's own metrics, in the text exposition format (`GET /metrics`).
+    pub async fn own_metrics(&self) -> Result<String, ClientError> {
+        self.http.get("/metrics", &[], None).await?.text()
+    }
+
     /// Every aggregation group with its alerts (`GET /api/v2/alerts/groups`).
     pub async fn alert_groups(&self) -> Result<Vec<AmAlertGroup>, ClientError> {
         self.http

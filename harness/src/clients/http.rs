@@ -126,6 +126,14 @@ impl RawResponse {
         serde_json::from_str(&self.body).map_err(|error| self.decode_error(error.to_string()))
     }
 
+    /// The body as text, if the status is 2xx.
+    pub(crate) fn text(self) -> Result<String, ClientError> {
+        if !self.status.is_success() {
+            return Err(self.status_error());
+        }
+        Ok(self.body)
+    }
+
     /// The `data` of a Prometheus API envelope; `status: error` becomes [`ClientError::Api`].
     pub(crate) fn prometheus_data<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         let envelope = serde_json::from_str::<Envelope<serde_json::Value>>(&self.body);

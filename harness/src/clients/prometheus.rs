@@ -98,6 +98,19 @@ impl PrometheusClient {
             .map_err(|reason| response.decode_error(reason))
     }
 
+    /// Every metric name Prometheus holds (`GET /api/v1/label/__name__/values`).
+    pub async fn metric_names(&self) -> Result<Vec<String>, ClientError> {
+        self.http
+            .get("/api/v1/label/__name__/values", &[], None)
+            .await?
+            .prometheus_data()
+    }
+
+    /// Prometheus's own metrics, in the text exposition format (`GET /metrics`).
+    pub async fn own_metrics(&self) -> Result<String, ClientError> {
+        self.http.get("/metrics", &[], None).await?.text()
+    }
+
     /// The active scrape targets (`GET /api/v1/targets`).
     pub async fn targets(&self) -> Result<Vec<Target>, ClientError> {
         let response = self.http.get("/api/v1/targets", &[], None).await?;
