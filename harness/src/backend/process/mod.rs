@@ -132,10 +132,13 @@ pub(crate) async fn start(
         let identity = ready::Identity::of(*kind, &launch.args);
         let waited = ready::wait_until_ours(*kind, &identity, &launch.listen, child, timeout).await;
         if let Err(not_ready) = waited {
+            // The log may hold what the component was given (a Slack URL it failed to
+            // reach): it is redacted of the manifests' secrets, as the artifacts are.
             let tail = super::tail_lines(&child.log_path, 20);
             return Err(Error::start(
                 name,
-                format!("{not_ready}; last lines of its log:\n{tail}"),
+                plan.spec
+                    .redact(&format!("{not_ready}; last lines of its log:\n{tail}")),
                 "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline",
             ));
         }
