@@ -89,3 +89,60 @@ fn the_seed_slack_url_never_reaches_output_or_artifacts() {
 fn another_slack_url_and_grafana_password_never_reach_output_or_artifacts() {
     assert_no_secret_leaks(&renamed_manifests(), "correct-horse-battery-staple");
 }
+
+#[tokio::test]
+async fn a_process_component_that_fails_with_the_slack_url_in_its_log_does_not_show_it() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use firedrill::backend::{BackendKind, StartOptions};
+    use firedrill::fixtures::StackBuilder;
+
+    let spec = load_dir(&seed_manifests()).unwrap_or_else(|e| panic!("{e}"));
+    let url = spec
+        .alertmanager()
+        .global_slack_api_url
+        .clone()
+        .expect("the seed has a global Slack URL");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let script = dir.path().join("fails-with-the-url");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"cannot post to {}\" >&2\nexit 3\n",
+            url.expose()
+        ),
+    )
+    .expect("the script is written");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .expect("the script is executable");
+    // The process backend, whatever FIREDRILL_BACKEND says: it is the one under test.
+    let mut options = StartOptions::from_env()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_app_command("echo_server:latest", script.display().to_string());
+    options.backend = BackendKind::Process;
+
+    let error = match StackBuilder::new(seed_manifests())
+        .with_options(options)
+        .start()
+        .await
+    {
+        Ok(stack) => {
+            stack.shutdown().await;
+            panic!("the stack started although its app exits at once");
+        }
+        Err(e) => e.to_string(),
+    };
+    let path = url
+        .expose()
+        .split_once("/services/")
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    assert!(
+        !error.contains(url.expose()) && !error.contains(path),
+        "the Slack URL leaked: {error}"
+    );
+    assert!(
+        error.contains("exit status: 3") && error.contains("cannot post to <redacted>"),
+        "the log tail is not in the error: {error}"
+    );
+}

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use firedrill::backend::RunningStack;
 use firedrill::checks::assert_all_passed;
-use firedrill::fixtures::{projected_manifests, renamed_manifests, StackBuilder};
+use firedrill::fixtures::{
+    projected_manifests, renamed_manifests, template_files_manifests, StackBuilder,
+};
 
 use super::support::{assert_grafana_skipped_only_by_opt_out, run_standard_checks};
 
@@ -50,6 +52,23 @@ async fn manifests_mounting_configs_through_projected_volumes_and_env_from_pass_
         stack.plan().spec.grafana().map(|g| g.admin_user.as_str()),
         Some("projected-admin"),
         "grafana's user comes from envFrom"
+    );
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn templates_rule_globs_target_files_and_token_files_the_configs_name_are_placed_and_used() {
+    let stack = verify_variant(template_files_manifests(), "DeadMansSwitch").await;
+    let messages = stack.slack().messages().await;
+    let first = messages
+        .first()
+        .unwrap_or_else(|| panic!("no Slack message recorded"));
+    assert!(
+        first
+            .texts()
+            .iter()
+            .any(|t| t.contains("*Alert (from my.tmpl):* DeadMansSwitch")),
+        "the text is not my.tmpl's `my.text`: {first:#?}"
     );
     stack.shutdown().await;
 }

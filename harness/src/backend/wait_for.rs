@@ -54,7 +54,8 @@ impl WaitFor {
     }
 
     /// Polls until ready, `alive` says the component died, or the deadline passes.
-    /// `alive` returns `Err(reason)` once the component is known dead.
+    /// `alive` returns `Err(reason)` once the component is known dead; it is asked first on
+    /// every poll, so a dead component is never declared ready by whatever answers its port.
     pub async fn wait(
         &self,
         address: &str,
@@ -65,11 +66,11 @@ impl WaitFor {
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
-            if self.is_ready(&client, address).await {
-                return Ok(started.elapsed());
-            }
             if let Err(reason) = alive() {
                 return Err(NotReady::Exited(reason));
+            }
+            if self.is_ready(&client, address).await {
+                return Ok(started.elapsed());
             }
             if started.elapsed() >= timeout {
                 return Err(NotReady::Timeout(timeout));
@@ -89,6 +90,15 @@ pub enum NotReady {
     /// The component exited first.
     #[error("exited before it was ready: {0}")]
     Exited(String),
+    /// Something answered on the component's port, but it was not the component (another
+    /// stack's server that took the port first).
+    #[error("not ready within {waited:?}: {reason}")]
+    NotOurs {
+        /// How long the harness waited.
+        waited: Duration,
+        /// Who answered instead.
+        reason: String,
+    },
 }
 
 /// The readiness probe of a component kind.

@@ -7,9 +7,11 @@ use std::collections::BTreeSet;
 
 use super::config_file::config_file;
 use super::container_site::ContainerSite;
+use super::file_refs::check_file_refs;
 use super::yaml_node::{ConfigDocument, Node};
 use crate::error::InputError;
 use crate::secret::SecretString;
+use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{AlertmanagerSpec, MountedFile, Receiver, SlackConfig};
 
 /// The image's config path when `--config.file` is not given.
@@ -23,6 +25,14 @@ pub(crate) fn parse_alertmanager(
     let (config_path, file) = config_file(site, files, DEFAULT_CONFIG_PATH)?;
     let document = ConfigDocument::parse(file)?;
     let root = document.root()?;
+    check_file_refs(
+        &document.value,
+        ConfigFormat::Alertmanager,
+        &config_path,
+        file,
+        files,
+        "alertmanager",
+    )?;
     let global = root.get("global").map(Node::mapping).transpose()?;
     let global_slack_api_url = match &global {
         Some(global) => global.text_of("slack_api_url")?.map(SecretString::new),

@@ -2,10 +2,12 @@
 
 use super::config_file::config_file;
 use super::container_site::ContainerSite;
+use super::file_refs::check_file_refs;
 use super::paths;
 use super::yaml_node::{ConfigDocument, Node};
 use crate::duration::PromDuration;
 use crate::error::InputError;
+use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{MountedFile, PrometheusSpec, Rule, RuleFile, RuleGroup};
 
 /// The image's config path when `--config.file` is not given.
@@ -19,6 +21,14 @@ pub(crate) fn parse_prometheus(
     let (config_path, file) = config_file(site, files, DEFAULT_CONFIG_PATH)?;
     let document = ConfigDocument::parse(file)?;
     let root = document.root()?;
+    check_file_refs(
+        &document.value,
+        ConfigFormat::Prometheus,
+        &config_path,
+        file,
+        files,
+        "prometheus",
+    )?;
     let global = root.get("global").map(Node::mapping).transpose()?;
     let (scrape_interval, evaluation_interval) = match &global {
         Some(global) => {

@@ -1,19 +1,23 @@
 //! Alertmanager's effective configuration: every Slack URL pointed at the mock, the root
-//! route's timers and `resolve_timeout` scaled.
+//! route's timers and `resolve_timeout` scaled, `templates` and every `*_file` key pointed at
+//! where the backend puts the files.
 
 use serde_yaml::{Mapping, Value};
 
 use super::changes::{Change, ChangeLog};
+use super::file_refs::translate_file_refs;
 use super::time_scale::{mapping_mut, scale_key};
-use super::PlannedFile;
+use super::{Placement, PlannedFile};
 use crate::duration::PromDuration;
 use crate::secret::SecretString;
+use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{AlertmanagerSpec, ComponentSpec, FileContent};
 
 /// The rewritten config file. `slack_base` is the mock's base URL as Alertmanager reaches it.
 pub(crate) fn plan_alertmanager(
     me: &ComponentSpec,
     alertmanager: &AlertmanagerSpec,
+    placement: &dyn Placement,
     slack_base: &str,
     scale: f64,
     changes: &mut Vec<Change>,
@@ -70,6 +74,13 @@ pub(crate) fn plan_alertmanager(
             }
         }
     }
+    translate_file_refs(
+        &mut config,
+        ConfigFormat::Alertmanager,
+        me,
+        placement,
+        &mut log,
+    );
     PlannedFile {
         path: alertmanager.config_path.clone(),
         content: FileContent::Secret(SecretString::new(

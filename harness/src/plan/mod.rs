@@ -7,6 +7,7 @@
 mod addresses;
 mod alertmanager;
 mod changes;
+mod file_refs;
 mod flags;
 mod grafana;
 mod placement;
@@ -121,6 +122,7 @@ pub fn plan(
                 vec![alertmanager::plan_alertmanager(
                     component,
                     a,
+                    placement,
                     &slack_base,
                     scale,
                     &mut changes,

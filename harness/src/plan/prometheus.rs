@@ -1,13 +1,16 @@
 //! Prometheus's effective configuration: scrape and alerting targets translated, durations
-//! scaled, rule file paths pointed at where the backend puts them.
+//! scaled, rule file paths and every other file the config names (`file_sd_configs` files,
+//! `*_file` keys) pointed at where the backend puts them.
 
 use serde_yaml::{Mapping, Value};
 
 use super::addresses::resolve;
 use super::changes::{Change, ChangeLog};
+use super::file_refs::{plan_target_files, translate_file_refs};
 use super::time_scale::{mapping_mut, scale_key};
 use super::{Placement, PlannedFile};
 use crate::duration::PromDuration;
+use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{ComponentSpec, FileContent, PrometheusSpec, StackSpec};
 
 const DEFAULT_INTERVAL: PromDuration = PromDuration::from_secs(60);
@@ -33,6 +36,13 @@ pub(crate) fn plan_prometheus(
         if let Some(root) = config.as_mapping_mut() {
             rewrite_main_config(spec, me, root, placement, scale, &mut log);
         }
+        translate_file_refs(
+            &mut config,
+            ConfigFormat::Prometheus,
+            me,
+            placement,
+            &mut log,
+        );
     }
     files.push(PlannedFile::rewritten(
         &prometheus.config_path,
@@ -49,6 +59,14 @@ pub(crate) fn plan_prometheus(
         scale_rule_file(&mut raw, scale, &mut log);
         files.push(PlannedFile::rewritten(&rule_file.path, to_yaml(&raw)));
     }
+    files.extend(plan_target_files(
+        spec,
+        me,
+        &prometheus.config,
+        &prometheus.config_path,
+        placement,
+        changes,
+    ));
     files
 }
 

@@ -99,3 +99,73 @@ fn the_renamed_plan_follows_services_named_ports_and_nested_routes() {
     assert!(text.contains("web:8080 -> web:8081"), "{text}");
     assert!(!text.contains("hooks.slack.com"), "{text}");
 }
+
+/// Like [`NamedPlacement`], with every component's files under `/work/<component>/root`, as
+/// the process backend places them.
+struct RootedPlacement;
+
+impl Placement for RootedPlacement {
+    fn peer_address(&self, from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String {
+        NamedPlacement.peer_address(from, to, port)
+    }
+    fn harness_host(&self, from: &ComponentSpec) -> String {
+        NamedPlacement.harness_host(from)
+    }
+    fn file_path(&self, component: &ComponentSpec, path: &str) -> String {
+        format!("/work/{}/root{path}", component.name)
+    }
+}
+
+fn template_files() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/manifests/template-files")
+}
+
+#[test]
+fn every_file_a_config_names_is_pointed_at_where_the_backend_places_it() {
+    let spec = load_dir(&template_files()).unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan(&spec, &RootedPlacement, 4567, PlanOptions::default());
+    insta::assert_snapshot!("template_files_changes", format_changes(&plan.changes));
+    insta::assert_snapshot!(
+        "template_files_alertmanager_yaml",
+        effective_file(&plan, "alertmanager", "/etc/alertmanager/alertmanager.yaml")
+    );
+    insta::assert_snapshot!(
+        "template_files_prometheus_yaml",
+        effective_file(&plan, "prometheus", "/etc/prometheus/prometheus.yaml")
+    );
+    insta::assert_snapshot!(
+        "template_files_echo_targets_json",
+        effective_file(&plan, "prometheus", "/etc/prometheus/echo-targets.json")
+    );
+    // The files themselves are still planned, at their in-container paths.
+    assert!(
+        effective_file(&plan, "alertmanager", "/etc/alertmanager/my.tmpl")
+            .contains(r#"define "my.text""#)
+    );
+    let token = effective_file(&plan, "prometheus", "/etc/prometheus/scrape-token");
+    assert_eq!(token, "template-files-scrape-token");
+}
+
+#[test]
+fn where_files_keep_their_paths_only_the_targets_of_a_file_sd_file_change() {
+    let plan = planned(template_files(), 30.0);
+    let path_changes: Vec<&Change> = plan.changes.iter().filter(|c| c.reason == "path").collect();
+    assert!(path_changes.is_empty(), "{path_changes:#?}");
+    let config = effective_file(&plan, "alertmanager", "/etc/alertmanager/alertmanager.yaml");
+    assert!(
+        config.contains("- /etc/alertmanager/*.tmpl")
+            && config.contains("bearer_token_file: slack-token"),
+        "{config}"
+    );
+    let targets: serde_json::Value = serde_json::from_str(&effective_file(
+        &plan,
+        "prometheus",
+        "/etc/prometheus/echo-targets.json",
+    ))
+    .expect("a .json file_sd file stays JSON");
+    assert_eq!(
+        targets,
+        serde_json::json!([{"targets": ["echo-server:8081"], "labels": {"team": "firedrill"}}])
+    );
+}

@@ -4,6 +4,7 @@
 //! Built by [`crate::load`], consumed by [`crate::plan`]. Nothing here knows about backends.
 
 mod alertmanager;
+pub(crate) mod file_refs;
 mod grafana;
 mod prometheus;
 

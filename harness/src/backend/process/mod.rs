@@ -4,6 +4,7 @@ mod binaries;
 mod child;
 mod launch;
 mod placement;
+mod ready;
 mod stale;
 
 pub use binaries::{env_name, find_binary, firedrill_executable, install_hint};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use child::ManagedChild;
 
 use super::running::StackHandle;
-use super::{readiness_of, AppEndpoint, Endpoints, RunningStack, Skipped, StartOptions};
+use super::{AppEndpoint, Endpoints, RunningStack, Skipped, StartOptions};
 use crate::error::{Error, Result};
 use crate::plan::StackPlan;
 use crate::slack::SlackMock;
@@ -128,14 +129,16 @@ pub(crate) async fn start(
     let timeout = start_timeout()?;
     for (i, (name, kind, launch)) in launches.iter().enumerate() {
         let child = &mut stack.children[i];
-        let waited = readiness_of(*kind)
-            .wait(&launch.listen, timeout, || child.alive())
-            .await;
+        let identity = ready::Identity::of(*kind, &launch.args);
+        let waited = ready::wait_until_ours(*kind, &identity, &launch.listen, child, timeout).await;
         if let Err(not_ready) = waited {
+            // The log may hold what the component was given (a Slack URL it failed to
+            // reach): it is redacted of the manifests' secrets, as the artifacts are.
             let tail = super::tail_lines(&child.log_path, 20);
             return Err(Error::start(
                 name,
-                format!("{not_ready}; last lines of its log:\n{tail}"),
+                plan.spec
+                    .redact(&format!("{not_ready}; last lines of its log:\n{tail}")),
                 "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline",
             ));
         }
