@@ -8,6 +8,14 @@
 
 use serde_yaml::Value;
 
+/// Files Kubernetes itself puts in every pod (the service account's token and CA), with no
+/// volume in the manifests: neither a mounted file nor bad input. They exist on the kube
+/// backend only; elsewhere a scrape that needs them fails and says so.
+const KUBERNETES_PROVIDED: [&str; 2] = [
+    "/var/run/secrets/kubernetes.io/",
+    "/run/secrets/kubernetes.io/",
+];
+
 /// Which config a file reference is in: the two name their files under different keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConfigFormat {
@@ -142,6 +150,9 @@ fn visit_one(
     let Some(written) = value.as_str() else {
         return;
     };
+    if KUBERNETES_PROVIDED.iter().any(|p| written.starts_with(p)) {
+        return;
+    }
     let found = FileRef {
         key,
         written: written.to_string(),
@@ -156,6 +167,15 @@ fn visit_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_service_account_files_kubernetes_provides_are_no_file_reference() {
+        let found = refs(
+            "scrape_configs:\n- job_name: k\n  bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token\n  tls_config:\n    ca_file: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n",
+            ConfigFormat::Prometheus,
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
 
     fn refs(yaml: &str, format: ConfigFormat) -> Vec<(String, String, bool)> {
         let value: Value = serde_yaml::from_str(yaml).unwrap();
