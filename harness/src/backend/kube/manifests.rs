@@ -162,12 +162,25 @@ fn apply_file_changes(
                 .find(|d| d.resource() == mounted.origin.resource);
             match found {
                 Some(document) => {
-                    if file.content.expose() == mounted.content.expose() {
+                    if same_content(file.content.expose(), mounted.content.expose()) {
                         continue;
                     }
                     set_key(document, key, &file.content);
                 }
                 None => {
+                    if let Some(store) =
+                        add_beside_a_sibling(documents, component, &file.path, &file.content)
+                    {
+                        changes.push(Change {
+                            component: component.spec.name.clone(),
+                            file: file.path.clone(),
+                            key: format!("{store} {}", file_name(&file.path)),
+                            reason: "added file",
+                            from: "<absent>".to_string(),
+                            to: format!("mounted at {}", file.path),
+                        });
+                        continue;
+                    }
                     let slot = format!("{}-{}", component.spec.name, sanitize(key));
                     extra.push((
                         component.spec.pod.clone(),
@@ -200,6 +213,77 @@ fn apply_file_changes(
         })?;
     }
     Ok(())
+}
+
+/// Whether a planned file says the same as the manifests' (equal text, or equal YAML: the
+/// plan writes a config it parsed back in its own layout, which is no change).
+fn same_content(planned: &str, original: &str) -> bool {
+    planned == original
+        || matches!(
+            (
+                serde_yaml::from_str::<Value>(planned),
+                serde_yaml::from_str::<Value>(original),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("")
+}
+
+/// Adds a file the harness's caller added to the ConfigMap or Secret a file of the same
+/// directory comes from, when that store is mounted whole (no `items`) as a plain volume
+/// at that directory: a file cannot be mounted into another volume's read-only mount.
+/// Returns the store (`ConfigMap/name`).
+fn add_beside_a_sibling(
+    documents: &mut [AppliedDocument],
+    component: &crate::plan::ComponentPlan,
+    path: &str,
+    content: &FileContent,
+) -> Option<String> {
+    let dir = parent(path);
+    let name = file_name(path);
+    let sibling = component.spec.files.iter().find(|f| {
+        f.path != path
+            && parent(&f.path) == dir
+            && f.origin.key.as_deref() == Some(file_name(&f.path))
+            && documents.iter().any(|d| d.resource() == f.origin.resource)
+    })?;
+    let store = sibling.origin.resource.clone();
+    let (store_kind, store_name) = store.split_once('/')?;
+    let workload = documents
+        .iter()
+        .find(|d| d.resource() == component.spec.origin.resource)?;
+    let source_key = if store_kind == "Secret" {
+        "secret"
+    } else {
+        "configMap"
+    };
+    let name_key = if store_kind == "Secret" {
+        "secretName"
+    } else {
+        "name"
+    };
+    let volumes = workload.value["spec"]["template"]["spec"]["volumes"].as_sequence()?;
+    let whole = volumes.iter().any(|v| {
+        v[source_key][name_key].as_str() == Some(store_name) && v[source_key].get("items").is_none()
+    });
+    if !whole {
+        return None;
+    }
+    let document = documents.iter_mut().find(|d| d.resource() == store)?;
+    if document.value["data"].get(name).is_some()
+        || document.value["stringData"].get(name).is_some()
+    {
+        return None;
+    }
+    set_key(document, name, content);
+    Some(store)
 }
 
 fn sanitize(key: &str) -> String {
@@ -512,7 +596,7 @@ fn redact_secret_document(plan: &StackPlan, value: &mut Value) {
                 continue;
             };
             if mounted.origin.resource == resource
-                && mounted.content.expose() != file.content.expose()
+                && !same_content(file.content.expose(), mounted.content.expose())
             {
                 changed_keys.extend(mounted.origin.key.clone());
             }

@@ -21,6 +21,9 @@ pub mod forward;
 pub mod manifests;
 pub mod placement;
 
+#[cfg(test)]
+mod tests;
+
 pub use placement::{KubePlacement, RECORDER_NAME};
 
 use std::collections::BTreeMap;
