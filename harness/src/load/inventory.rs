@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use super::documents::Document;
-use super::resources::{ServiceManifest, WorkloadManifest};
+use super::resources::{PodManifest, ServiceManifest, WorkloadManifest};
 use super::stores::{self, DataStore};
 use crate::error::InputError;
 
@@ -27,6 +27,8 @@ pub(crate) struct Located<T> {
 pub(crate) struct Inventory {
     /// Deployments (and StatefulSets/DaemonSets), in file order.
     pub workloads: Vec<Located<WorkloadManifest>>,
+    /// Bare Pods, in file order (only linted: the harness runs workloads).
+    pub pods: Vec<Located<PodManifest>>,
     /// Services, in file order.
     pub services: Vec<Located<ServiceManifest>>,
     /// ConfigMaps by name.
@@ -76,6 +78,14 @@ impl Inventory {
             kind if WORKLOAD_KINDS.contains(&kind) => {
                 let manifest = typed(file, &resource, value)?;
                 self.workloads.push(Located {
+                    file: file.to_path_buf(),
+                    resource,
+                    manifest,
+                });
+            }
+            "Pod" => {
+                let manifest = typed(file, &resource, value)?;
+                self.pods.push(Located {
                     file: file.to_path_buf(),
                     resource,
                     manifest,

@@ -1,11 +1,13 @@
 //! Alertmanager's effective configuration: every Slack URL pointed at the mock, the root
-//! route's timers and `resolve_timeout` scaled.
+//! route's timers and `resolve_timeout` scaled, template file paths pointed at where the
+//! backend puts them.
 
 use serde_yaml::{Mapping, Value};
 
 use super::changes::{Change, ChangeLog};
+use super::prometheus::absolute_rule_path;
 use super::time_scale::{mapping_mut, scale_key};
-use super::PlannedFile;
+use super::{Placement, PlannedFile};
 use crate::duration::PromDuration;
 use crate::secret::SecretString;
 use crate::spec::{AlertmanagerSpec, ComponentSpec, FileContent};
@@ -14,6 +16,7 @@ use crate::spec::{AlertmanagerSpec, ComponentSpec, FileContent};
 pub(crate) fn plan_alertmanager(
     me: &ComponentSpec,
     alertmanager: &AlertmanagerSpec,
+    placement: &dyn Placement,
     slack_base: &str,
     scale: f64,
     changes: &mut Vec<Change>,
@@ -41,6 +44,26 @@ pub(crate) fn plan_alertmanager(
             &format!("{slack_base}/slack/global"),
             &mut log,
         );
+
+        if let Some(templates) = root.get_mut("templates").and_then(Value::as_sequence_mut) {
+            for (i, entry) in templates.iter_mut().enumerate() {
+                let Some(pattern) = entry.as_str() else {
+                    continue;
+                };
+                // Like rule files, template paths are relative to the config file's directory.
+                let absolute = absolute_rule_path(&alertmanager.config_path, pattern);
+                let translated = placement.file_path(me, &absolute);
+                if translated != absolute {
+                    log.record(
+                        format!("templates[{i}]"),
+                        "path",
+                        pattern,
+                        translated.clone(),
+                    );
+                    *entry = Value::from(translated);
+                }
+            }
+        }
 
         if let Some(route) = root.get_mut("route").and_then(Value::as_mapping_mut) {
             scale_route(route, "route", scale, true, &mut log);
