@@ -49,7 +49,14 @@ pub fn lint_dir(dir: &Path) -> Vec<Finding> {
         Ok(spec) => lint_stack(&spec, &inventory),
         Err(e) => {
             let mut findings = services::check(&inventory);
-            findings.push(e.into());
+            // The loader's complaint, unless a Service finding already says it better.
+            let loader: Finding = e.into();
+            if !findings
+                .iter()
+                .any(|f| f.resource == loader.resource && f.key == loader.key)
+            {
+                findings.push(loader);
+            }
             findings
         }
     }

@@ -241,8 +241,8 @@ impl TemplateLint<'_> {
                 key,
                 format!(
                     "receiver {receiver}: the {field}{via} references annotation `{name}`, which no alert \
-                     routed here by its name and static labels has (rules give: {listed}; only {} have it, \
-                     routed elsewhere); add it to the rules routed here, or guard it with `if`{hint}",
+                     routed here by its name and static labels has (rules give: {listed}; it is on {}, routed \
+                     elsewhere); add it to the rules routed here, or guard it with `if`{hint}",
                     elsewhere.join(", ")
                 ),
             ));

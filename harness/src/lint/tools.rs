@@ -44,8 +44,13 @@ impl Tool {
 
     /// The binary, or why there is none.
     pub fn find(self) -> Result<PathBuf, String> {
+        self.find_from(std::env::var(self.env_name()).ok())
+    }
+
+    /// The binary given `FIREDRILL_<TOOL>_BIN`'s value, else on PATH.
+    fn find_from(self, env_value: Option<String>) -> Result<PathBuf, String> {
         let var = self.env_name();
-        if let Ok(value) = std::env::var(&var) {
+        if let Some(value) = env_value {
             let path = PathBuf::from(&value);
             return if path.is_file() {
                 Ok(path)
@@ -104,6 +109,25 @@ pub(crate) fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tool_is_found_by_its_variable_and_a_bad_variable_says_so() {
+        let err = Tool::Promtool
+            .find_from(Some("/nonexistent/promtool".into()))
+            .unwrap_err();
+        assert!(
+            err.contains("FIREDRILL_PROMTOOL_BIN=/nonexistent/promtool"),
+            "{err}"
+        );
+        let here = std::env::current_exe().unwrap();
+        assert_eq!(
+            Tool::Amtool.find_from(Some(here.display().to_string())),
+            Ok(here)
+        );
+        assert!(Tool::Amtool
+            .install_hint()
+            .contains("prometheus-alertmanager"));
+    }
 
     #[test]
     fn a_tool_complaint_keeps_the_cause_only() {

@@ -4,6 +4,8 @@
 //! effective files (see [`super::workspace`]); their complaint is cited in the finding.
 //! A missing tool is a warning saying how to get it, never a silent pass.
 
+use std::path::PathBuf;
+
 use super::tools::{one_line, run, Tool};
 use super::workspace::Workspace;
 use super::Finding;
@@ -11,6 +13,15 @@ use crate::spec::{ComponentKind, ComponentSpec, Origin, StackSpec};
 
 /// The findings of promtool and amtool.
 pub(crate) fn check(spec: &StackSpec, workspace: &Workspace) -> Vec<Finding> {
+    check_with(spec, workspace, Tool::find)
+}
+
+/// The same, with the tools found by `find`.
+pub(crate) fn check_with(
+    spec: &StackSpec,
+    workspace: &Workspace,
+    find: impl Fn(Tool) -> Result<PathBuf, String>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(prometheus) = spec.component(ComponentKind::Prometheus) {
         let config = spec.prometheus();
@@ -29,7 +40,7 @@ pub(crate) fn check(spec: &StackSpec, workspace: &Workspace) -> Vec<Finding> {
             spec,
             workspace,
             prometheus,
-            Tool::Promtool,
+            (Tool::Promtool, find(Tool::Promtool)),
             &files,
         ));
     }
@@ -39,7 +50,7 @@ pub(crate) fn check(spec: &StackSpec, workspace: &Workspace) -> Vec<Finding> {
             spec,
             workspace,
             alertmanager,
-            Tool::Amtool,
+            (Tool::Amtool, find(Tool::Amtool)),
             &[(config.as_str(), &["check-config"])],
         ));
     }
@@ -50,7 +61,7 @@ fn check_files(
     spec: &StackSpec,
     workspace: &Workspace,
     component: &ComponentSpec,
-    tool: Tool,
+    (tool, found): (Tool, Result<PathBuf, String>),
     files: &[(&str, &[&str])],
 ) -> Vec<Finding> {
     let origin_of = |path: &str| {
@@ -62,7 +73,7 @@ fn check_files(
     let Some((first, _)) = files.first() else {
         return Vec::new();
     };
-    let binary = match tool.find() {
+    let binary = match found {
         Ok(binary) => binary,
         Err(why) => {
             return vec![Finding::warning(
