@@ -31,10 +31,12 @@ pub enum Command {
     Up(StackArgs),
     /// Print the effective configs and every change made to the manifests; start nothing.
     Render(StackArgs),
-    /// Report what is wrong with the manifests before anything starts: Services that select no
-    /// pod or miss its ports, targets naming no Service, configs promtool/amtool reject,
-    /// Slack templates reading annotations no alert routed there has. Exit 0 clean or with
-    /// warnings only, 2 with errors.
+    /// Report what is wrong with the manifests; start nothing (exit 0 clean or warnings only, 2 errors).
+    ///
+    /// Services that select no pod or miss its ports, static targets naming no Service or
+    /// none of its ports, configs, rules and templates promtool/amtool reject, Slack templates
+    /// reading annotations no alert routed there has or group labels no route groups by.
+    /// `verify` runs the same checks first and stops on an error.
     Lint(LintArgs),
     /// Run the seed's instrumented app (GET /hello, GET /metrics).
     EchoServer(EchoServerArgs),

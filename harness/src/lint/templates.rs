@@ -7,6 +7,7 @@
 //! no rule routed here has is a warning (series labels may route it here), a name no rule
 //! has is an error. References in `if`/`with` conditions are handled by the template.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml::Value;
@@ -41,21 +42,26 @@ pub(crate) fn check(spec: &StackSpec, workspace: Option<&Workspace>) -> Vec<Find
         }
     }
     let rules: Vec<&Rule> = spec.prometheus().alert_rules().map(|(_, r)| r).collect();
-    let amtool = Tool::Amtool.find().ok();
-    let routed: Vec<Routed> = match workspace {
-        Some(workspace) => {
-            let written = workspace.path_of(alertmanager, &config.config_path);
-            rules
-                .iter()
-                .map(|r| route(amtool.as_deref(), &written, r))
-                .collect()
+    // Asked only when a name is missing from some rule: one amtool run per alerting rule.
+    let route_all = || -> Vec<Routed> {
+        let amtool = Tool::Amtool.find().ok();
+        match workspace {
+            Some(workspace) => {
+                let written = workspace.path_of(alertmanager, &config.config_path);
+                rules
+                    .iter()
+                    .map(|r| route(amtool.as_deref(), &written, r))
+                    .collect()
+            }
+            None => rules.iter().map(|_| Routed::Anywhere).collect(),
         }
-        None => rules.iter().map(|_| Routed::Anywhere).collect(),
     };
+    let routed = OnceCell::new();
     let lint = TemplateLint {
         origin: &origin,
         rules: &rules,
         routed: &routed,
+        route_all: &route_all,
         routes: route_groupings(&config.config),
         defined: &defined,
     };
@@ -145,7 +151,8 @@ fn route_groupings(config: &Value) -> Vec<(String, Vec<String>)> {
 struct TemplateLint<'a> {
     origin: &'a Origin,
     rules: &'a [&'a Rule],
-    routed: &'a [Routed],
+    routed: &'a OnceCell<Vec<Routed>>,
+    route_all: &'a dyn Fn() -> Vec<Routed>,
     routes: Vec<(String, Vec<String>)>,
     defined: &'a BTreeMap<String, String>,
 }
@@ -198,10 +205,14 @@ impl TemplateLint<'_> {
         name: &str,
         via: &str,
     ) -> Option<Finding> {
+        if self.rules.iter().all(|r| r.annotations.contains_key(name)) {
+            return None;
+        }
+        let routed = self.routed.get_or_init(self.route_all);
         let here: Vec<&Rule> = self
             .rules
             .iter()
-            .zip(self.routed)
+            .zip(routed)
             .filter(|(_, routed)| routed.reaches(receiver))
             .map(|(rule, _)| *rule)
             .collect();

@@ -97,6 +97,17 @@ fn check_files(
         let origin: Origin = origin_of(path);
         match run(&binary, &args) {
             Ok(output) if output.success => {}
+            Ok(output) if output.text.contains("unknown long flag") => {
+                findings.push(Finding::warning(
+                    &origin,
+                    "",
+                    format!(
+                        "not checked: this {} does not know `{command}` ({}); install a newer one",
+                        tool.name(),
+                        one_line(&output.text)
+                    ),
+                ))
+            }
             Ok(output) => {
                 let cause = spec.redact(&workspace.in_container_terms(&one_line(&output.text)));
                 findings.push(Finding::error(
