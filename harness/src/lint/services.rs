@@ -50,14 +50,14 @@ fn check_service(
         let have = if have.is_empty() {
             format!("namespace `{namespace}` has no pod template")
         } else {
-            format!("pods in namespace `{namespace}`: {}", have.join("; "))
+            format!("in namespace `{namespace}`, {}", have.join("; "))
         };
         return vec![Finding::error(
             &origin,
             "spec.selector",
             format!(
-                "the selector {} matches no pod template (Deployment, StatefulSet, DaemonSet or Pod) \
-                 ({have}); make it match the labels of the pods it should reach",
+                "the selector {} matches no pod template ({have}); make it match the labels of the \
+                 pods it should reach",
                 labels_text(selector)
             ),
         )];

@@ -75,3 +75,33 @@ fn a_bare_pod_is_selected_by_name_and_a_wrong_port_name_gets_a_suggestion() {
         "{finding}"
     );
 }
+
+#[test]
+fn a_service_selecting_a_cron_jobs_pods_is_fine() {
+    let dir = seed_copy();
+    std::fs::write(
+        dir.path().join("batch.yaml"),
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: report, namespace: batch}\n\
+         spec:\n  schedule: '@hourly'\n  jobTemplate:\n    spec:\n      template:\n        \
+         metadata: {labels: {app: report}}\n        spec:\n          containers:\n            \
+         - {name: report, image: busybox:1.36, ports: [{containerPort: 9102}]}\n\
+         ---\napiVersion: v1\nkind: Service\nmetadata: {name: report, namespace: batch}\n\
+         spec: {selector: {app: report}, ports: [{port: 9102}]}\n",
+    )
+    .unwrap();
+    let findings = lint_dir(dir.path());
+    assert!(
+        findings.iter().all(|f| f.severity != Severity::Error),
+        "{findings:#?}"
+    );
+
+    let text = std::fs::read_to_string(dir.path().join("batch.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("batch.yaml"),
+        text.replace("ports: [{port: 9102}]", "ports: [{port: 9103}]"),
+    )
+    .unwrap();
+    let findings = lint_dir(dir.path());
+    let finding = the_finding(&findings, "spec.ports[0].targetPort");
+    assert!(finding.message.contains("CronJob/report"), "{finding}");
+}
