@@ -82,3 +82,25 @@ fn verify_on_a_broken_dir_stops_before_anything_starts_listing_the_findings() {
     assert_names_file_resource_and_key(&text, dir.path());
     assert!(!text.contains("starting the stack"), "{text}");
 }
+
+#[test]
+fn a_missing_promtool_is_a_warning_and_verify_goes_on_to_start_the_stack() {
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["verify"])
+        .current_dir(repository_root())
+        .env("FIREDRILL_SKIP", "grafana")
+        .env("FIREDRILL_PROMTOOL_BIN", "/nonexistent/promtool")
+        // Stops the run at the start, after the lint stage.
+        .env("FIREDRILL_PROMETHEUS_BIN", "/nonexistent/prometheus")
+        .output()
+        .expect("the firedrill binary runs");
+    let text = text(&output);
+    assert!(
+        text.contains("firedrill: warning in ")
+            && text.contains("FIREDRILL_PROMTOOL_BIN=/nonexistent/promtool is not a file")
+            && text.contains("apt-get install prometheus"),
+        "{text}"
+    );
+    assert!(text.contains("cannot start prometheus"), "{text}");
+    assert_eq!(output.status.code(), Some(2), "{text}");
+}
