@@ -1,4 +1,4 @@
-//! The main job: load the manifests, start the stack, send traffic, run every check in order
+//! The main job: load and lint the manifests, start the stack, send traffic, run every check in order
 //! with live progress, write the artifacts, tear down.
 
 mod progress;
@@ -45,6 +45,13 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
     let started_at = SystemTime::now();
     let wall = Instant::now();
     let spec = load_dir(&options.manifests)?;
+    let findings = crate::lint::lint(&spec);
+    if findings.iter().any(crate::lint::Finding::is_error) {
+        return Err(crate::lint::Findings(findings).into());
+    }
+    for finding in &findings {
+        progress.message(&finding.to_string());
+    }
     let expectations = Expectations::for_spec(
         &spec,
         options.traffic.clone(),
