@@ -307,23 +307,33 @@ fn template_of(config: &Value, key: &str) -> String {
         .to_string()
 }
 
-/// `FIREDRILL_AMTOOL_BIN`, else `amtool` on PATH.
+/// `Ok` when the renderer's tool, `amtool`, is there; else why not and how to get it.
+pub fn renderer_available() -> Result<(), String> {
+    amtool().map(|_| ())
+}
+
+/// Alertmanager's `amtool`, found as `firedrill lint` finds it.
 fn amtool() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("FIREDRILL_AMTOOL_BIN") {
-        return Ok(PathBuf::from(bin));
+    let tool = crate::lint::Tool::Amtool;
+    let found = tool.find().map_err(|why| {
+        format!(
+            "{why}: amtool (Alertmanager >= 0.25) renders the expected Slack message with \
+             Alertmanager's own templates; {}",
+            tool.install_hint()
+        )
+    })?;
+    let renders = std::process::Command::new(&found)
+        .args(["template", "render", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !renders {
+        return Err(format!(
+            "{} has no `template render` command (it came with Alertmanager 0.25): install a \
+             newer one or point FIREDRILL_AMTOOL_BIN at one",
+            found.display()
+        ));
     }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join("amtool"))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            "amtool (Alertmanager ≥ 0.25) is needed to render the expected Slack message with \
-             Alertmanager's own templates and is not on PATH: install it (Debian: apt-get \
-             install prometheus-alertmanager; or the release tarball) or set \
-             FIREDRILL_AMTOOL_BIN"
-                .to_string()
-        })
+    Ok(found)
 }
 
 /// Debian's amtool reads Alertmanager's default templates from a file instead of holding

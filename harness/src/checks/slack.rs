@@ -90,7 +90,12 @@ impl Checker<'_> {
         Ok(matched.describe())
     }
 
-    pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
+    pub(crate) async fn alert_resolved(
+        &mut self,
+        alert: &str,
+        deadline: Duration,
+    ) -> Result<String, String> {
+        let started = std::time::Instant::now();
         // It may have resolved already (even before this check started, in a later run of
         // checks): then its labels and annotations are those an earlier check on this stack
         // saw.
@@ -150,7 +155,7 @@ impl Checker<'_> {
                 alert,
                 NotificationStatus::Resolved,
                 Some(resolved_at),
-                self.deadlines.stops_firing() + self.deadlines.resolved_delivered(),
+                deadline.saturating_sub(started.elapsed()),
             )
             .await?;
         Ok(format!("resolved in prometheus; {}", matched.describe()))

@@ -59,6 +59,18 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         options.resolved.clone(),
         options.metric.clone(),
     )?;
+    if !options
+        .start
+        .skips(crate::spec::ComponentKind::Alertmanager)
+    {
+        // The delivered checks render the expected messages with amtool: without it they
+        // could only fail, so say so before anything starts.
+        crate::checks::renderer_available().map_err(|reason| crate::Error::Start {
+            component: "amtool".into(),
+            reason,
+            hint: "the delivered and resolved checks need it on the harness's machine".into(),
+        })?;
+    }
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),
