@@ -65,12 +65,12 @@ struct Run {
 impl Run {
     fn transcript(&self, variant: &Path) -> String {
         format!(
-            "variant {} (exit {:?} after {:.1} s)\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            "variant {} (exit {:?} after {:.1} s)\n--- stderr ---\n{}\n--- stdout ---\n{}",
             variant.display(),
             self.code,
             self.elapsed.as_secs_f64(),
-            self.stdout,
-            self.stderr
+            self.stderr,
+            self.stdout
         )
     }
 
