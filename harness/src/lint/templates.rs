@@ -5,7 +5,8 @@
 //! Which rules route where is Alertmanager's answer ([`super::routing`]). Labels can come
 //! from series, so only annotations and group labels are certain; a name some rule has but
 //! no rule routed here has is a warning (series labels may route it here), a name no rule
-//! has is an error. References in `if`/`with` conditions are handled by the template.
+//! has is an error when it is a near miss of one they have (a typo), else a warning (a
+//! generic template reading an optional annotation renders it empty). References in `if`/`with` conditions are handled by the template.
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -258,14 +259,22 @@ impl TemplateLint<'_> {
                 ),
             ));
         }
-        Some(Finding::error(
+        // A near miss of an annotation the rules give is a typo; a name unlike any is a
+        // generic template reading an optional annotation (it renders empty): a warning.
+        let finding = if hint.is_empty() {
+            Finding::warning
+        } else {
+            Finding::error
+        };
+        Some(finding(
             self.origin,
             key,
             format!(
                 "receiver {receiver}: the {field}{via} references annotation `{name}`, which no alert \
                  routed here has (rules give: {listed}){}",
                 if hint.is_empty() {
-                    "; fix the name, add the annotation to the rules, or guard it with `if`"
+                    "; it renders empty: fix the name, add the annotation to the rules, or guard it \
+                     with `if`"
                 } else {
                     &hint
                 }

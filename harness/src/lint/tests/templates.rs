@@ -133,3 +133,12 @@ fn an_annotation_only_alerts_routed_elsewhere_have_is_a_warning_by_amtools_routi
         "{finding}"
     );
 }
+
+#[test]
+fn an_annotation_unlike_any_the_rules_give_is_only_a_warning_as_it_renders_empty() {
+    let findings = lint_seed_with(SECRET, ".Annotations.summary", ".Annotations.runbook_url");
+    let finding = the_finding(&findings, TEXT);
+    assert_eq!(finding.severity, Severity::Warning, "{finding:?}");
+    assert!(finding.message.contains("it renders empty"), "{finding:?}");
+    assert!(errors(&findings).is_empty(), "{findings:#?}");
+}
