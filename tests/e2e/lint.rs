@@ -90,7 +90,9 @@ fn a_missing_promtool_is_a_warning_and_verify_goes_on_to_start_the_stack() {
         .current_dir(repository_root())
         .env("FIREDRILL_SKIP", "grafana")
         .env("FIREDRILL_PROMTOOL_BIN", "/nonexistent/promtool")
-        // Stops the run at the start, after the lint stage.
+        // Stops the run at the start, after the lint stage (on the process backend, whatever
+        // backend the suite runs on).
+        .env("FIREDRILL_BACKEND", "process")
         .env("FIREDRILL_PROMETHEUS_BIN", "/nonexistent/prometheus")
         .output()
         .expect("the firedrill binary runs");
