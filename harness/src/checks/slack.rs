@@ -110,6 +110,19 @@ impl Checker<'_> {
                  (run a firing or delivered check for it first)"
             ));
         }
+        if !self
+            .stack
+            .seen_alerts
+            .groups()
+            .iter()
+            .any(|g| carries(g, alert))
+        {
+            return Err(format!(
+                "{alert} was never seen in an alertmanager group on this stack, so no resolved \
+                 message can be matched to it (run the alertmanager or delivered check for it \
+                 first)"
+            ));
+        }
         let configs = self.loaded_slack_configs().await?;
         let receivers = self.stack.seen_alerts.receivers(alert).unwrap_or_default();
         let sends_resolved = receivers.iter().any(|r| {
