@@ -1,62 +1,62 @@
 //! Backends know how to run things, nothing about what is checked: each turns a
 //! [`StackPlan`] into a [`RunningStack`] of the same shape, whose endpoints the checks use.
+//!
+//! Every backend implements one interface (`seam.rs`): it places a stack, adjusts the plan
+//! with the flags it sets itself, and launches it, handing back a running handle (logs, exit
+//! status, async shutdown, removal on drop). What every backend shares (skips, readiness,
+//! the [`RunningStack`] assembly, `render`) is written once there. A backend is one folder
+//! here plus one line in [`on_backend!`].
 
 pub mod docker;
+mod executable;
 mod flags;
 mod logs;
 mod options;
 pub mod process;
 mod running;
+pub(crate) mod seam;
 mod wait_for;
 
+pub use executable::{firedrill_executable, on_path};
 pub use logs::tail_lines;
 pub use options::{parse_skippable, parse_time_scale, BackendKind, StartOptions};
 pub use running::{AppEndpoint, Endpoints, RunningStack, Skipped};
 pub use wait_for::{readiness_of, NotReady, WaitFor};
 
+pub(crate) use seam::{Backend, Launched, LaunchedComponent, StackHandle};
+
 use crate::error::Result;
-use crate::plan::{plan, StackPlan};
-use crate::slack::SlackMock;
+use crate::plan::StackPlan;
 use crate::spec::StackSpec;
 
 /// How a component left out on purpose is reported: never as passed.
 pub const OPT_OUT_REASON: &str = "left out by explicit opt-out";
 
-/// Starts the Slack mock, plans the stack for the chosen backend and starts it.
-pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
-    options.validate(spec)?;
-    match options.backend {
-        BackendKind::Process => {
-            let slack = SlackMock::start().await;
-            let placement = process::ProcessPlacement::new(spec)?;
-            let plan = plan(spec, &placement, slack.port(), options.plan);
-            process::start(plan, placement, slack, options).await
+/// Runs `$body` with `$backend` bound to the backend `$kind` names.
+macro_rules! on_backend {
+    ($kind:expr, $backend:ident => $body:expr) => {
+        match $kind {
+            BackendKind::Process => {
+                let $backend = process::ProcessBackend;
+                $body
+            }
+            BackendKind::Docker => {
+                let $backend = docker::DockerBackend;
+                $body
+            }
         }
-        BackendKind::Docker => {
-            let slack = docker::start_slack_mock().await?;
-            let placement = docker::DockerPlacement::new(spec);
-            let plan = plan(spec, &placement, slack.port(), options.plan);
-            docker::start(plan, placement, slack, options).await
-        }
-    }
+    };
 }
 
-/// The plan a backend would run, without starting anything (`firedrill render`).
+/// Starts the Slack mock, plans the stack for the chosen backend and starts it.
+pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
+    on_backend!(options.backend, backend => seam::start_on(&backend, spec, options).await)
+}
+
+/// The plan a backend would run, without starting anything (`firedrill render`): the
+/// effective configs, with the backend's own flags, and every change.
 pub fn render(spec: &StackSpec, options: &StartOptions) -> Result<StackPlan> {
-    options.validate(spec)?;
-    const SLACK_PORT_PLACEHOLDER: u16 = 0;
-    match options.backend {
-        BackendKind::Process => {
-            let placement = process::ProcessPlacement::new(spec)?;
-            Ok(plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan))
-        }
-        BackendKind::Docker => {
-            let placement = docker::DockerPlacement::new(spec);
-            let mut plan = plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan);
-            docker::backend_changes(&mut plan, &placement);
-            Ok(plan)
-        }
-    }
+    on_backend!(options.backend, backend => seam::render_on(&backend, spec, options).map(|(plan, _)| plan))
 }
 
 /// The port a component listens on: its first `containerPort`, else its kind's default

@@ -2,8 +2,7 @@
 
 use std::time::Instant;
 
-use super::docker::DockerStack;
-use super::process::ProcessStack;
+use super::seam::StackHandle;
 use crate::plan::StackPlan;
 use crate::slack::SlackMock;
 use crate::spec::ComponentKind;
@@ -39,11 +38,6 @@ pub struct Skipped {
     pub reason: String,
 }
 
-pub(crate) enum StackHandle {
-    Process(ProcessStack),
-    Docker(DockerStack),
-}
-
 /// A started stack. Dropping it stops everything it started (also while a test panics);
 /// [`RunningStack::shutdown`] does the same gracefully.
 pub struct RunningStack {
@@ -53,7 +47,7 @@ pub struct RunningStack {
     pub(crate) slack: SlackMock,
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) prometheus_started: Instant,
-    pub(crate) handle: StackHandle,
+    pub(crate) handle: Box<dyn StackHandle>,
     /// The alerts checks saw active, for checks in later runs on this stack.
     pub(crate) seen_alerts: crate::checks::SeenAlerts,
 }
@@ -69,7 +63,7 @@ impl std::fmt::Debug for RunningStack {
 }
 
 impl RunningStack {
-    /// The backend's name (`process`, `docker`).
+    /// The backend's name (`process`, `docker`, `kube`).
     pub fn backend(&self) -> &'static str {
         self.backend
     }
@@ -106,10 +100,7 @@ impl RunningStack {
 
     /// Every component's log so far, as (component, text).
     pub async fn logs(&self) -> Vec<(String, String)> {
-        match &self.handle {
-            StackHandle::Process(stack) => stack.logs(),
-            StackHandle::Docker(stack) => stack.logs().await,
-        }
+        self.handle.logs().await
     }
 
     /// The last `lines` lines of every component's log.
@@ -117,20 +108,13 @@ impl RunningStack {
         self.logs()
             .await
             .into_iter()
-            .map(|(name, text)| {
-                let all: Vec<&str> = text.lines().collect();
-                let tail = all[all.len().saturating_sub(lines)..].join("\n");
-                (name, tail)
-            })
+            .map(|(name, text)| (name, super::logs::last_lines(&text, lines)))
             .collect()
     }
 
     /// Stops every component gracefully (SIGTERM, then SIGKILL after a deadline) and
     /// removes what the run created, unless it was asked to keep it.
     pub async fn shutdown(self) {
-        match self.handle {
-            StackHandle::Process(stack) => stack.shutdown().await,
-            StackHandle::Docker(stack) => stack.shutdown().await,
-        }
+        self.handle.shutdown().await
     }
 }

@@ -58,6 +58,19 @@ impl DockerStack {
             .push((component.to_string(), name.to_string()));
     }
 
+    /// The engine the run is on.
+    pub(crate) fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The container of a component.
+    pub(crate) fn container_of(&self, component: &str) -> Option<&str> {
+        self.containers
+            .iter()
+            .find(|(c, _)| c == component)
+            .map(|(_, name)| name.as_str())
+    }
+
     /// Every container's output so far, as (component, text).
     pub(crate) async fn logs(&self) -> Vec<(String, String)> {
         let fetches = self.containers.iter().map(|(component, name)| async {

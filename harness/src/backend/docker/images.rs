@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::process::ECHO_SERVER_IMAGE;
 use crate::error::{Error, InputError, Result};
+use crate::spec::ECHO_SERVER_IMAGE;
 use crate::spec::{ComponentKind, ComponentSpec};
 
 /// The registry prefix prepended to every manifest image (`mirror.local:5000/`).

@@ -34,15 +34,82 @@ pub(crate) use cleanup::DockerStack;
 
 use std::time::Instant;
 
+use futures::future::BoxFuture;
+
 use containers::ContainerRun;
 
 use super::flags::override_flags;
-use super::running::StackHandle;
-use super::{readiness_of, AppEndpoint, Endpoints, RunningStack, Skipped, StartOptions, WaitFor};
+use super::{
+    readiness_of, Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
+};
 use crate::error::{Error, Result};
-use crate::plan::{Change, StackPlan};
+use crate::plan::{Change, ComponentPlan, StackPlan};
 use crate::slack::SlackMock;
-use crate::spec::ComponentKind;
+use crate::spec::{ComponentKind, StackSpec};
+
+/// The Docker backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DockerBackend;
+
+impl Backend for DockerBackend {
+    type Placement = DockerPlacement;
+
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<DockerPlacement> {
+        Ok(DockerPlacement::new(spec))
+    }
+
+    fn adjust(
+        &self,
+        plan: &mut StackPlan,
+        placement: &DockerPlacement,
+        _options: &StartOptions,
+    ) -> Result<()> {
+        backend_changes(plan, placement);
+        Ok(())
+    }
+
+    async fn start_recorder(&self) -> Result<SlackMock> {
+        start_slack_mock().await
+    }
+
+    async fn launch<'a>(
+        &'a self,
+        plan: &'a StackPlan,
+        placement: DockerPlacement,
+        components: Vec<&'a ComponentPlan>,
+        _slack: &'a SlackMock,
+        options: &'a StartOptions,
+    ) -> Result<Launched> {
+        start(plan, placement, components, options).await
+    }
+}
+
+impl StackHandle for DockerStack {
+    fn logs(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        Box::pin(DockerStack::logs(self))
+    }
+
+    fn exited<'a>(&'a self, component: &'a str) -> BoxFuture<'a, String> {
+        Box::pin(async move {
+            match self.container_of(component) {
+                Some(name) => containers::exited(self.docker(), name).await,
+                None => format!("{component} has no container in this run"),
+            }
+        })
+    }
+
+    fn start_hint(&self) -> &'static str {
+        "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline; FIREDRILL_KEEP=1 keeps the containers to inspect"
+    }
+
+    fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(DockerStack::shutdown(*self))
+    }
+}
 
 /// Starts the Slack mock on every interface (`0.0.0.0`, a free port), so that containers
 /// reach it through the host's gateway address.
@@ -82,25 +149,15 @@ pub fn backend_changes(plan: &mut StackPlan, _placement: &DockerPlacement) {
     plan.changes.extend(changes);
 }
 
-/// What each component runs, and the components left out.
+/// What each component runs.
 fn container_runs(
-    plan: &StackPlan,
+    components: &[&ComponentPlan],
     placement: &DockerPlacement,
     images: &ImageChoice,
-    options: &StartOptions,
-) -> (Vec<ContainerRun>, Vec<Skipped>) {
+) -> Vec<ContainerRun> {
     let mut runs = Vec::new();
-    let mut skipped = Vec::new();
-    for component in &plan.components {
+    for component in components {
         let spec = &component.spec;
-        let kind = spec.kind();
-        if options.skips(kind) {
-            skipped.push(Skipped {
-                kind,
-                reason: format!("left out by explicit opt-out (--skip {kind})"),
-            });
-            continue;
-        }
         let ports = if spec.ports.is_empty() {
             super::container_port(spec).into_iter().collect()
         } else {
@@ -108,7 +165,7 @@ fn container_runs(
         };
         runs.push(ContainerRun {
             component: spec.name.clone(),
-            kind,
+            kind: spec.kind(),
             name: placement
                 .container_name(&spec.name)
                 .expect("the placement names every component")
@@ -124,7 +181,7 @@ fn container_runs(
             files: component.files.clone(),
         });
     }
-    (runs, skipped)
+    runs
 }
 
 /// How the harness tells a container is ready: as on every backend, except that an app is
@@ -138,22 +195,22 @@ fn readiness_in_container(kind: ComponentKind) -> WaitFor {
     }
 }
 
-/// Pulls or builds the images, creates the network and containers, starts them and waits
-/// until each is ready. Whatever was created is removed again if anything fails.
-pub(crate) async fn start(
-    mut plan: StackPlan,
+/// Pulls or builds the images, creates the network and containers and starts them;
+/// readiness is awaited by the caller. Whatever was created is removed again if anything
+/// fails (the returned handle, or the guard dropped with the error, removes it).
+async fn start(
+    plan: &StackPlan,
     placement: DockerPlacement,
-    slack: SlackMock,
+    components: Vec<&ComponentPlan>,
     options: &StartOptions,
-) -> Result<RunningStack> {
+) -> Result<Launched> {
     let images = ImageChoice::from_env()?;
     let docker = engine::connect().await?;
     let reaped = network::reap_orphans(&docker).await;
     if !reaped.is_empty() {
         tracing::info!(removed = ?reaped, "removed what dead firedrill runs left behind");
     }
-    backend_changes(&mut plan, &placement);
-    let (runs, skipped) = container_runs(&plan, &placement, &images, options);
+    let runs = container_runs(&components, &placement, &images);
     for run in &runs {
         containers::ensure_image(&docker, run).await?;
     }
@@ -178,8 +235,7 @@ pub(crate) async fn start(
         containers::start(&docker, run).await?;
     }
 
-    let timeout = super::process::start_timeout()?;
-    let mut urls: Vec<(String, ComponentKind, String)> = Vec::new();
+    let mut launched = Vec::new();
     for run in &runs {
         let ports = containers::published_ports(&docker, run).await?;
         // The first port is the component's main one (see `container_runs`).
@@ -193,64 +249,25 @@ pub(crate) async fn start(
                 ),
             )
         })?;
-        let address = format!("127.0.0.1:{}", ports[&main_port]);
-        let readiness = readiness_in_container(run.kind);
-        let outcome = tokio::select! {
-            waited = readiness.wait(&address, timeout, || Ok(())) => waited,
-            how = containers::exited(&docker, &run.name) => Err(super::NotReady::Exited(how)),
-        };
-        if let Err(not_ready) = outcome {
-            let log = containers::logs(&docker, &run.name).await;
-            let tail: Vec<&str> = log.lines().collect();
-            let tail = tail[tail.len().saturating_sub(20)..].join("\n");
-            return Err(Error::start(
-                &run.component,
-                format!(
-                    "container {} (image {}) {not_ready}; last lines of its log:\n{}",
-                    run.name,
-                    run.image.reference,
-                    plan.spec.redact(&tail)
-                ),
-                "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline; FIREDRILL_KEEP=1 keeps the containers to inspect",
-            ));
-        }
-        urls.push((run.component.clone(), run.kind, format!("http://{address}")));
+        launched.push(LaunchedComponent {
+            name: run.component.clone(),
+            kind: run.kind,
+            address: format!("127.0.0.1:{}", ports[&main_port]),
+            probe: readiness_in_container(run.kind),
+            what: format!("container {} (image {}) ", run.name, run.image.reference),
+        });
     }
-
-    let url_of = |kind: ComponentKind| {
-        urls.iter()
-            .find(|(_, k, _)| *k == kind)
-            .map(|(_, _, url)| url.clone())
-    };
-    let endpoints = Endpoints {
-        prometheus: url_of(ComponentKind::Prometheus).expect("a stack has Prometheus"),
-        alertmanager: url_of(ComponentKind::Alertmanager).expect("a stack has Alertmanager"),
-        grafana: url_of(ComponentKind::Grafana),
-        apps: urls
-            .iter()
-            .filter(|(_, k, _)| *k == ComponentKind::App)
-            .map(|(name, _, url)| AppEndpoint {
-                name: name.clone(),
-                url: url.clone(),
-            })
-            .collect(),
-    };
-    Ok(RunningStack {
-        backend: "docker",
-        plan,
-        endpoints,
-        slack,
-        skipped,
+    Ok(Launched {
+        handle: Box::new(stack),
+        components: launched,
         prometheus_started,
-        handle: StackHandle::Docker(stack),
-        seen_alerts: Default::default(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{render, BackendKind};
+    use crate::backend::{render, BackendKind, Skipped};
     use crate::load::load_dir;
     use crate::spec::StackSpec;
     use std::collections::HashMap;
@@ -265,7 +282,9 @@ mod tests {
         let placement = DockerPlacement::with_run_id(&spec, "run");
         let mut plan = crate::plan::plan(&spec, &placement, 41234, options.plan);
         backend_changes(&mut plan, &placement);
-        container_runs(&plan, &placement, &ImageChoice::default(), options)
+        let (components, skipped) = crate::backend::seam::split_skipped(&plan, options);
+        let runs = container_runs(&components, &placement, &ImageChoice::default());
+        (runs, skipped)
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Finding the binaries to run: `FIREDRILL_<COMPONENT>_BIN`, then PATH.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::backend::executable::is_executable;
+pub use crate::backend::executable::{firedrill_executable, on_path};
 
 use crate::error::{Error, Result};
 use crate::spec::ComponentKind;
@@ -65,50 +68,4 @@ pub fn find_binary(kind: ComponentKind) -> Result<PathBuf> {
         ),
         install_hint(kind),
     ))
-}
-
-/// A program on PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
-/// The `firedrill` executable, which also runs the seed's app (`firedrill echo-server`):
-/// `FIREDRILL_BIN`, else this executable when it is firedrill, else a `firedrill` beside this
-/// executable or one directory up (cargo's `target/<profile>/deps` layout), else PATH.
-pub fn firedrill_executable() -> Result<PathBuf> {
-    if let Ok(value) = std::env::var("FIREDRILL_BIN") {
-        return Ok(PathBuf::from(value));
-    }
-    let current =
-        std::env::current_exe().map_err(|e| Error::io("finding the current executable", e))?;
-    if current.file_name().and_then(|n| n.to_str()) == Some("firedrill") {
-        return Ok(current);
-    }
-    let beside = current.parent().map(|dir| dir.join("firedrill"));
-    let above = current
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("firedrill"));
-    beside
-        .into_iter()
-        .chain(above)
-        .find(|p| is_executable(p))
-        .or_else(|| on_path("firedrill"))
-        .ok_or_else(|| {
-            Error::start(
-                "echo-server",
-                "the seed's app runs as `firedrill echo-server`, and no firedrill executable was found",
-                "build it (`cargo build -p firedrill`), put it on PATH, or set FIREDRILL_BIN",
-            )
-        })
 }

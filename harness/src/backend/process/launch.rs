@@ -7,7 +7,7 @@ use super::ProcessPlacement;
 use crate::backend::flags::override_flags;
 use crate::backend::StartOptions;
 use crate::error::{Error, Result};
-use crate::plan::{Change, ComponentPlan, Placement};
+use crate::plan::{Change, ComponentPlan, Placement, StackPlan};
 use crate::secret::SecretString;
 use crate::spec::{ComponentKind, EnvValue};
 
@@ -23,11 +23,71 @@ pub(crate) struct Launch {
 
 pub use crate::spec::ECHO_SERVER_IMAGE;
 
+/// The flags the process backend sets itself on a component: where it listens, where it
+/// stores data (in the work dir), and, for Alertmanager, no clustering (stacks running at
+/// once must not find each other).
+pub(crate) fn backend_flags(
+    component: &ComponentPlan,
+    placement: &ProcessPlacement,
+) -> Vec<(&'static str, String)> {
+    let spec = &component.spec;
+    let Some(port) = crate::backend::container_port(spec) else {
+        return Vec::new();
+    };
+    let Some(host_port) = placement.host_port(&spec.name, port) else {
+        return Vec::new();
+    };
+    let listen = format!("127.0.0.1:{host_port}");
+    let data_dir = data_dir(placement, &spec.name)
+        .to_string_lossy()
+        .into_owned();
+    match spec.kind() {
+        ComponentKind::Prometheus => vec![
+            ("--web.listen-address", listen),
+            ("--storage.tsdb.path", data_dir),
+        ],
+        ComponentKind::Alertmanager => vec![
+            ("--web.listen-address", listen),
+            ("--storage.path", data_dir),
+            ("--cluster.listen-address", String::new()),
+        ],
+        ComponentKind::Grafana | ComponentKind::App => Vec::new(),
+    }
+}
+
+/// Applies [`backend_flags`] to every component's args, each listed as a change.
+pub(crate) fn apply_backend_flags(plan: &mut StackPlan, placement: &ProcessPlacement) {
+    let mut changes: Vec<Change> = Vec::new();
+    for component in &mut plan.components {
+        let overrides = backend_flags(component, placement);
+        if overrides.is_empty() {
+            continue;
+        }
+        let name = component.spec.name.clone();
+        let mut record = |key: &str, from: String, to: String| {
+            changes.push(Change {
+                component: name.clone(),
+                file: "args".to_string(),
+                key: key.to_string(),
+                reason: "backend",
+                from,
+                to,
+            })
+        };
+        component.args = override_flags(&component.args, &overrides, &mut record);
+    }
+    plan.changes.extend(changes);
+}
+
+fn data_dir(placement: &ProcessPlacement, component: &str) -> PathBuf {
+    placement.workdir().join(component).join("data")
+}
+
+/// How to run a component whose args the plan already holds (see [`apply_backend_flags`]).
 pub(crate) fn launch_of(
     component: &ComponentPlan,
     placement: &ProcessPlacement,
     options: &StartOptions,
-    changes: &mut Vec<Change>,
 ) -> Result<Launch> {
     let spec = &component.spec;
     let port = crate::backend::container_port(spec).ok_or_else(|| {
@@ -45,45 +105,22 @@ pub(crate) fn launch_of(
         .host_port(&spec.name, port)
         .expect("the placement reserved every container port");
     let listen = format!("127.0.0.1:{host_port}");
-    let data_dir = placement.workdir().join(&spec.name).join("data");
+    let data_dir = data_dir(placement, &spec.name);
     let mut env: Vec<(String, EnvValue)> = spec
         .env
         .iter()
         .map(|e| (e.name.clone(), e.value.clone()))
         .collect();
-    let mut record = |key: &str, from: String, to: String| {
-        changes.push(Change {
-            component: spec.name.clone(),
-            file: "args".to_string(),
-            key: key.to_string(),
-            reason: "backend",
-            from,
-            to,
-        })
-    };
 
     let (program, args) = match spec.kind() {
-        ComponentKind::Prometheus => {
-            let overrides = [
-                ("--web.listen-address", listen.clone()),
-                (
-                    "--storage.tsdb.path",
-                    data_dir.to_string_lossy().into_owned(),
-                ),
-            ];
-            let args = override_flags(&component.args, &overrides, &mut record);
-            (find_binary(ComponentKind::Prometheus)?, args)
-        }
-        ComponentKind::Alertmanager => {
-            let overrides = [
-                ("--web.listen-address", listen.clone()),
-                ("--storage.path", data_dir.to_string_lossy().into_owned()),
-                // No gossip: stacks running at once must not find each other.
-                ("--cluster.listen-address", String::new()),
-            ];
-            let args = override_flags(&component.args, &overrides, &mut record);
-            (find_binary(ComponentKind::Alertmanager)?, args)
-        }
+        ComponentKind::Prometheus => (
+            find_binary(ComponentKind::Prometheus)?,
+            component.args.clone(),
+        ),
+        ComponentKind::Alertmanager => (
+            find_binary(ComponentKind::Alertmanager)?,
+            component.args.clone(),
+        ),
         ComponentKind::Grafana => {
             let program = find_binary(ComponentKind::Grafana)?;
             let home = grafana_home(&program)?;
@@ -258,15 +295,9 @@ mod tests {
         );
         let spec = load_dir(&seed_manifests()).unwrap();
         let placement = ProcessPlacement::new(&spec).unwrap();
-        let mut stack_plan = plan(&spec, &placement, 1, PlanOptions::default());
+        let stack_plan = plan(&spec, &placement, 1, PlanOptions::default());
         let grafana = stack_plan.component("grafana").unwrap().clone();
-        let launch = launch_of(
-            &grafana,
-            &placement,
-            &StartOptions::default(),
-            &mut stack_plan.changes,
-        )
-        .unwrap();
+        let launch = launch_of(&grafana, &placement, &StartOptions::default()).unwrap();
         std::env::remove_var("FIREDRILL_GRAFANA_BIN");
 
         let port = placement

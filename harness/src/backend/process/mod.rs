@@ -11,48 +11,151 @@ pub use binaries::{env_name, find_binary, firedrill_executable, install_hint, on
 pub use launch::ECHO_SERVER_IMAGE;
 pub use placement::ProcessPlacement;
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
 
 use child::ManagedChild;
 
-use super::running::StackHandle;
-use super::{AppEndpoint, Endpoints, RunningStack, Skipped, StartOptions};
+use super::{Backend, Launched, LaunchedComponent, NotReady, StackHandle, StartOptions};
 use crate::error::{Error, Result};
-use crate::plan::StackPlan;
+use crate::plan::{ComponentPlan, StackPlan};
 use crate::slack::SlackMock;
-use crate::spec::ComponentKind;
+use crate::spec::{ComponentKind, StackSpec};
+
+/// The process backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ProcessBackend;
+
+impl Backend for ProcessBackend {
+    type Placement = ProcessPlacement;
+
+    fn name(&self) -> &'static str {
+        "process"
+    }
+
+    fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<ProcessPlacement> {
+        ProcessPlacement::new(spec)
+    }
+
+    fn adjust(
+        &self,
+        plan: &mut StackPlan,
+        placement: &ProcessPlacement,
+        _options: &StartOptions,
+    ) -> Result<()> {
+        launch::apply_backend_flags(plan, placement);
+        Ok(())
+    }
+
+    async fn start_recorder(&self) -> Result<SlackMock> {
+        Ok(SlackMock::start().await)
+    }
+
+    async fn launch<'a>(
+        &'a self,
+        _plan: &'a StackPlan,
+        placement: ProcessPlacement,
+        components: Vec<&'a ComponentPlan>,
+        _slack: &'a SlackMock,
+        options: &'a StartOptions,
+    ) -> Result<Launched> {
+        start(placement, components, options)
+    }
+}
+
+/// One component process and how it proves it is ours.
+#[derive(Debug)]
+struct Component {
+    child: ManagedChild,
+    identity: ready::Identity,
+}
 
 /// The processes of a running stack and their work dir.
 #[derive(Debug)]
 pub(crate) struct ProcessStack {
-    children: Vec<ManagedChild>,
+    components: Vec<Mutex<Component>>,
     workdir: Option<tempfile::TempDir>,
     keep: bool,
 }
 
 impl ProcessStack {
-    pub(crate) fn logs(&self) -> Vec<(String, String)> {
-        self.children
+    fn each_child(&mut self) -> impl Iterator<Item = &mut ManagedChild> {
+        self.components.iter_mut().map(|c| {
+            &mut c
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .child
+        })
+    }
+}
+
+impl StackHandle for ProcessStack {
+    fn logs(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        let logs = self
+            .components
             .iter()
             .map(|c| {
-                let text = std::fs::read(&c.log_path)
+                let c = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let text = std::fs::read(&c.child.log_path)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
-                (c.name.clone(), text)
+                (c.child.name.clone(), text)
             })
-            .collect()
+            .collect();
+        Box::pin(async move { logs })
     }
 
-    pub(crate) async fn shutdown(mut self) {
-        for child in self.children.iter_mut().rev() {
-            child.stop(Duration::from_secs(5)).await;
-        }
+    fn exited<'a>(&'a self, component: &'a str) -> BoxFuture<'a, String> {
+        Box::pin(async move {
+            loop {
+                let status = self.components.iter().find_map(|c| {
+                    let mut c = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    (c.child.name == component).then(|| c.child.alive())
+                });
+                match status {
+                    Some(Ok(())) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Some(Err(how)) => return how,
+                    None => return format!("{component} is not a component of this stack"),
+                }
+            }
+        })
+    }
+
+    fn wait_ready<'a>(
+        &'a mut self,
+        component: &'a LaunchedComponent,
+        timeout: Duration,
+    ) -> BoxFuture<'a, std::result::Result<Duration, NotReady>> {
+        Box::pin(async move {
+            let Some(slot) = self.components.iter_mut().find_map(|c| {
+                let c = c
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                (c.child.name == component.name).then_some(c)
+            }) else {
+                return Err(NotReady::Exited("was never started".to_string()));
+            };
+            let Component { child, identity } = slot;
+            ready::wait_until_ours(component.kind, identity, &component.address, child, timeout)
+                .await
+        })
+    }
+
+    fn shutdown(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let mut children: Vec<&mut ManagedChild> = self.each_child().collect();
+            for child in children.iter_mut().rev() {
+                child.stop(Duration::from_secs(5)).await;
+            }
+        })
     }
 }
 
 impl Drop for ProcessStack {
     fn drop(&mut self) {
-        for child in &mut self.children {
+        for child in self.each_child() {
             let _ = child.child.start_kill();
         }
         if let Some(dir) = self.workdir.take() {
@@ -69,24 +172,15 @@ impl Drop for ProcessStack {
     }
 }
 
-/// Writes the plan's files, starts every component and waits for each to be ready.
-pub(crate) async fn start(
-    mut plan: StackPlan,
+/// Writes the plan's files and starts every component; readiness is awaited by the caller.
+fn start(
     mut placement: ProcessPlacement,
-    slack: SlackMock,
+    components: Vec<&ComponentPlan>,
     options: &StartOptions,
-) -> Result<RunningStack> {
-    let mut skipped = Vec::new();
+) -> Result<Launched> {
     let mut launches = Vec::new();
-    for component in &plan.components {
+    for component in components {
         let kind = component.spec.kind();
-        if options.skips(kind) {
-            skipped.push(Skipped {
-                kind,
-                reason: format!("{} (--skip {kind})", super::OPT_OUT_REASON),
-            });
-            continue;
-        }
         for file in &component.files {
             let target = std::path::PathBuf::from(crate::plan::Placement::file_path(
                 &placement,
@@ -100,7 +194,7 @@ pub(crate) async fn start(
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
         }
-        let launch = launch::launch_of(component, &placement, options, &mut plan.changes)?;
+        let launch = launch::launch_of(component, &placement, options)?;
         launches.push((component.spec.name.clone(), kind, launch));
     }
 
@@ -108,89 +202,34 @@ pub(crate) async fn start(
     std::fs::create_dir_all(&logs_dir).map_err(|e| Error::io("creating the logs dir", e))?;
     placement.release_ports();
 
-    let mut children = Vec::new();
+    let mut stack = ProcessStack {
+        components: Vec::new(),
+        workdir: None,
+        keep: options.keep,
+    };
     let mut prometheus_started = Instant::now();
+    let mut launched = Vec::new();
     for (name, kind, launch) in &launches {
         if *kind == ComponentKind::Prometheus {
             prometheus_started = Instant::now();
         }
-        children.push(ManagedChild::spawn(
-            name,
-            launch,
-            logs_dir.join(format!("{name}.log")),
-        )?);
+        let child = ManagedChild::spawn(name, launch, logs_dir.join(format!("{name}.log")))?;
+        stack.components.push(Mutex::new(Component {
+            child,
+            identity: ready::Identity::of(*kind, &launch.args),
+        }));
+        launched.push(LaunchedComponent {
+            name: name.clone(),
+            kind: *kind,
+            address: launch.listen.clone(),
+            probe: super::readiness_of(*kind),
+            what: String::new(),
+        });
     }
-    let mut stack = ProcessStack {
-        children,
-        workdir: Some(placement.into_workdir()),
-        keep: options.keep,
-    };
-
-    let timeout = start_timeout()?;
-    for (i, (name, kind, launch)) in launches.iter().enumerate() {
-        let child = &mut stack.children[i];
-        let identity = ready::Identity::of(*kind, &launch.args);
-        let waited = ready::wait_until_ours(*kind, &identity, &launch.listen, child, timeout).await;
-        if let Err(not_ready) = waited {
-            // The log may hold what the component was given (a Slack URL it failed to
-            // reach): it is redacted of the manifests' secrets, as the artifacts are.
-            let tail = super::tail_lines(&child.log_path, 20);
-            return Err(Error::start(
-                name,
-                plan.spec
-                    .redact(&format!("{not_ready}; last lines of its log:\n{tail}")),
-                "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline",
-            ));
-        }
-    }
-
-    let url_of = |kind: ComponentKind| {
-        launches
-            .iter()
-            .find(|(_, k, _)| *k == kind)
-            .map(|(_, _, l)| format!("http://{}", l.listen))
-    };
-    let endpoints = Endpoints {
-        prometheus: url_of(ComponentKind::Prometheus).expect("a stack has Prometheus"),
-        alertmanager: url_of(ComponentKind::Alertmanager).expect("a stack has Alertmanager"),
-        grafana: url_of(ComponentKind::Grafana),
-        apps: launches
-            .iter()
-            .filter(|(_, k, _)| *k == ComponentKind::App)
-            .map(|(name, _, l)| AppEndpoint {
-                name: name.clone(),
-                url: format!("http://{}", l.listen),
-            })
-            .collect(),
-    };
-    Ok(RunningStack {
-        backend: "process",
-        plan,
-        endpoints,
-        slack,
-        skipped,
+    stack.workdir = Some(placement.into_workdir());
+    Ok(Launched {
+        handle: Box::new(stack),
+        components: launched,
         prometheus_started,
-        handle: StackHandle::Process(stack),
-        seen_alerts: Default::default(),
     })
-}
-
-/// `FIREDRILL_START_TIMEOUT` in seconds, else [`super::WaitFor::DEFAULT_TIMEOUT`].
-pub(crate) fn start_timeout() -> Result<Duration> {
-    match std::env::var("FIREDRILL_START_TIMEOUT") {
-        Err(_) => Ok(super::WaitFor::DEFAULT_TIMEOUT),
-        Ok(value) => value
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs)
-            .ok_or_else(|| {
-                Error::Input(crate::InputError::new(
-                    "environment",
-                    format!(
-                        "FIREDRILL_START_TIMEOUT={value:?} is invalid: expected whole seconds > 0"
-                    ),
-                ))
-            }),
-    }
 }

@@ -1,0 +1,256 @@
+//! The one interface every backend implements, and what is shared around it: which
+//! components are left out, readiness, the [`RunningStack`] assembly and `render`.
+//!
+//! A backend places a stack (where each component lives, how peers and the Slack recorder are
+//! reached), adjusts the plan with the flags it sets itself (each listed as a change, so
+//! `render` shows them), and launches the plan. The running handle it returns gives logs,
+//! exit status and an async shutdown; dropping it removes what the run created.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+
+use super::running::{AppEndpoint, Endpoints, RunningStack, Skipped};
+use super::{NotReady, StartOptions, WaitFor};
+use crate::error::{Error, Result};
+use crate::plan::{plan, ComponentPlan, Placement, StackPlan};
+use crate::slack::SlackMock;
+use crate::spec::{ComponentKind, StackSpec};
+
+/// A place to run a stack: the process backend, Docker, Kubernetes.
+pub(crate) trait Backend: Sync {
+    /// Where the backend puts each component: the one backend-specific input to planning.
+    type Placement: Placement + Send + Sync;
+
+    /// The backend's name, as `--backend` takes it.
+    fn name(&self) -> &'static str;
+
+    /// Places a stack (names, ports, work dirs), before anything starts.
+    fn place(&self, spec: &StackSpec, options: &StartOptions) -> Result<Self::Placement>;
+
+    /// Sets the flags the backend sets itself, recording each as a change (reason `backend`).
+    fn adjust(
+        &self,
+        _plan: &mut StackPlan,
+        _placement: &Self::Placement,
+        _options: &StartOptions,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Starts the Slack recorder where the stack's Alertmanager can reach it.
+    fn start_recorder(&self) -> impl Future<Output = Result<SlackMock>> + Send;
+
+    /// The port at which the stack's components reach the recorder.
+    fn recorder_port(&self, slack: &SlackMock) -> u16 {
+        slack.port()
+    }
+
+    /// Starts `components` (the plan's, less the skipped ones). What it created is removed
+    /// again if it fails half-way (the handle guarding it is dropped).
+    fn launch<'a>(
+        &'a self,
+        plan: &'a StackPlan,
+        placement: Self::Placement,
+        components: Vec<&'a ComponentPlan>,
+        slack: &'a SlackMock,
+        options: &'a StartOptions,
+    ) -> impl Future<Output = Result<Launched>> + Send + 'a;
+}
+
+/// What a backend launched: the handle that owns it and where each component answers.
+pub(crate) struct Launched {
+    /// Owns the run: logs, exit status, shutdown; removes the run on drop.
+    pub(crate) handle: Box<dyn StackHandle>,
+    /// Every launched component, in the plan's order.
+    pub(crate) components: Vec<LaunchedComponent>,
+    /// When Prometheus was started.
+    pub(crate) prometheus_started: Instant,
+}
+
+/// A launched component and where the harness reaches it.
+#[derive(Debug, Clone)]
+pub(crate) struct LaunchedComponent {
+    /// The component's name.
+    pub(crate) name: String,
+    /// Its kind.
+    pub(crate) kind: ComponentKind,
+    /// `host:port` at which the harness reaches its main port.
+    pub(crate) address: String,
+    /// How the harness tells it is ready.
+    pub(crate) probe: WaitFor,
+    /// What it runs as, put before the reason it did not start (`container x (image y) `).
+    pub(crate) what: String,
+}
+
+/// A running stack's backend side.
+pub(crate) trait StackHandle: Send + Sync + std::fmt::Debug {
+    /// Every component's log so far, as (component, text).
+    fn logs(&self) -> BoxFuture<'_, Vec<(String, String)>>;
+
+    /// Resolves once `component` has stopped running (or cannot run), with how.
+    fn exited<'a>(&'a self, component: &'a str) -> BoxFuture<'a, String>;
+
+    /// Waits until `component` is ready, it exits, or `timeout` passes.
+    fn wait_ready<'a>(
+        &'a mut self,
+        component: &'a LaunchedComponent,
+        timeout: Duration,
+    ) -> BoxFuture<'a, std::result::Result<Duration, NotReady>> {
+        Box::pin(async move {
+            tokio::select! {
+                waited = component.probe.wait(&component.address, timeout, || Ok(())) => waited,
+                how = self.exited(&component.name) => Err(NotReady::Exited(how)),
+            }
+        })
+    }
+
+    /// What to do when a component does not become ready.
+    fn start_hint(&self) -> &'static str {
+        "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline"
+    }
+
+    /// Stops every component gracefully and removes what the run created (unless kept).
+    fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// Starts a stack on `backend`: the recorder, the plan, the launch, readiness.
+pub(crate) async fn start_on<B: Backend>(
+    backend: &B,
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Result<RunningStack> {
+    options.validate(spec)?;
+    let slack = backend.start_recorder().await?;
+    let placement = backend.place(spec, options)?;
+    let mut stack_plan = plan(
+        spec,
+        &placement,
+        backend.recorder_port(&slack),
+        options.plan,
+    );
+    backend.adjust(&mut stack_plan, &placement, options)?;
+    let (components, skipped) = split_skipped(&stack_plan, options);
+    let launched = backend
+        .launch(&stack_plan, placement, components, &slack, options)
+        .await?;
+    let Launched {
+        mut handle,
+        components,
+        prometheus_started,
+    } = launched;
+
+    let timeout = start_timeout()?;
+    for component in &components {
+        if let Err(not_ready) = handle.wait_ready(component, timeout).await {
+            let log = handle
+                .logs()
+                .await
+                .into_iter()
+                .find(|(name, _)| *name == component.name)
+                .map(|(_, text)| text)
+                .unwrap_or_default();
+            let tail = super::logs::last_lines(&log, 20);
+            // The log may hold what the component was given (a Slack URL it failed to
+            // reach): it is redacted of the manifests' secrets, as the artifacts are.
+            return Err(Error::start(
+                &component.name,
+                stack_plan.spec.redact(&format!(
+                    "{}{not_ready}; last lines of its log:\n{tail}",
+                    component.what
+                )),
+                handle.start_hint(),
+            ));
+        }
+    }
+
+    let endpoints = endpoints_of(&components);
+    Ok(RunningStack {
+        backend: backend.name(),
+        plan: stack_plan,
+        endpoints,
+        slack,
+        skipped,
+        prometheus_started,
+        handle,
+        seen_alerts: Default::default(),
+    })
+}
+
+/// The plan a backend would run, without starting anything (`firedrill render`).
+pub(crate) fn render_on<B: Backend>(
+    backend: &B,
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Result<(StackPlan, B::Placement)> {
+    options.validate(spec)?;
+    const SLACK_PORT_PLACEHOLDER: u16 = 0;
+    let placement = backend.place(spec, options)?;
+    let mut stack_plan = plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan);
+    backend.adjust(&mut stack_plan, &placement, options)?;
+    Ok((stack_plan, placement))
+}
+
+/// The components to launch, and those left out by explicit opt-out.
+pub(crate) fn split_skipped<'a>(
+    plan: &'a StackPlan,
+    options: &StartOptions,
+) -> (Vec<&'a ComponentPlan>, Vec<Skipped>) {
+    let mut launch = Vec::new();
+    let mut skipped = Vec::new();
+    for component in &plan.components {
+        let kind = component.spec.kind();
+        if options.skips(kind) {
+            skipped.push(Skipped {
+                kind,
+                reason: format!("{} (--skip {kind})", super::OPT_OUT_REASON),
+            });
+        } else {
+            launch.push(component);
+        }
+    }
+    (launch, skipped)
+}
+
+fn endpoints_of(components: &[LaunchedComponent]) -> Endpoints {
+    let url_of = |kind: ComponentKind| {
+        components
+            .iter()
+            .find(|c| c.kind == kind)
+            .map(|c| format!("http://{}", c.address))
+    };
+    Endpoints {
+        prometheus: url_of(ComponentKind::Prometheus).expect("a stack has Prometheus"),
+        alertmanager: url_of(ComponentKind::Alertmanager).expect("a stack has Alertmanager"),
+        grafana: url_of(ComponentKind::Grafana),
+        apps: components
+            .iter()
+            .filter(|c| c.kind == ComponentKind::App)
+            .map(|c| AppEndpoint {
+                name: c.name.clone(),
+                url: format!("http://{}", c.address),
+            })
+            .collect(),
+    }
+}
+
+/// `FIREDRILL_START_TIMEOUT` in seconds, else [`WaitFor::DEFAULT_TIMEOUT`].
+pub(crate) fn start_timeout() -> Result<Duration> {
+    match std::env::var("FIREDRILL_START_TIMEOUT") {
+        Err(_) => Ok(WaitFor::DEFAULT_TIMEOUT),
+        Ok(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                Error::Input(crate::InputError::new(
+                    "environment",
+                    format!(
+                        "FIREDRILL_START_TIMEOUT={value:?} is invalid: expected whole seconds > 0"
+                    ),
+                ))
+            }),
+    }
+}
