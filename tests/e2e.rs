@@ -9,6 +9,8 @@ mod e2e {
     pub mod bad_input;
     pub mod cleanup;
     pub mod cli;
+    pub mod corpus;
+    pub mod lint;
     pub mod secrets;
     pub mod seed;
     pub mod support;

@@ -10,6 +10,9 @@ pub enum Error {
     /// The manifests (or a flag) are wrong; nothing was started.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The manifests have lint errors (every finding listed); nothing was started.
+    #[error(transparent)]
+    Lint(#[from] crate::lint::Findings),
     /// A component could not be started or did not become ready.
     #[error("cannot start {component}: {reason}\n  hint: {hint}")]
     Start {
@@ -44,7 +47,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Check { .. } => 1,
-            Error::Input(_) | Error::Start { .. } | Error::Io { .. } => 2,
+            Error::Input(_) | Error::Lint(_) | Error::Start { .. } | Error::Io { .. } => 2,
         }
     }
 

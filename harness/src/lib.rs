@@ -6,7 +6,7 @@
 //! Prometheus datasource resolves.
 //!
 //! The data travels one way:
-//! [`load`] (manifests → [`spec::StackSpec`]) → [`plan`] (addresses, time scale, Slack →
+//! [`load`] (manifests → [`spec::StackSpec`]) → [`lint`] (findings before anything starts) → [`plan`] (addresses, time scale, Slack →
 //! [`plan::StackPlan`] + changes) → [`backend`] (start → [`backend::RunningStack`]) →
 //! [`checks`] (each a value with a deadline and evidence) → [`report`].
 #![warn(missing_docs)]
@@ -17,6 +17,7 @@ pub mod clients;
 pub mod duration;
 pub mod error;
 pub mod fixtures;
+pub mod lint;
 pub mod load;
 pub mod plan;
 pub mod report;

@@ -87,3 +87,43 @@ fn render_lists_every_change_and_starts_nothing() {
         "the Slack URL leaked:\n{text}"
     );
 }
+
+#[test]
+fn verify_without_an_amtool_that_renders_exits_2_before_starting_anything_and_says_how_to_get_one()
+{
+    let output = firedrill(
+        &["verify", "--skip", "grafana"],
+        &[("FIREDRILL_AMTOOL_BIN", "/nonexistent/amtool")],
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("amtool"), "{text}");
+    assert!(text.contains("prometheus-alertmanager"), "{text}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("stack ready")
+            && !text.contains("stack ready"),
+        "the stack started: {text}"
+    );
+}
+
+#[test]
+fn verify_on_manifests_that_expect_no_alert_exits_2_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(repository_root().join("manifests")).expect("the seed") {
+        let path = entry.expect("an entry").path();
+        let text = std::fs::read_to_string(&path).expect("a manifest");
+        std::fs::write(
+            dir.path().join(path.file_name().expect("a name")),
+            text.replace("expr: vector(1)", "expr: up == 0"),
+        )
+        .expect("a copy");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["verify", "--skip", "grafana", "--manifests"])
+        .arg(dir.path())
+        .output()
+        .expect("the firedrill binary runs");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("--expect-alert"), "{text}");
+}

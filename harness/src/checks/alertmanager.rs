@@ -33,6 +33,10 @@ impl Checker<'_> {
         self.stack
             .seen_alerts
             .record_receivers(alert, &found.receivers);
+        // The groups it is in, for a resolved check after Alertmanager has dropped it.
+        if let Ok(groups) = self.alertmanager.alert_groups().await {
+            self.stack.seen_alerts.record_groups(&groups);
+        }
 
         let spec = self.stack.plan().spec.alertmanager();
         if let Some(cause) = without_slack(spec, alert, &found.receivers) {

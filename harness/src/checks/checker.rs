@@ -89,7 +89,7 @@ impl<'a> Checker<'a> {
             Check::AlertFiring(alert) => self.alert_firing(alert, deadline).await,
             Check::AlertInAlertmanager(alert) => self.alert_in_alertmanager(alert, deadline).await,
             Check::AlertDelivered(alert) => self.alert_delivered(alert, deadline).await,
-            Check::AlertResolved(alert) => self.alert_resolved(alert).await,
+            Check::AlertResolved(alert) => self.alert_resolved(alert, deadline).await,
             Check::GrafanaDatasource => self.grafana_datasource(deadline).await,
             Check::GrafanaQuery(expr) => self.grafana_query(expr, deadline).await,
         };

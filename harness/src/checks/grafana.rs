@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::checker::Checker;
 use super::poll::{poll, Look};
+use crate::clients::grafana::uses_uid_proxy_route;
 use crate::clients::{GrafanaClient, GrafanaDatasource};
 use crate::plan::{resolve, split_url};
 use crate::spec::ComponentKind;
@@ -20,7 +21,7 @@ impl Checker<'_> {
     async fn grafana_default_datasource(
         &self,
         deadline: Duration,
-    ) -> Result<(GrafanaDatasource, String), String> {
+    ) -> Result<(GrafanaDatasource, Option<String>), String> {
         let spec = &self.stack.plan().spec;
         let grafana_spec = spec.grafana().ok_or("the manifests run no Grafana")?;
         let wanted = grafana_spec
@@ -73,9 +74,20 @@ impl Checker<'_> {
             ));
         }
         let (ds, version) = self.grafana_default_datasource(deadline).await?;
+        let client = self.grafana_client()?;
         let mut problems = Vec::new();
         if !ds.is_default {
-            problems.push(format!("{} is not the default datasource", ds.name));
+            let actual = match client.datasources().await {
+                Ok(all) => match all.into_iter().find(|d| d.is_default) {
+                    Some(d) => format!("Grafana's default is {}", d.name),
+                    None => "Grafana has no default datasource".to_string(),
+                },
+                Err(e) => format!("the datasource list: {e}"),
+            };
+            problems.push(format!(
+                "{} is not the default datasource ({actual})",
+                ds.name
+            ));
         }
         if ds.kind != "prometheus" {
             problems.push(format!(
@@ -83,12 +95,46 @@ impl Checker<'_> {
                 ds.name, ds.kind
             ));
         }
+        // Grafana's own test of the datasource ("Save & test"), where the version has the
+        // route (9 and later, or a hidden version).
+        let mut tested = String::new();
+        match (&ds.uid, uses_uid_proxy_route(version.as_deref())) {
+            (Some(uid), true) if !uid.is_empty() => {
+                let outcome = poll(deadline, || {
+                    let client = client.clone();
+                    let uid = uid.clone();
+                    async move {
+                        match client.datasource_health(&uid).await {
+                            Ok(health) if health.is_ok() => Look::Ready(Some(health.message)),
+                            Ok(health) => Look::NotYet(format!(
+                                "Grafana's test fails ({}): {}",
+                                health.status, health.message
+                            )),
+                            // No such route (an older Grafana hiding its version): the
+                            // query check still proves the datasource works.
+                            Err(e) if e.status() == Some(404) => Look::Ready(None),
+                            Err(e) => Look::NotYet(format!("Grafana's test: {e}")),
+                        }
+                    }
+                })
+                .await;
+                match outcome {
+                    Ok(Some(message)) => tested = format!("; Grafana's test: {}", message.trim()),
+                    Ok(None) => {}
+                    Err(e) => problems.push(format!("{}: {e}", ds.name)),
+                }
+            }
+            _ => {}
+        }
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }
         Ok(format!(
-            "{} (type {}, default) at {} in Grafana {version}",
-            ds.name, ds.kind, ds.url
+            "{} (type {}, default) at {} in Grafana {}{tested}",
+            ds.name,
+            ds.kind,
+            ds.url,
+            version.as_deref().unwrap_or("(version hidden)")
         ))
     }
 
@@ -100,19 +146,17 @@ impl Checker<'_> {
         let (ds, version) = self.grafana_default_datasource(deadline).await?;
         let client = self.grafana_client()?;
         let prometheus = self.prometheus.clone();
-        let route = if crate::clients::uses_uid_proxy_route(&version) && ds.uid.is_some() {
-            "the uid proxy route"
-        } else {
-            "the id proxy route"
-        };
         poll(deadline, || {
             let client = client.clone();
             let prometheus = prometheus.clone();
             let ds = ds.clone();
             let version = version.clone();
             async move {
-                let through_grafana = match client.query_via_datasource(&ds, &version, expr).await {
-                    Ok(samples) => samples,
+                let through_grafana = match client
+                    .query_via_datasource(&ds, version.as_deref(), expr)
+                    .await
+                {
+                    Ok(answer) => answer,
                     Err(e) => return Look::NotYet(format!("through grafana: {e}")),
                 };
                 let direct = match prometheus.query(expr).await {
@@ -123,22 +167,23 @@ impl Checker<'_> {
                     |s: &[crate::clients::Sample]| s.iter().map(|x| x.value).collect::<Vec<_>>();
                 if direct.is_empty() {
                     Look::NotYet(format!("prometheus returns nothing for `{expr}` yet"))
-                } else if values(&through_grafana) == values(&direct) {
-                    Look::Ready(values(&direct))
+                } else if values(&through_grafana.samples) == values(&direct) {
+                    Look::Ready((values(&direct), through_grafana.route))
                 } else {
                     Look::NotYet(format!(
                         "grafana returned {:?}, prometheus {:?}",
-                        values(&through_grafana),
+                        values(&through_grafana.samples),
                         values(&direct)
                     ))
                 }
             }
         })
         .await
-        .map(|values| {
+        .map(|(values, route)| {
             format!(
-                "{values:?} through {} ({route}, Grafana {version})",
-                ds.name
+                "{values:?} through {} ({route}, Grafana {})",
+                ds.name,
+                version.as_deref().unwrap_or("(version hidden)")
             )
         })
         .map_err(|e| e.to_string())

@@ -28,6 +28,7 @@ pub use outcome::{
     assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
+pub use render::renderer_available;
 pub use time::{format_timestamp, parse_timestamp};
 
 pub(crate) use seen::SeenAlerts;

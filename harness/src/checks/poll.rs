@@ -32,11 +32,8 @@ impl std::fmt::Display for PollError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PollError::Timeout { deadline, last } => {
-                write!(
-                    f,
-                    "not within {:.1} s; last seen: {last}",
-                    deadline.as_secs_f64()
-                )
+                // What was last seen comes first: it is closest to the cause.
+                write!(f, "{last} (not within {:.1} s)", deadline.as_secs_f64())
             }
             PollError::Failed(reason) => f.write_str(reason),
         }

@@ -7,8 +7,9 @@
 //! `icon_emoji`, `icon_url`, and the attachment's `title`, `title_link`, `pretext`, `text`,
 //! `fallback`, `callback_id`, `footer`, `color`, `image_url`, `thumb_url`, `fields`).
 //! Normalised: the external URL (Alertmanager derives it from its host name, which the
-//! harness does not know: any text stands for it) and the fractional seconds of printed
-//! times (the API gives milliseconds, Alertmanager holds nanoseconds).
+//! harness does not know: any text stands for it), the fractional seconds of printed
+//! times (the API gives milliseconds, Alertmanager holds nanoseconds), and a field
+//! Alertmanager cut short with `…` (it truncates titles and texts to Slack's limits).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -307,23 +308,33 @@ fn template_of(config: &Value, key: &str) -> String {
         .to_string()
 }
 
-/// `FIREDRILL_AMTOOL_BIN`, else `amtool` on PATH.
+/// `Ok` when the renderer's tool, `amtool`, is there; else why not and how to get it.
+pub fn renderer_available() -> Result<(), String> {
+    amtool().map(|_| ())
+}
+
+/// Alertmanager's `amtool`, found as `firedrill lint` finds it.
 fn amtool() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("FIREDRILL_AMTOOL_BIN") {
-        return Ok(PathBuf::from(bin));
+    let tool = crate::lint::Tool::Amtool;
+    let found = tool.find().map_err(|why| {
+        format!(
+            "{why}: amtool (Alertmanager >= 0.25) renders the expected Slack message with \
+             Alertmanager's own templates; {}",
+            tool.install_hint()
+        )
+    })?;
+    let renders = std::process::Command::new(&found)
+        .args(["template", "render", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !renders {
+        return Err(format!(
+            "{} has no `template render` command (it came with Alertmanager 0.25): install a \
+             newer one or point FIREDRILL_AMTOOL_BIN at one",
+            found.display()
+        ));
     }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join("amtool"))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            "amtool (Alertmanager ≥ 0.25) is needed to render the expected Slack message with \
-             Alertmanager's own templates and is not on PATH: install it (Debian: apt-get \
-             install prometheus-alertmanager; or the release tarball) or set \
-             FIREDRILL_AMTOOL_BIN"
-                .to_string()
-        })
+    Ok(found)
 }
 
 /// Debian's amtool reads Alertmanager's default templates from a file instead of holding
@@ -377,8 +388,23 @@ fn field<'a>(body: &'a Json, path: &str) -> &'a str {
 }
 
 /// Whether `got` is `want` with the external URL standing for any text and fractional
-/// seconds of times ignored.
+/// seconds of times ignored; or `want` cut short with `…`, as Alertmanager truncates long
+/// titles and texts to what Slack accepts.
 fn same_text(want: &str, got: &str) -> bool {
+    if let Some(kept) = got.strip_suffix('…') {
+        if want.chars().count() > got.chars().count()
+            && same_text_exactly(
+                &want.chars().take(kept.chars().count()).collect::<String>(),
+                kept,
+            )
+        {
+            return true;
+        }
+    }
+    same_text_exactly(want, got)
+}
+
+fn same_text_exactly(want: &str, got: &str) -> bool {
     let want = without_fractional_seconds(want);
     let got = without_fractional_seconds(got);
     let mut parts = want.split(EXTERNAL_URL);
@@ -490,6 +516,8 @@ mod tests {
             "http://vm:9093/#/alerts?receiver=pager at 12:54:23 +0000 UTC"
         ));
         assert!(same_text("exact", "exact"));
+        assert!(same_text("a long text", "a lo…"));
+        assert!(!same_text("a long text", "a la…"));
         assert!(!same_text("exact", "exact and more"));
         assert!(!same_text("", "something"));
         assert_eq!(

@@ -94,6 +94,14 @@ impl SeenAlerts {
         seen.clone()
     }
 
+    /// The groups seen so far.
+    pub(crate) fn groups(&self) -> Vec<SeenGroup> {
+        self.groups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// The receivers Alertmanager last reported for the alert, if a check saw it there.
     pub(crate) fn receivers(&self, name: &str) -> Option<Vec<String>> {
         let seen = self.receivers.lock().unwrap_or_else(|p| p.into_inner());

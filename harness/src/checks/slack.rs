@@ -22,6 +22,7 @@ use crate::slack::{NotificationStatus, SlackMessage};
 const MAX_COMBINED: usize = 6;
 
 /// A message matched to a group.
+#[derive(Debug, Clone)]
 struct Matched {
     message: SlackMessage,
     receiver: String,
@@ -87,10 +88,15 @@ impl Checker<'_> {
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;
-        Ok(matched.describe())
+        Ok(describe_all(&matched))
     }
 
-    pub(crate) async fn alert_resolved(&mut self, alert: &str) -> Result<String, String> {
+    pub(crate) async fn alert_resolved(
+        &mut self,
+        alert: &str,
+        deadline: Duration,
+    ) -> Result<String, String> {
+        let started = std::time::Instant::now();
         // It may have resolved already (even before this check started, in a later run of
         // checks): then its labels and annotations are those an earlier check on this stack
         // saw.
@@ -102,6 +108,19 @@ impl Checker<'_> {
             return Err(format!(
                 "{alert} was never seen active on this stack, so its resolution proves nothing \
                  (run a firing or delivered check for it first)"
+            ));
+        }
+        if !self
+            .stack
+            .seen_alerts
+            .groups()
+            .iter()
+            .any(|g| carries(g, alert))
+        {
+            return Err(format!(
+                "{alert} was never seen in an alertmanager group on this stack, so no resolved \
+                 message can be matched to it (run the alertmanager or delivered check for it \
+                 first)"
             ));
         }
         let configs = self.loaded_slack_configs().await?;
@@ -150,10 +169,13 @@ impl Checker<'_> {
                 alert,
                 NotificationStatus::Resolved,
                 Some(resolved_at),
-                self.deadlines.stops_firing() + self.deadlines.resolved_delivered(),
+                deadline.saturating_sub(started.elapsed()),
             )
             .await?;
-        Ok(format!("resolved in prometheus; {}", matched.describe()))
+        Ok(format!(
+            "resolved in prometheus; {}",
+            describe_all(&matched)
+        ))
     }
 
     /// When Prometheus resolved the alert: the evaluation after its last `ALERTS` sample in
@@ -190,38 +212,35 @@ impl Checker<'_> {
         Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(last_firing) + interval)
     }
 
-    /// Waits for a message received after `since` that is exactly what Alertmanager
-    /// renders for a group carrying `alert` with `status`.
+    /// Waits until, for every slack config of every receiver Alertmanager groups the alert
+    /// for, a message received after `since` is exactly what Alertmanager renders for that
+    /// group carrying `alert` with `status` (for a resolved message, only the configs with
+    /// `send_resolved`).
     async fn wait_for_rendered(
         &self,
         alert: &str,
         status: NotificationStatus,
         since: Option<SystemTime>,
         deadline: Duration,
-    ) -> Result<Matched, String> {
-        let configs = self.loaded_slack_configs().await?;
-        let renderer = SlackRenderer::new(self.stack.plan())?;
-        let mut renders: HashMap<String, Result<Rendered, String>> = HashMap::new();
-        let mut resolutions: HashMap<String, Option<String>> = HashMap::new();
+    ) -> Result<Vec<Matched>, String> {
+        let mut search = Search {
+            alert,
+            status,
+            since,
+            configs: self.loaded_slack_configs().await?,
+            renderer: SlackRenderer::new(self.stack.plan())?,
+            renders: HashMap::new(),
+            resolutions: HashMap::new(),
+            matched: BTreeMap::new(),
+        };
         let started = std::time::Instant::now();
         loop {
-            let look = self
-                .look_for_rendered(
-                    alert,
-                    status,
-                    since,
-                    &configs,
-                    &renderer,
-                    &mut renders,
-                    &mut resolutions,
-                )
-                .await;
-            match look {
+            match self.look_for_rendered(&mut search).await {
                 Look::Ready(matched) => return Ok(matched),
                 Look::Failed(reason) => return Err(reason),
                 Look::NotYet(last) if started.elapsed() >= deadline => {
                     return Err(format!(
-                        "not within {:.1} s; last seen: {last}",
+                        "{last} (not within {:.1} s)",
                         deadline.as_secs_f64()
                     ))
                 }
@@ -232,17 +251,8 @@ impl Checker<'_> {
 
     /// One look: Alertmanager's groups now, every message since `since`, compared with
     /// each candidate content of each group that carries the alert.
-    #[allow(clippy::too_many_arguments)]
-    async fn look_for_rendered(
-        &self,
-        alert: &str,
-        status: NotificationStatus,
-        since: Option<SystemTime>,
-        configs: &BTreeMap<String, Vec<Value>>,
-        renderer: &SlackRenderer,
-        renders: &mut HashMap<String, Result<Rendered, String>>,
-        resolutions: &mut HashMap<String, Option<String>>,
-    ) -> Look<Matched> {
+    async fn look_for_rendered(&self, search: &mut Search<'_>) -> Look<Vec<Matched>> {
+        let alert = search.alert;
         let groups_now = match self.alertmanager.alert_groups().await {
             Ok(groups) => groups,
             Err(e) => return Look::NotYet(e.to_string()),
@@ -257,86 +267,141 @@ impl Checker<'_> {
         if groups.is_empty() {
             return Look::NotYet(format!("no alertmanager group carries {alert} yet"));
         }
-        if let Some(cause) = without_slack(alert, &groups, configs) {
+        if let Some(cause) = without_slack(alert, &groups, &search.configs) {
             return Look::Failed(cause);
         }
         for group in &groups {
             for gone in &group.gone {
-                if !resolutions.contains_key(&gone.fingerprint) {
+                if !search.resolutions.contains_key(&gone.fingerprint) {
                     let name = gone.name().unwrap_or_default().to_string();
                     let at = self.resolution_time(&name).await.ok().map(format_timestamp);
-                    resolutions.insert(gone.fingerprint.clone(), at);
+                    search.resolutions.insert(gone.fingerprint.clone(), at);
                 }
             }
         }
         let messages = self.stack.slack().messages().await;
         let recent: Vec<&SlackMessage> = messages
             .iter()
-            .filter(|m| since.is_none_or(|s| m.received_at >= s))
+            .filter(|m| search.since.is_none_or(|s| m.received_at >= s))
             .collect();
-        let mut nearest: Option<String> = None;
+        let mut missing = Vec::new();
         for group in &groups {
-            let Some(slack) = configs.get(&group.receiver).filter(|c| !c.is_empty()) else {
+            let Some(slack) = search.configs.get(&group.receiver).cloned() else {
                 continue;
             };
-            let contents = candidates(group, alert, status, &|a: &AmAlert| {
+            let resolutions = &search.resolutions;
+            let contents = candidates(group, alert, search.status, &|a: &AmAlert| {
                 resolutions.get(&a.fingerprint).cloned().flatten()
             });
-            for data in &contents {
-                for (i, config) in slack.iter().enumerate() {
-                    let key = format!(
-                        "{}#{i}#{}",
-                        group.receiver,
-                        serde_json::to_string(data).unwrap_or_default()
-                    );
-                    if !renders.contains_key(&key) {
-                        let rendered = renderer.render(config, data).await;
-                        renders.insert(key.clone(), rendered);
+            for (i, config) in slack.iter().enumerate() {
+                let wanted = (group.receiver.clone(), i);
+                if search.matched.contains_key(&wanted)
+                    || (search.status == NotificationStatus::Resolved
+                        && config.get("send_resolved").and_then(Value::as_bool) != Some(true))
+                {
+                    continue;
+                }
+                match search
+                    .find_match(group, i, config, &contents, &recent)
+                    .await
+                {
+                    Ok(matched) => {
+                        search.matched.insert(wanted, matched);
                     }
-                    let rendered = match &renders[&key] {
-                        Ok(rendered) => rendered,
-                        Err(e) => {
-                            nearest.get_or_insert_with(|| e.clone());
-                            continue;
-                        }
-                    };
-                    for message in &recent {
-                        match compare(rendered, message) {
-                            Ok(()) => {
-                                return Look::Ready(Matched {
-                                    message: (*message).clone(),
-                                    receiver: group.receiver.clone(),
-                                    group_labels: group.labels.clone(),
-                                    alerts: data
-                                        .alerts()
-                                        .iter()
-                                        .map(|a| format!("{} ({})", a.name(), a.status))
-                                        .collect(),
-                                })
-                            }
-                            Err(difference) => {
-                                nearest.get_or_insert_with(|| {
-                                    format!(
-                                        "message #{} is not what alertmanager renders for \
-                                         receiver {} with {} {}: {difference}",
-                                        message.seq,
-                                        group.receiver,
-                                        data.status(),
-                                        names(data)
-                                    )
-                                });
-                            }
-                        }
+                    Err(problem) => missing.push(format!(
+                        "receiver {} slack_configs[{i}]: {problem}",
+                        group.receiver
+                    )),
+                }
+            }
+        }
+        if missing.is_empty() {
+            Look::Ready(search.matched.values().cloned().collect())
+        } else {
+            Look::NotYet(format!(
+                "{}; {} slack messages received in all",
+                missing.join("; "),
+                messages.len()
+            ))
+        }
+    }
+}
+
+/// The state of one wait for rendered messages.
+struct Search<'a> {
+    alert: &'a str,
+    status: NotificationStatus,
+    since: Option<SystemTime>,
+    /// Every receiver's slack configs as Alertmanager loaded them.
+    configs: BTreeMap<String, Vec<Value>>,
+    renderer: SlackRenderer,
+    /// Rendered fields by receiver, config and template data.
+    renders: HashMap<String, Result<Rendered, String>>,
+    /// Resolution times (`endsAt`) of alerts gone from a group, by fingerprint.
+    resolutions: HashMap<String, Option<String>>,
+    /// The message found for each (receiver, slack config).
+    matched: BTreeMap<(String, usize), Matched>,
+}
+
+impl Search<'_> {
+    /// The first message that is exactly what `config` renders for one of `contents`; else
+    /// the nearest problem (a difference, or the template's own error).
+    async fn find_match(
+        &mut self,
+        group: &SeenGroup,
+        index: usize,
+        config: &Value,
+        contents: &[TemplateData],
+        recent: &[&SlackMessage],
+    ) -> Result<Matched, String> {
+        let mut nearest: Option<String> = None;
+        for data in contents {
+            let key = format!(
+                "{}#{index}#{}",
+                group.receiver,
+                serde_json::to_string(data).unwrap_or_default()
+            );
+            if !self.renders.contains_key(&key) {
+                let rendered = self.renderer.render(config, data).await;
+                self.renders.insert(key.clone(), rendered);
+            }
+            let rendered = match &self.renders[&key] {
+                Ok(rendered) => rendered,
+                Err(e) => {
+                    nearest.get_or_insert_with(|| e.clone());
+                    continue;
+                }
+            };
+            for message in recent {
+                match compare(rendered, message) {
+                    Ok(()) => {
+                        return Ok(Matched {
+                            message: (*message).clone(),
+                            receiver: group.receiver.clone(),
+                            group_labels: group.labels.clone(),
+                            alerts: data
+                                .alerts()
+                                .iter()
+                                .map(|a| format!("{} ({})", a.name(), a.status))
+                                .collect(),
+                        })
+                    }
+                    Err(difference) => {
+                        nearest.get_or_insert_with(|| {
+                            format!(
+                                "message #{} is not what alertmanager renders for {} {}: \
+                                 {difference}",
+                                message.seq,
+                                data.status(),
+                                names(data)
+                            )
+                        });
                     }
                 }
             }
         }
-        Look::NotYet(nearest.unwrap_or_else(|| {
-            format!(
-                "{} slack messages received, none after {alert} became {status}",
-                messages.len()
-            )
-        }))
+        Err(nearest
+            .unwrap_or_else(|| format!("no message after {} became {}", self.alert, self.status)))
     }
 }
 
@@ -358,6 +423,14 @@ impl Matched {
             self.alerts.join(", ")
         )
     }
+}
+
+fn describe_all(matched: &[Matched]) -> String {
+    matched
+        .iter()
+        .map(Matched::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn names(data: &TemplateData) -> String {

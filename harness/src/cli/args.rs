@@ -14,7 +14,7 @@ use firedrill::spec::ComponentKind;
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  firedrill verify --skip grafana\n  FIREDRILL_IMAGE_PROMETHEUS=firedrill-local/prometheus:2.42 FIREDRILL_IMAGE_ALERTMANAGER=firedrill-local/alertmanager:0.25 firedrill verify --backend docker --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
+    after_help = "Examples:\n  firedrill verify --skip grafana\n  FIREDRILL_IMAGE_PROMETHEUS=firedrill-local/prometheus:2.42 FIREDRILL_IMAGE_ALERTMANAGER=firedrill-local/alertmanager:0.25 firedrill verify --backend docker --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill lint --manifests k8s/\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
 )]
 pub struct Cli {
     /// What to do.
@@ -31,6 +31,13 @@ pub enum Command {
     Up(StackArgs),
     /// Print the effective configs and every change made to the manifests; start nothing.
     Render(StackArgs),
+    /// Report what is wrong with the manifests; start nothing (exit 0 clean or warnings only, 2 errors).
+    ///
+    /// Services that select no pod or miss its ports, static targets naming no Service or
+    /// none of its ports, configs, rules and templates promtool/amtool reject, Slack templates
+    /// reading annotations no alert routed there has or group labels no route groups by.
+    /// `verify` runs the same checks first and stops on an error.
+    Lint(LintArgs),
     /// Run the seed's instrumented app (GET /hello, GET /metrics).
     EchoServer(EchoServerArgs),
     /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
@@ -78,6 +85,19 @@ pub struct StackArgs {
     /// Keep the work dir (and containers) after the run, for debugging.
     #[arg(long, env = "FIREDRILL_KEEP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub keep: bool,
+}
+
+/// `firedrill lint`.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// The directory of Kubernetes manifests (read recursively).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "manifests",
+        env = "FIREDRILL_MANIFESTS"
+    )]
+    pub manifests: PathBuf,
 }
 
 /// `firedrill verify`.

@@ -12,7 +12,9 @@ use firedrill::spec::FileContent;
 use firedrill::verify::{verify, StderrProgress, VerifyOptions};
 use firedrill::Error;
 
-use super::args::{Cli, Command, EchoServerArgs, SlackRecorderArgs, StackArgs, VerifyArgs};
+use super::args::{
+    Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,
+};
 
 /// Runs the command; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
@@ -20,6 +22,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Verify(args) => verify_command(args).await,
         Command::Up(args) => up_command(args).await,
         Command::Render(args) => render_command(args),
+        Command::Lint(args) => Ok(lint_command(args)),
         Command::EchoServer(args) => echo_server_command(args).await,
         Command::SlackRecorder(args) => slack_recorder_command(args).await,
     };
@@ -153,6 +156,26 @@ fn render_command(args: StackArgs) -> Result<i32, Error> {
     println!("### changes ({})", plan.changes.len());
     print!("{}", format_changes(&plan.changes));
     Ok(0)
+}
+
+fn lint_command(args: LintArgs) -> i32 {
+    let findings = firedrill::lint::lint_dir(&args.manifests);
+    for finding in &findings {
+        println!("{finding}");
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let warnings = findings.len() - errors;
+    println!(
+        "firedrill: lint of {}: {errors} error{}, {warnings} warning{}",
+        args.manifests.display(),
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
+    if errors > 0 {
+        2
+    } else {
+        0
+    }
 }
 
 async fn echo_server_command(args: EchoServerArgs) -> Result<i32, Error> {

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use super::documents::Document;
-use super::resources::{ServiceManifest, WorkloadManifest};
+use super::resources::{PodManifest, PodTemplate, ServiceManifest, WorkloadManifest};
 use super::stores::{self, DataStore};
 use crate::error::InputError;
 
@@ -27,6 +27,9 @@ pub(crate) struct Located<T> {
 pub(crate) struct Inventory {
     /// Deployments (and StatefulSets/DaemonSets), in file order.
     pub workloads: Vec<Located<WorkloadManifest>>,
+    /// Bare Pods, and the pod templates of ReplicaSets, Jobs and CronJobs, in file order
+    /// (only linted, as what a Service may select: the harness runs the workloads above).
+    pub pods: Vec<Located<PodManifest>>,
     /// Services, in file order.
     pub services: Vec<Located<ServiceManifest>>,
     /// ConfigMaps by name.
@@ -80,6 +83,43 @@ impl Inventory {
                     resource,
                     manifest,
                 });
+            }
+            "Pod" => {
+                let manifest = typed(file, &resource, value)?;
+                self.pods.push(Located {
+                    file: file.to_path_buf(),
+                    resource,
+                    manifest,
+                });
+            }
+            "ReplicaSet" | "Job" | "CronJob" => {
+                // Lenient: these were never read; a template that does not parse is skipped.
+                let spec = match kind {
+                    "CronJob" => value
+                        .get("spec")
+                        .and_then(|s| s.get("jobTemplate"))
+                        .and_then(|j| j.get("spec")),
+                    _ => value.get("spec"),
+                };
+                let template = spec
+                    .and_then(|s| s.get("template"))
+                    .and_then(|t| serde_yaml::from_value::<PodTemplate>(t.clone()).ok());
+                if let Some(template) = template {
+                    let mut metadata = template.metadata;
+                    metadata.namespace = value
+                        .get("metadata")
+                        .and_then(|m| m.get("namespace"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    self.pods.push(Located {
+                        file: file.to_path_buf(),
+                        resource,
+                        manifest: PodManifest {
+                            metadata,
+                            spec: template.spec,
+                        },
+                    });
+                }
             }
             "Service" => {
                 let manifest = typed(file, &resource, value)?;

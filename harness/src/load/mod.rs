@@ -18,10 +18,10 @@ mod env;
 mod extra_rules;
 mod file_refs;
 mod grafana;
-mod inventory;
+pub(crate) mod inventory;
 pub(crate) mod paths;
 mod prometheus;
-mod resources;
+pub(crate) mod resources;
 mod services;
 mod stores;
 mod volumes;
@@ -43,6 +43,12 @@ use crate::spec::{ComponentKind, StackSpec};
 /// Fails when the directory holds no manifests, when a reference does not resolve, when a
 /// config is invalid, or when no container runs Prometheus or Alertmanager. Grafana is optional.
 pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
+    spec_of(dir, &read_inventory(dir)?)
+}
+
+/// Every resource the harness reads under `dir` (for [`crate::lint`], which also looks at
+/// what the spec leaves out: namespaces, port names, bare Pods).
+pub(crate) fn read_inventory(dir: &Path) -> Result<inventory::Inventory, InputError> {
     let documents = documents::read_documents(dir)?;
     if documents.is_empty() {
         return Err(InputError::new(
@@ -51,9 +57,16 @@ pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
              pass the directory holding the Deployments, Services, ConfigMaps and Secrets",
         ));
     }
-    let inventory = inventory::Inventory::from_documents(documents)?;
-    let components = components::components(&inventory)?;
-    let services = services::services(&inventory)?;
+    inventory::Inventory::from_documents(documents)
+}
+
+/// The stack from an inventory [`read_inventory`] read.
+pub(crate) fn spec_of(
+    dir: &Path,
+    inventory: &inventory::Inventory,
+) -> Result<StackSpec, InputError> {
+    let components = components::components(inventory)?;
+    let services = services::services(inventory)?;
     let spec = StackSpec {
         dir: dir.to_path_buf(),
         components,

@@ -10,6 +10,9 @@ use serde::Deserialize;
 pub(crate) struct Metadata {
     #[serde(default)]
     pub name: String,
+    /// `metadata.namespace` (Kubernetes's `default` when absent).
+    #[serde(default)]
+    pub namespace: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
@@ -31,6 +34,13 @@ pub(crate) struct WorkloadSpec {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct PodTemplate {
     #[serde(default)]
+    pub metadata: Metadata,
+    pub spec: PodSpec,
+}
+
+/// A bare Pod: its own spec is the pod template's.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PodManifest {
     pub metadata: Metadata,
     pub spec: PodSpec,
 }

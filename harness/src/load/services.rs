@@ -56,24 +56,32 @@ fn service(
     })
 }
 
-/// The container port called `name` in a workload the Service selects.
+/// The container port called `name` in a workload (or bare Pod) the Service selects.
 fn named_port(
     service: &Located<ServiceManifest>,
     inventory: &Inventory,
     name: &str,
 ) -> Option<u16> {
     let selector = &service.manifest.spec.selector;
-    inventory
-        .workloads
+    let templates = inventory.workloads.iter().map(|w| {
+        (
+            &w.manifest.spec.template.metadata.labels,
+            &w.manifest.spec.template.spec,
+        )
+    });
+    let pods = inventory
+        .pods
         .iter()
-        .map(|w| &w.manifest.spec.template)
-        .filter(|template| {
+        .map(|p| (&p.manifest.metadata.labels, &p.manifest.spec));
+    templates
+        .chain(pods)
+        .filter(|(labels, _)| {
             !selector.is_empty()
                 && selector
                     .iter()
-                    .all(|(key, value)| template.metadata.labels.get(key) == Some(value))
+                    .all(|(key, value)| labels.get(key) == Some(value))
         })
-        .flat_map(|template| &template.spec.containers)
+        .flat_map(|(_, spec)| &spec.containers)
         .flat_map(|container| &container.ports)
         .find(|port| port.name.as_deref() == Some(name))
         .map(|port| port.container_port)

@@ -28,7 +28,7 @@ pub fn resolve<'a>(
             .find(|c| c.pod == from.pod && c.ports.contains(&port))
             .map(|component| Resolved { component, port });
     }
-    let service_name = host.split('.').next().unwrap_or(host);
+    let service_name = service_host(host)?.name;
     let service = spec.services.iter().find(|s| s.name == service_name)?;
     let target = service.ports.iter().find(|p| p.port == port)?.target_port;
     spec.components
@@ -44,6 +44,43 @@ pub fn resolve<'a>(
             component,
             port: target,
         })
+}
+
+/// A host name that may name a cluster Service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceHost<'a> {
+    /// The Service's name.
+    pub name: &'a str,
+    /// The namespace the host names (`svc.ns...`); `None` means the client's own.
+    pub namespace: Option<&'a str>,
+    /// Whether the form is certainly a cluster name (`svc`, `svc.ns.svc`,
+    /// `svc.ns.svc.cluster.local`); `svc.ns` may as well be an outside host (`example.com`).
+    pub certain: bool,
+}
+
+/// Reads a host as a Service name in one of the cluster DNS forms `svc`, `svc.ns`,
+/// `svc.ns.svc`, `svc.ns.svc.cluster.local`; `None` for IP addresses, `localhost` and other
+/// outside names.
+pub fn service_host(host: &str) -> Option<ServiceHost<'_>> {
+    if host.is_empty()
+        || host.starts_with('[')
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || host == "localhost"
+    {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let (namespace, certain) = match labels.as_slice() {
+        [_] => (None, true),
+        [_, ns] => (Some(*ns), false),
+        [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => (Some(*ns), true),
+        _ => return None,
+    };
+    Some(ServiceHost {
+        name: labels[0],
+        namespace,
+        certain,
+    })
 }
 
 /// Splits `host:port`, `[v6]:port`; `None` when there is no numeric port.

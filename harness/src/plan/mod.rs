@@ -18,7 +18,7 @@ mod timings;
 #[cfg(test)]
 mod tests;
 
-pub use addresses::{resolve, split_host_port, split_url, Resolved};
+pub use addresses::{resolve, service_host, split_host_port, split_url, Resolved, ServiceHost};
 pub use changes::{format_changes, Change};
 pub use placement::Placement;
 pub use timings::Timings;

@@ -176,7 +176,7 @@ fn rewrite_main_config(
 }
 
 /// `rule_files` entries are relative to the main config file's directory.
-pub(crate) fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
+fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
     if pattern.starts_with('/') {
         return pattern.to_string();
     }

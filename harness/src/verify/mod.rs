@@ -1,4 +1,4 @@
-//! The main job: load the manifests, start the stack, send traffic, run every check in order
+//! The main job: load and lint the manifests, start the stack, send traffic, run every check in order
 //! with live progress, write the artifacts, tear down.
 
 mod progress;
@@ -45,6 +45,13 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
     let started_at = SystemTime::now();
     let wall = Instant::now();
     let spec = load_dir(&options.manifests)?;
+    let findings = crate::lint::lint(&spec);
+    if findings.iter().any(crate::lint::Finding::is_error) {
+        return Err(crate::lint::Findings(findings).into());
+    }
+    for finding in &findings {
+        progress.message(&finding.to_string());
+    }
     let expectations = Expectations::for_spec(
         &spec,
         options.traffic.clone(),
@@ -52,6 +59,18 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         options.resolved.clone(),
         options.metric.clone(),
     )?;
+    if !options
+        .start
+        .skips(crate::spec::ComponentKind::Alertmanager)
+    {
+        // The delivered checks render the expected messages with amtool: without it they
+        // could only fail, so say so before anything starts.
+        crate::checks::renderer_available().map_err(|reason| crate::Error::Start {
+            component: "amtool".into(),
+            reason,
+            hint: "the delivered and resolved checks need it on the harness's machine".into(),
+        })?;
+    }
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),

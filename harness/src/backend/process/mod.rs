@@ -7,7 +7,7 @@ mod placement;
 mod ready;
 mod stale;
 
-pub use binaries::{env_name, find_binary, firedrill_executable, install_hint};
+pub use binaries::{env_name, find_binary, firedrill_executable, install_hint, on_path};
 pub use launch::ECHO_SERVER_IMAGE;
 pub use placement::ProcessPlacement;
 

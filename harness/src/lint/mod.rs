@@ -1,0 +1,96 @@
+//! Everything that can be known before anything starts, reported before anything starts:
+//! `firedrill lint`, and the first stage of `firedrill verify`.
+//!
+//! Each rule is one file and yields typed [`Finding`]s naming the file, the resource and the
+//! key, with a one-line message saying the cause and what to do:
+//!
+//! 1. [`services`]: a Service's selector matches a pod template, its target ports are ports
+//!    those pods declare;
+//! 2. [`targets`]: static scrape and Alertmanager targets that name a cluster Service name
+//!    an existing one, at one of its ports;
+//! 3. [`validity`]: `promtool` and `amtool` accept the configs, rules and templates;
+//! 4. [`templates`]: Slack templates read only annotations the alerts routed to them have,
+//!    and only group labels their routes group by.
+//!
+//! Where firedrill must predict what Prometheus or Alertmanager does, it asks their own tools.
+
+mod finding;
+mod pods;
+mod routing;
+mod services;
+mod suggest;
+mod targets;
+mod template_refs;
+mod templates;
+mod tools;
+mod validity;
+mod workspace;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use finding::{Finding, Findings, Severity};
+pub use tools::Tool;
+
+use crate::load::inventory::Inventory;
+use crate::load::{read_inventory, spec_of};
+use crate::spec::StackSpec;
+
+/// Lints the manifests under `dir`. Manifests the loader rejects give its error as a finding
+/// (after the Service findings, which need no loaded stack).
+pub fn lint_dir(dir: &Path) -> Vec<Finding> {
+    let inventory = match read_inventory(dir) {
+        Ok(inventory) => inventory,
+        Err(e) => return vec![e.into()],
+    };
+    match spec_of(dir, &inventory) {
+        Ok(spec) => lint_stack(&spec, &inventory),
+        Err(e) => {
+            let mut findings = services::check(&inventory);
+            // The loader's complaint, unless a Service finding already says it better.
+            let loader: Finding = e.into();
+            if !findings
+                .iter()
+                .any(|f| f.resource == loader.resource && f.key == loader.key)
+            {
+                findings.push(loader);
+            }
+            findings
+        }
+    }
+}
+
+/// Lints a stack the loader accepted (what `verify` does right after loading).
+pub fn lint(spec: &StackSpec) -> Vec<Finding> {
+    match read_inventory(&spec.dir) {
+        Ok(inventory) => lint_stack(spec, &inventory),
+        Err(e) => vec![e.into()],
+    }
+}
+
+fn lint_stack(spec: &StackSpec, inventory: &Inventory) -> Vec<Finding> {
+    let mut findings = services::check(inventory);
+    findings.extend(targets::check(spec, inventory));
+    match workspace::Workspace::write(spec) {
+        Ok(workspace) => {
+            findings.extend(validity::check(spec, &workspace));
+            findings.extend(templates::check(spec, Some(&workspace)));
+        }
+        Err(e) => {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                file: spec.dir.clone(),
+                resource: None,
+                key: None,
+                message: format!(
+                    "the configs were not checked by promtool and amtool: cannot write them to a temp dir ({e}); \
+                     check TMPDIR"
+                ),
+            });
+            findings.extend(templates::check(spec, None));
+        }
+    }
+    findings
+}

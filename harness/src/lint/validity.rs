@@ -1,0 +1,130 @@
+//! Rule 3, validity by the components' own tools: `promtool check config` (syntax: the
+//! files it references are the loader's business) and `promtool check rules` on every rule
+//! file, `amtool check-config` on Alertmanager's config with its templates. They run on the
+//! effective files (see [`super::workspace`]); their complaint is cited in the finding.
+//! A missing tool is a warning saying how to get it, never a silent pass.
+
+use std::path::PathBuf;
+
+use super::tools::{one_line, run, Tool};
+use super::workspace::Workspace;
+use super::Finding;
+use crate::spec::{ComponentKind, ComponentSpec, Origin, StackSpec};
+
+/// The findings of promtool and amtool.
+pub(crate) fn check(spec: &StackSpec, workspace: &Workspace) -> Vec<Finding> {
+    check_with(spec, workspace, Tool::find)
+}
+
+/// The same, with the tools found by `find`.
+pub(crate) fn check_with(
+    spec: &StackSpec,
+    workspace: &Workspace,
+    find: impl Fn(Tool) -> Result<PathBuf, String>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(prometheus) = spec.component(ComponentKind::Prometheus) {
+        let config = spec.prometheus();
+        let mut files = vec![(
+            &config.config_path,
+            ["check", "config", "--syntax-only"].as_slice(),
+        )];
+        files.extend(
+            config
+                .rule_files
+                .iter()
+                .map(|r| (&r.path, ["check", "rules"].as_slice())),
+        );
+        let files: Vec<(&str, &[&str])> = files.iter().map(|(p, a)| (p.as_str(), *a)).collect();
+        findings.extend(check_files(
+            spec,
+            workspace,
+            prometheus,
+            (Tool::Promtool, find(Tool::Promtool)),
+            &files,
+        ));
+    }
+    if let Some(alertmanager) = spec.component(ComponentKind::Alertmanager) {
+        let config = &spec.alertmanager().config_path;
+        findings.extend(check_files(
+            spec,
+            workspace,
+            alertmanager,
+            (Tool::Amtool, find(Tool::Amtool)),
+            &[(config.as_str(), &["check-config"])],
+        ));
+    }
+    findings
+}
+
+fn check_files(
+    spec: &StackSpec,
+    workspace: &Workspace,
+    component: &ComponentSpec,
+    (tool, found): (Tool, Result<PathBuf, String>),
+    files: &[(&str, &[&str])],
+) -> Vec<Finding> {
+    let origin_of = |path: &str| {
+        component
+            .file(path)
+            .map(|f| f.origin.clone())
+            .unwrap_or_else(|| component.origin.clone())
+    };
+    let Some((first, _)) = files.first() else {
+        return Vec::new();
+    };
+    let binary = match found {
+        Ok(binary) => binary,
+        Err(why) => {
+            return vec![Finding::warning(
+                &origin_of(first),
+                "",
+                format!(
+                    "not checked by {component}'s own tool: {why}; {}",
+                    tool.install_hint(),
+                    component = component.kind()
+                ),
+            )]
+        }
+    };
+    let mut findings = Vec::new();
+    for (path, args) in files {
+        let written = workspace.path_of(component, path);
+        let written = written.to_string_lossy();
+        let mut args = args.to_vec();
+        args.push(&written);
+        let command = format!("{} {}", tool.name(), args[..args.len() - 1].join(" "));
+        let origin: Origin = origin_of(path);
+        match run(&binary, &args) {
+            Ok(output) if output.success => {}
+            Ok(output) if output.text.contains("unknown long flag") => {
+                findings.push(Finding::warning(
+                    &origin,
+                    "",
+                    format!(
+                        "not checked: this {} does not know `{command}` ({}); install a newer one",
+                        tool.name(),
+                        one_line(&output.text)
+                    ),
+                ))
+            }
+            Ok(output) => {
+                let cause = spec.redact(&workspace.in_container_terms(&one_line(&output.text)));
+                findings.push(Finding::error(
+                    &origin,
+                    "",
+                    format!(
+                        "`{command}` rejects {path}: {cause}; fix it (line numbers are those of the \
+                         effective file `firedrill render --time-scale 1` prints)"
+                    ),
+                ));
+            }
+            Err(why) => findings.push(Finding::warning(
+                &origin,
+                "",
+                format!("not checked: {why}; {}", tool.install_hint()),
+            )),
+        }
+    }
+    findings
+}
