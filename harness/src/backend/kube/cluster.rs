@@ -74,7 +74,7 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
     let mut kinds: BTreeMap<String, (ApiResource, ApiCapabilities)> = BTreeMap::new();
     for document in documents {
         let resource = document.resource();
-        let object: DynamicObject =
+        let mut object: DynamicObject =
             serde_yaml::from_value(document.value.clone()).map_err(|e| {
                 Error::start(
                     "kube",
@@ -119,6 +119,9 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
             kinds.insert(key.clone(), resolved);
         }
         let (resource_type, capabilities) = &kinds[&key];
+        if capabilities.scope == Scope::Cluster {
+            object.metadata.namespace = None;
+        }
         let api: Api<DynamicObject> = match capabilities.scope {
             Scope::Cluster => Api::all_with(client.clone(), resource_type),
             Scope::Namespaced => Api::namespaced_with(
@@ -342,6 +345,33 @@ pub async fn pod_of(
     pods.into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+}
+
+/// When a container of a pod started (its current run), as this process's clock tells it.
+pub fn container_started(pod: &Pod, container: &str) -> Option<std::time::Instant> {
+    let started = pod
+        .status
+        .as_ref()?
+        .container_statuses
+        .iter()
+        .flatten()
+        .find(|c| c.name == container)?
+        .state
+        .as_ref()?
+        .running
+        .as_ref()?
+        .started_at
+        .as_ref()?;
+    let started_ms = started.0.as_millisecond();
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis(),
+    )
+    .ok()?;
+    let ago = Duration::from_millis(u64::try_from(now_ms - started_ms).unwrap_or(0));
+    std::time::Instant::now().checked_sub(ago)
 }
 
 /// A container's log (empty when it cannot be read).

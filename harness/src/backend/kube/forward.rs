@@ -31,7 +31,7 @@ impl Forward {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((connection, _)) = listener.accept().await else {
-                    continue;
+                    break;
                 };
                 let pods = pods.clone();
                 let pod = pod.clone();

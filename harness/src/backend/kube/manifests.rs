@@ -63,6 +63,22 @@ pub fn documents(
             });
         }
     }
+    // The manifests' own Namespaces are replaced by the run's: everything goes there.
+    out.retain(|document| {
+        let theirs =
+            document.source != "firedrill" && document.value["kind"].as_str() == Some("Namespace");
+        if theirs {
+            changes.push(Change {
+                component: document.resource(),
+                file: document.source.clone(),
+                key: "document".to_string(),
+                reason: "namespace",
+                from: document.resource(),
+                to: format!("<not applied: the run's namespace {namespace} replaces it>"),
+            });
+        }
+        !theirs
+    });
     for document in out.iter_mut().skip(1) {
         set_namespace(document, namespace, &mut changes);
     }

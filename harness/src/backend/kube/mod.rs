@@ -187,7 +187,9 @@ async fn start(
         super::seam::start_timeout()?,
     )
     .await?;
-    let prometheus_started = Instant::now();
+    // Refined below from the Prometheus container's start time (the checks' timing floors
+    // count from it); the rollout's end is later, never earlier.
+    let mut prometheus_started = Instant::now();
 
     let recorder_labels = BTreeMap::from([("app".to_string(), RECORDER_NAME.to_string())]);
     let recorder_pod = cluster::pod_of(&client, &namespace, &recorder_labels)
@@ -219,16 +221,22 @@ async fn start(
     for component in components {
         let spec = &component.spec;
         let container = spec.origin.key.clone().unwrap_or_else(|| spec.name.clone());
-        let pod = cluster::pod_of(&client, &namespace, &spec.pod_labels)
-            .await
-            .and_then(|p| p.metadata.name)
-            .ok_or_else(|| {
-                Error::start(
-                    &spec.name,
-                    format!("Deployment/{} is available but no pod of it runs", spec.pod),
-                    "FIREDRILL_KEEP=1 keeps the namespace to inspect",
-                )
-            })?;
+        let running = cluster::pod_of(&client, &namespace, &spec.pod_labels).await;
+        if spec.kind() == ComponentKind::Prometheus {
+            if let Some(started) = running
+                .as_ref()
+                .and_then(|p| cluster::container_started(p, &container))
+            {
+                prometheus_started = started;
+            }
+        }
+        let pod = running.and_then(|p| p.metadata.name).ok_or_else(|| {
+            Error::start(
+                &spec.name,
+                format!("Deployment/{} is available but no pod of it runs", spec.pod),
+                "FIREDRILL_KEEP=1 keeps the namespace to inspect",
+            )
+        })?;
         let port = super::container_port(spec).ok_or_else(|| {
             Error::start(
                 &spec.name,

@@ -409,3 +409,27 @@ async fn apply_resolves_each_kind_once_by_discovery_then_server_side_applies_eve
         &format!("PATCH /apis/apps/v1/namespaces/{NAMESPACE}/deployments/echo-deployment")
     );
 }
+
+#[test]
+fn the_manifests_own_namespace_is_replaced_by_the_runs_and_fqdns_point_into_it() {
+    let spec = load_dir(&repo(
+        "fixtures/manifests/corpus/working/namespaced-fqdn/manifests",
+    ))
+    .unwrap();
+    let (plan, docs, changes) = applied(&spec, 1.0, &ImageChoice::default(), &[]);
+    let namespaces: Vec<String> = docs
+        .iter()
+        .filter(|d| d.value["kind"].as_str() == Some("Namespace"))
+        .map(AppliedDocument::resource)
+        .collect();
+    assert_eq!(namespaces, vec![format!("Namespace/{NAMESPACE}")]);
+    assert!(changes
+        .iter()
+        .any(|c| c.component == "Namespace/monitoring" && c.reason == "namespace"));
+    assert!(docs[1..]
+        .iter()
+        .all(|d| d.value["metadata"]["namespace"].as_str() == Some(NAMESPACE)));
+    assert!(plan.changes.iter().any(|c| c.reason == "address"
+        && c.from == "echo-service.monitoring.svc.cluster.local:80"
+        && c.to == "echo-service:80"));
+}
