@@ -212,7 +212,7 @@ fn apply_file_changes(
                         from: "<absent>".to_string(),
                         to: format!("mounted at {}", file.path),
                     });
-                    extra_configmap(documents, plan, &slot, file.content.expose());
+                    extra_configmap(documents, &slot, file.content.expose());
                 }
             }
         }
@@ -344,8 +344,7 @@ fn set_key(document: &mut AppliedDocument, key: &str, content: &FileContent) {
     }
 }
 
-fn extra_configmap(documents: &mut Vec<AppliedDocument>, plan: &StackPlan, slot: &str, text: &str) {
-    let _ = plan;
+fn extra_configmap(documents: &mut Vec<AppliedDocument>, slot: &str, text: &str) {
     let existing = documents
         .iter_mut()
         .find(|d| d.resource() == format!("ConfigMap/{EXTRA_FILES}"));

@@ -161,7 +161,7 @@ async fn start(
             tracing::warn!(namespace = orphan, error = %e, "could not delete");
         }
     }
-    prepare_images(plan, &components, options).await?;
+    prepare_images(&components, options).await?;
 
     let (documents, _) = KubeBackend::documents(plan, &placement, options)?;
     let namespace = placement.namespace().to_string();
@@ -282,11 +282,7 @@ fn readiness_through_forward(kind: ComponentKind) -> WaitFor {
 
 /// Builds the images firedrill builds (the recorder's, the seed's app image when missing)
 /// in this machine's Docker, and loads them into a kind cluster.
-async fn prepare_images(
-    plan: &StackPlan,
-    components: &[&ComponentPlan],
-    options: &StartOptions,
-) -> Result<()> {
+async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -> Result<()> {
     let images = ImageChoice::from_env()?;
     let mut local = Vec::new();
     let (recorder, buildable) = recorder_image();
@@ -309,7 +305,6 @@ async fn prepare_images(
             local.push(resolved.reference);
         }
     }
-    let _ = plan;
     let context = cluster::context_name(options.context.as_deref()).unwrap_or_default();
     if let Some(cluster_name) = context.strip_prefix("kind-") {
         for image in &local {
