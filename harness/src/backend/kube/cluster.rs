@@ -181,8 +181,21 @@ pub fn pod_failure(pod: &Pod) -> Option<String> {
         if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
             let reason = waiting.reason.as_deref().unwrap_or_default();
             if FATAL_WAITING.contains(&reason) {
+                let last_run = container
+                    .last_state
+                    .as_ref()
+                    .and_then(|s| s.terminated.as_ref())
+                    .map(|t| {
+                        format!(
+                            "; its last run exited with code {} ({}), restarted {} times",
+                            t.exit_code,
+                            t.reason.as_deref().unwrap_or("no reason given"),
+                            container.restart_count
+                        )
+                    })
+                    .unwrap_or_default();
                 return Some(format!(
-                    "pod {name} container {} ({}): {reason}: {}",
+                    "pod {name} container {} ({}): {reason}: {}{last_run}",
                     container.name,
                     container.image,
                     waiting.message.as_deref().unwrap_or_default()

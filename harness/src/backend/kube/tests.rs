@@ -305,6 +305,16 @@ fn a_crash_loop_a_failed_pull_and_an_unschedulable_pod_are_failures_a_starting_p
         );
     }
     assert_eq!(pod_failure(&waiting("ContainerCreating")), None);
+    let backing_off = pod(serde_json::json!({"containerStatuses": [{
+        "name": "app", "image": "shop:1", "imageID": "", "ready": false, "restartCount": 2,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
+        "lastState": {"terminated": {"exitCode": 3, "reason": "Error"}}
+    }]}));
+    let failure = pod_failure(&backing_off).unwrap();
+    assert!(
+        failure.contains("CrashLoopBackOff") && failure.contains("exited with code 3 (Error)"),
+        "{failure}"
+    );
     let exited = pod(serde_json::json!({"containerStatuses": [{
         "name": "app", "image": "shop:1", "imageID": "", "ready": false, "restartCount": 1,
         "state": {"running": {}},
