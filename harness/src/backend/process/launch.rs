@@ -204,7 +204,9 @@ fn app_command(
             )
         })?;
         let program = if program.contains('/') {
-            PathBuf::from(&program)
+            // Relative to where firedrill was started, as the user wrote it (the app itself
+            // runs in a work dir of its own).
+            std::path::absolute(&program).unwrap_or_else(|_| PathBuf::from(&program))
         } else {
             on_path(&program).ok_or_else(|| {
                 Error::start(
