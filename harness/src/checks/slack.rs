@@ -110,13 +110,17 @@ impl Checker<'_> {
                  (run a firing or delivered check for it first)"
             ));
         }
-        if !self
+        let mut receivers: Vec<String> = self
             .stack
             .seen_alerts
             .groups()
-            .iter()
-            .any(|g| carries(g, alert))
-        {
+            .into_iter()
+            .filter(|g| carries(g, alert))
+            .map(|g| g.receiver)
+            .collect();
+        receivers.sort();
+        receivers.dedup();
+        if receivers.is_empty() {
             return Err(format!(
                 "{alert} was never seen in an alertmanager group on this stack, so no resolved \
                  message can be matched to it (run the alertmanager or delivered check for it \
@@ -124,7 +128,6 @@ impl Checker<'_> {
             ));
         }
         let configs = self.loaded_slack_configs().await?;
-        let receivers = self.stack.seen_alerts.receivers(alert).unwrap_or_default();
         let sends_resolved = receivers.iter().any(|r| {
             configs
                 .get(r)
@@ -136,11 +139,7 @@ impl Checker<'_> {
             return Err(format!(
                 "send_resolved is not set in the slack_configs of {alert}'s receiver ({}), so no \
                  resolved message is sent",
-                if receivers.is_empty() {
-                    "never seen in alertmanager".to_string()
-                } else {
-                    receivers.join(", ")
-                }
+                receivers.join(", ")
             ));
         }
         let prometheus = self.prometheus.clone();
