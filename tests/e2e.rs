@@ -10,6 +10,7 @@ mod e2e {
     pub mod cleanup;
     pub mod cli;
     pub mod corpus;
+    pub mod download;
     pub mod lint;
     pub mod secrets;
     pub mod seed;
