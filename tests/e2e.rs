@@ -13,6 +13,7 @@ mod e2e {
     pub mod lint;
     pub mod secrets;
     pub mod seed;
+    pub mod snapshots;
     pub mod support;
     pub mod time_scale_one;
     pub mod traffic_rule;
