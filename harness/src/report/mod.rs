@@ -3,6 +3,7 @@
 //! Every file is redacted of the manifests' secrets.
 
 mod artifacts;
+pub mod mrkdwn;
 mod redact_yaml;
 mod summary;
 
