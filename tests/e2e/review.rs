@@ -7,12 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use firedrill::backend::StartOptions;
 use firedrill::checks::{CheckOutcome, CheckStatus};
-use firedrill::fixtures::seed_manifests;
+use firedrill::fixtures::{repository_root, seed_manifests};
 use firedrill::report::{review_html, review_path, ReviewRun};
 use firedrill::slack::SlackMessage;
-use firedrill::verify::{verify, SilentProgress, VerifyOptions};
 use serde_json::json;
 
 /// How long Chromium may take to load and dump one page.
@@ -89,21 +87,36 @@ fn body_tag(dom: &str) -> &str {
     &dom[start..=end]
 }
 
-#[tokio::test]
-async fn the_review_page_of_a_seed_run_shows_its_message_as_slack_does_in_chromium() {
+#[test]
+fn verify_prints_where_its_review_page_is_and_chromium_shows_the_seeds_message_as_slack_does() {
     let Some(chromium) = chromium() else { return };
     let artifacts = tempfile::tempdir().expect("a temp dir");
-    let options = VerifyOptions {
-        manifests: seed_manifests(),
-        start: StartOptions::from_env().unwrap_or_else(|e| panic!("{e}")),
-        artifacts: Some(artifacts.path().to_path_buf()),
-        ..VerifyOptions::default()
-    };
-    let summary = verify(&options, &mut SilentProgress)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(summary.all_passed(), "{:#?}", summary.checks);
-    let dom = dump_dom(&chromium, &review_path(artifacts.path()));
+    // The backend and the Grafana opt-out come from the environment (FIREDRILL_BACKEND,
+    // FIREDRILL_SKIP), as for every e2e test.
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["verify", "--manifests"])
+        .arg(seed_manifests())
+        .arg("--artifacts")
+        .arg(artifacts.path())
+        .current_dir(repository_root())
+        .output()
+        .expect("the firedrill binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let shown = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    let review = review_path(artifacts.path());
+    assert_eq!(
+        stdout.lines().last(),
+        Some(
+            format!(
+                "firedrill: review the notifications in {}",
+                review.display()
+            )
+            .as_str()
+        ),
+        "{shown}"
+    );
+    let dom = dump_dom(&chromium, &review);
     for shown in [
         "<b>Alert:</b> DeadMansSwitch",
         "<b>Summary:</b> テストアラート",
