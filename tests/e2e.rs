@@ -12,8 +12,10 @@ mod e2e {
     pub mod corpus;
     pub mod download;
     pub mod lint;
+    pub mod review;
     pub mod secrets;
     pub mod seed;
+    pub mod snapshots;
     pub mod support;
     pub mod time_scale_one;
     pub mod traffic_rule;

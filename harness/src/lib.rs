@@ -23,6 +23,7 @@ pub mod plan;
 pub mod report;
 pub mod secret;
 pub mod slack;
+pub mod snapshot;
 pub mod spec;
 pub mod verify;
 
