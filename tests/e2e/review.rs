@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use firedrill::checks::{CheckOutcome, CheckStatus};
+use firedrill::checks::{CheckOutcome, CheckStatus, MessageMatch};
 use firedrill::fixtures::{repository_root, seed_manifests};
 use firedrill::report::{review_html, review_path, ReviewRun};
 use firedrill::slack::SlackMessage;
@@ -177,6 +177,12 @@ fn html_in_a_payload_shows_as_text_and_runs_nothing_in_chromium() {
                  group {}, with <img src=x onerror=alert(1)> (firing)"
             .into(),
         skip: None,
+        messages: vec![MessageMatch {
+            seq: 1,
+            receiver: "<img src=x onerror=alert(2)>".into(),
+            group_labels: Default::default(),
+            alerts: vec![("<img src=x onerror=alert(1)>".into(), "firing".into())],
+        }],
         evidence: None,
     }];
     let run = ReviewRun {

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde_yaml::Value;
 
 use super::checker::Checker;
+use super::outcome::MessageMatch;
 use super::poll::{poll, Look};
 use super::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
 use super::seen::SeenGroup;
@@ -27,7 +28,8 @@ struct Matched {
     message: SlackMessage,
     receiver: String,
     group_labels: BTreeMap<String, String>,
-    alerts: Vec<String>,
+    /// `(alertname, status)` in the message's order.
+    alerts: Vec<(String, String)>,
 }
 
 impl Checker<'_> {
@@ -88,6 +90,9 @@ impl Checker<'_> {
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;
+        self.state
+            .matched
+            .extend(matched.iter().map(Matched::to_match));
         Ok(describe_all(&matched))
     }
 
@@ -381,7 +386,7 @@ impl Search<'_> {
                             alerts: data
                                 .alerts()
                                 .iter()
-                                .map(|a| format!("{} ({})", a.name(), a.status))
+                                .map(|a| (a.name().to_string(), a.status.to_string()))
                                 .collect(),
                         })
                     }
@@ -405,6 +410,15 @@ impl Search<'_> {
 }
 
 impl Matched {
+    fn to_match(&self) -> MessageMatch {
+        MessageMatch {
+            seq: self.message.seq,
+            receiver: self.receiver.clone(),
+            group_labels: self.group_labels.clone(),
+            alerts: self.alerts.clone(),
+        }
+    }
+
     fn describe(&self) -> String {
         format!(
             "message #{} to {} is exactly what alertmanager renders for receiver {}, group {}, \
@@ -419,7 +433,7 @@ impl Matched {
             } else {
                 format!("{:?}", self.group_labels)
             },
-            self.alerts.join(", ")
+            self.to_match()
         )
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::mrkdwn::{escape_html, mrkdwn_to_html, plain_to_html};
 use super::summary::Summary;
-use crate::checks::{format_timestamp, parse_timestamp, CheckOutcome, CheckStatus};
+use crate::checks::{format_timestamp, parse_timestamp, CheckOutcome, CheckStatus, MessageMatch};
 use crate::slack::SlackMessage;
 
 /// What the page says about the run besides its notifications.
@@ -169,37 +169,13 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// What the checks say about message `seq`: each check whose detail names `message #seq`,
-/// with that part of its detail.
-fn checks_naming(checks: &[CheckOutcome], seq: usize) -> Vec<(&CheckOutcome, String)> {
-    let needle = format!("message #{seq}");
-    let mut out = Vec::new();
-    for check in checks {
-        let detail = &check.detail;
-        let mut from = 0;
-        while let Some(at) = detail[from..].find(&needle).map(|i| i + from) {
-            let end = at + needle.len();
-            from = end;
-            if detail[end..].starts_with(|c: char| c.is_ascii_digit()) {
-                continue;
-            }
-            let segment_end = detail[end..]
-                .find("; message #")
-                .map(|i| i + end)
-                .unwrap_or(detail.len());
-            out.push((check, detail[at..segment_end].to_string()));
-        }
-    }
-    out
-}
-
-/// The alerts a matched message carried, from the delivered check's wording
-/// (`... with A (firing), B (resolved)`).
-fn carried_alerts(segment: &str) -> Option<&str> {
-    segment
-        .contains("is exactly what alertmanager renders")
-        .then(|| segment.rsplit_once(" with ").map(|(_, alerts)| alerts))
-        .flatten()
+/// The checks that matched message `seq`, with what they matched it to.
+fn checks_matching(checks: &[CheckOutcome], seq: usize) -> Vec<(&CheckOutcome, &MessageMatch)> {
+    checks
+        .iter()
+        .flat_map(|check| check.messages.iter().map(move |m| (check, m)))
+        .filter(|(_, m)| m.seq == seq)
+        .collect()
 }
 
 fn notification(
@@ -288,12 +264,12 @@ fn notification(
     page.push_str("</div></div>\n");
 
     // What the checks say about it.
-    let named = checks_naming(run.checks, message.seq);
+    let matching = checks_matching(run.checks, message.seq);
     page.push_str("<div class=\"matched\">");
-    if named.is_empty() {
-        page.push_str("<p class=\"unmatched\">No check names this message.</p>");
+    if matching.is_empty() {
+        page.push_str("<p class=\"unmatched\">No check matched this message.</p>");
     }
-    for (check, segment) in named {
+    for (check, matched) in matching {
         let _ = write!(
             page,
             "<p><span class=\"status {}\">{}</span> <b>{}</b> ({:.2} s)",
@@ -306,17 +282,18 @@ fn notification(
             text(&check.name),
             check.elapsed.as_secs_f64()
         );
-        if let Some(alerts) = carried_alerts(&segment) {
-            let _ = write!(
-                page,
-                "<br>carries <span class=\"alerts\">{}</span>",
-                text(alerts)
-            );
-        }
+        let group = if matched.group_labels.is_empty() {
+            "{}".to_string()
+        } else {
+            format!("{:?}", matched.group_labels)
+        };
         let _ = write!(
             page,
-            "<br><span class=\"detail\">{}</span></p>",
-            text(&segment)
+            "<br>carries <span class=\"alerts\">{}</span><br><span class=\"detail\">exactly \
+             what alertmanager renders for receiver {}, group {}</span></p>",
+            text(&matched.to_string()),
+            text(&matched.receiver),
+            text(&group)
         );
     }
     let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
@@ -564,7 +541,24 @@ mod tests {
             deadline: Some(Duration::from_secs(11)),
             detail: detail.into(),
             skip: None,
+            messages: Vec::new(),
             evidence: None,
+        }
+    }
+
+    /// A delivered check that matched message `seq`, carrying `alert` (firing).
+    fn delivered(seq: usize, alert: &str) -> CheckOutcome {
+        CheckOutcome {
+            messages: vec![MessageMatch {
+                seq,
+                receiver: "slack".into(),
+                group_labels: Default::default(),
+                alerts: vec![(alert.into(), "firing".into())],
+            }],
+            ..check(
+                &format!("alert {alert} delivered to Slack"),
+                &format!("message #{seq} to #alerts ..."),
+            )
         }
     }
 
@@ -603,11 +597,7 @@ mod tests {
 
     #[test]
     fn a_notification_shows_as_slack_shows_it_with_the_check_that_matched_it() {
-        let checks = [check(
-            "alert DeadMansSwitch delivered to Slack",
-            "message #1 to #alerts is exactly what alertmanager renders for receiver slack, \
-             group {}, with DeadMansSwitch (firing)",
-        )];
+        let checks = [delivered(1, "DeadMansSwitch")];
         let html = review_html(
             &run(&checks, "a -> b (time scale)\n"),
             &[seed_like()],
@@ -635,9 +625,9 @@ mod tests {
 
     #[test]
     fn a_message_no_check_names_says_so_and_message_10_is_not_message_1() {
-        let checks = [check("x", "message #10 to #a is exactly what alertmanager renders for receiver r, group {}, with A (firing)")];
+        let checks = [delivered(10, "A")];
         let html = review_html(&run(&checks, ""), &[seed_like()], &|s| s.to_string());
-        assert!(html.contains("No check names this message."), "{html}");
+        assert!(html.contains("No check matched this message."), "{html}");
     }
 
     #[test]
