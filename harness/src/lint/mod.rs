@@ -18,7 +18,7 @@ mod finding;
 mod pods;
 mod routing;
 mod services;
-mod suggest;
+pub(crate) mod suggest;
 mod targets;
 mod template_refs;
 mod templates;
