@@ -10,8 +10,10 @@
 pub mod docker;
 mod executable;
 mod flags;
+pub mod kube;
 mod logs;
 mod options;
+mod owner;
 pub mod process;
 mod running;
 pub(crate) mod seam;
@@ -44,6 +46,10 @@ macro_rules! on_backend {
                 let $backend = docker::DockerBackend;
                 $body
             }
+            BackendKind::Kube => {
+                let $backend = kube::KubeBackend;
+                $body
+            }
         }
     };
 }
@@ -57,6 +63,19 @@ pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningSt
 /// effective configs, with the backend's own flags, and every change.
 pub fn render(spec: &StackSpec, options: &StartOptions) -> Result<StackPlan> {
     on_backend!(options.backend, backend => seam::render_on(&backend, spec, options).map(|(plan, _)| plan))
+}
+
+/// What `firedrill render` prints besides the plan for backends that apply manifests: the
+/// exact YAML the kube backend would apply, Namespace first; `None` for other backends.
+/// The plan comes along (the same run's: the YAML names its namespace).
+pub fn render_manifests(
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Result<Option<(String, StackPlan)>> {
+    match options.backend {
+        BackendKind::Kube => kube::render_yaml(spec, options).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// The port a component listens on: its first `containerPort`, else its kind's default

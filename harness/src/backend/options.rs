@@ -17,11 +17,13 @@ pub enum BackendKind {
     /// Every component in its own container, from the images the manifests name, on a
     /// Docker network of its own.
     Docker,
+    /// The manifests applied as they are to a Kubernetes cluster, in a namespace of their own.
+    Kube,
 }
 
 impl BackendKind {
     /// Every backend's name, for error messages and `--help`.
-    pub const NAMES: &'static [&'static str] = &["process", "docker"];
+    pub const NAMES: &'static [&'static str] = &["process", "docker", "kube"];
 }
 
 impl FromStr for BackendKind {
@@ -31,6 +33,7 @@ impl FromStr for BackendKind {
         match s {
             "process" => Ok(BackendKind::Process),
             "docker" => Ok(BackendKind::Docker),
+            "kube" => Ok(BackendKind::Kube),
             other => Err(format!(
                 "unknown backend `{other}` (choose one of: {})",
                 BackendKind::NAMES.join(", ")
@@ -44,6 +47,7 @@ impl fmt::Display for BackendKind {
         f.write_str(match self {
             BackendKind::Process => "process",
             BackendKind::Docker => "docker",
+            BackendKind::Kube => "kube",
         })
     }
 }
@@ -60,8 +64,10 @@ pub struct StartOptions {
     /// How the process backend runs an app image: image → command line, with `{listen}`
     /// (`127.0.0.1:PORT`) and `{port}` placeholders. `echo_server:latest` needs no entry.
     pub app_commands: BTreeMap<String, String>,
-    /// Keep processes' work dirs (and containers) after the run, for debugging.
+    /// Keep processes' work dirs (and containers, namespaces) after the run, for debugging.
     pub keep: bool,
+    /// The kubeconfig context (kube backend); `None` is the current context.
+    pub context: Option<String>,
 }
 
 impl StartOptions {
@@ -103,8 +109,14 @@ impl StartOptions {
         self
     }
 
+    /// Uses a kubeconfig context (kube backend) instead of the current one.
+    pub fn with_context(mut self, context: Option<String>) -> Self {
+        self.context = context;
+        self
+    }
+
     /// Reads `FIREDRILL_BACKEND`, `FIREDRILL_SKIP` (comma separated), `FIREDRILL_TIME_SCALE`
-    /// and `FIREDRILL_KEEP`; a bad value is rejected by name.
+    /// `FIREDRILL_KEEP` and `FIREDRILL_KUBE_CONTEXT`; a bad value is rejected by name.
     pub fn from_env() -> Result<Self> {
         let mut options = Self::default();
         if let Some(value) = env_var("FIREDRILL_BACKEND") {
@@ -124,6 +136,7 @@ impl StartOptions {
                 .map_err(|e: String| bad_env("FIREDRILL_TIME_SCALE", &value, &e))?;
             options.plan.time_scale = scale;
         }
+        options.context = env_var("FIREDRILL_KUBE_CONTEXT").filter(|c| !c.is_empty());
         if let Some(value) = env_var("FIREDRILL_KEEP") {
             options.keep = match value.as_str() {
                 "1" | "true" | "yes" => true,
@@ -194,7 +207,7 @@ mod tests {
             assert_eq!(kind.to_string(), *name);
         }
         assert_eq!("docker".parse::<BackendKind>(), Ok(BackendKind::Docker));
-        let err = "kube".parse::<BackendKind>().unwrap_err();
-        assert!(err.contains("process, docker"), "{err}");
+        let err = "nomad".parse::<BackendKind>().unwrap_err();
+        assert!(err.contains("process, docker, kube"), "{err}");
     }
 }

@@ -42,9 +42,10 @@ pub(crate) trait Backend: Sync {
     /// Starts the Slack recorder where the stack's Alertmanager can reach it.
     fn start_recorder(&self) -> impl Future<Output = Result<SlackMock>> + Send;
 
-    /// The port at which the stack's components reach the recorder.
-    fn recorder_port(&self, slack: &SlackMock) -> u16 {
-        slack.port()
+    /// The port at which the stack's components reach the recorder (`None` when rendering:
+    /// nothing was started).
+    fn recorder_port(&self, slack: Option<&SlackMock>) -> u16 {
+        slack.map(SlackMock::port).unwrap_or(0)
     }
 
     /// Starts `components` (the plan's, less the skipped ones). What it created is removed
@@ -127,7 +128,7 @@ pub(crate) async fn start_on<B: Backend>(
     let mut stack_plan = plan(
         spec,
         &placement,
-        backend.recorder_port(&slack),
+        backend.recorder_port(Some(&slack)),
         options.plan,
     );
     backend.adjust(&mut stack_plan, &placement, options)?;
@@ -185,9 +186,8 @@ pub(crate) fn render_on<B: Backend>(
     options: &StartOptions,
 ) -> Result<(StackPlan, B::Placement)> {
     options.validate(spec)?;
-    const SLACK_PORT_PLACEHOLDER: u16 = 0;
     let placement = backend.place(spec, options)?;
-    let mut stack_plan = plan(spec, &placement, SLACK_PORT_PLACEHOLDER, options.plan);
+    let mut stack_plan = plan(spec, &placement, backend.recorder_port(None), options.plan);
     backend.adjust(&mut stack_plan, &placement, options)?;
     Ok((stack_plan, placement))
 }

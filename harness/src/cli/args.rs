@@ -40,6 +40,17 @@ pub enum Command {
     Lint(LintArgs),
     /// Run the seed's instrumented app (GET /hello, GET /metrics).
     EchoServer(EchoServerArgs),
+    /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
+    /// the stack's namespace).
+    SlackRecorder(SlackRecorderArgs),
+}
+
+/// `firedrill slack-recorder`.
+#[derive(Debug, Clone, Args)]
+pub struct SlackRecorderArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    pub listen: String,
 }
 
 /// Where the stack comes from and how it runs.
@@ -68,6 +79,9 @@ pub struct StackArgs {
     /// Run an app image as a local command (process backend): IMAGE=COMMAND, with {listen} and {port} placeholders.
     #[arg(long = "app-command", value_name = "IMAGE=COMMAND", value_parser = parse_app_command)]
     pub app_commands: Vec<(String, String)>,
+    /// The kubeconfig context (kube backend); default: the current context.
+    #[arg(long, value_name = "CONTEXT", env = "FIREDRILL_KUBE_CONTEXT")]
+    pub context: Option<String>,
     /// Keep the work dir (and containers) after the run, for debugging.
     #[arg(long, env = "FIREDRILL_KEEP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub keep: bool,

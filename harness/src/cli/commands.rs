@@ -12,7 +12,9 @@ use firedrill::spec::FileContent;
 use firedrill::verify::{verify, StderrProgress, VerifyOptions};
 use firedrill::Error;
 
-use super::args::{Cli, Command, EchoServerArgs, LintArgs, StackArgs, VerifyArgs};
+use super::args::{
+    Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,
+};
 
 /// Runs the command; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
@@ -22,6 +24,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Render(args) => render_command(args),
         Command::Lint(args) => Ok(lint_command(args)),
         Command::EchoServer(args) => echo_server_command(args).await,
+        Command::SlackRecorder(args) => slack_recorder_command(args).await,
     };
     match result {
         Ok(code) => code,
@@ -35,7 +38,8 @@ pub async fn run(cli: Cli) -> i32 {
 fn start_options(args: &StackArgs) -> StartOptions {
     let mut options = StartOptions::new(args.backend)
         .with_time_scale(args.time_scale)
-        .with_keep(args.keep);
+        .with_keep(args.keep)
+        .with_context(args.context.clone());
     for kind in &args.skip {
         options = options.with_skip(*kind);
     }
@@ -135,7 +139,14 @@ async fn up_command(args: StackArgs) -> Result<i32, Error> {
 
 fn render_command(args: StackArgs) -> Result<i32, Error> {
     let spec = load_dir(&args.manifests)?;
-    let plan = backend::render(&spec, &start_options(&args))?;
+    let options = start_options(&args);
+    if let Some((yaml, plan)) = backend::render_manifests(&spec, &options)? {
+        print!("{yaml}");
+        println!("### changes ({})", plan.changes.len());
+        print!("{}", format_changes(&plan.changes));
+        return Ok(0);
+    }
+    let plan = backend::render(&spec, &options)?;
     for component in &plan.components {
         println!("### {} ({})", component.spec.name, component.spec.image);
         println!("args: {}", component.args.join(" "));
@@ -183,4 +194,27 @@ async fn echo_server_command(args: EchoServerArgs) -> Result<i32, Error> {
             "choose another --listen address",
         )),
     }
+}
+
+async fn slack_recorder_command(args: SlackRecorderArgs) -> Result<i32, Error> {
+    let listener = std::net::TcpListener::bind(&args.listen).map_err(|e| {
+        Error::start(
+            "slack-recorder",
+            format!("cannot listen on {}: {e}", args.listen),
+            "choose another --listen address",
+        )
+    })?;
+    let recorder = firedrill::slack::SlackMock::start_on(listener).await;
+    eprintln!("firedrill: slack recorder listening on {}", args.listen);
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    eprintln!(
+        "firedrill: slack recorder stopping after {} requests",
+        recorder.messages().await.len()
+    );
+    Ok(0)
 }

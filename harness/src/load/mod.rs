@@ -32,6 +32,7 @@ mod tests;
 
 use std::path::Path;
 
+pub(crate) use documents::read_documents;
 pub use extra_rules::add_rule_file;
 
 use crate::error::InputError;

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use wiremock::matchers::method;
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::message::SlackMessage;
+use super::recorder::{RecordedRequest, RECORDED_PATH};
 
 /// A path shaped like a real incoming webhook, for configs that point at the mock.
 pub const MOCK_WEBHOOK_PATH: &str = "/services/T00000000/B00000000/firedrillmocktoken";
@@ -41,11 +42,35 @@ impl Respond for RecordingResponder {
     }
 }
 
+/// Lists what was recorded (`?from=N` skips the first N), for a mock that mirrors this one.
+struct ListingResponder {
+    log: DeliveryLog,
+}
+
+impl Respond for ListingResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let from = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "from")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let listed: Vec<RecordedRequest> = lock(&self.log)
+            .iter()
+            .skip(from)
+            .map(|d| RecordedRequest::of(d.received_at, &d.request))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(listed)
+    }
+}
+
 /// A Slack incoming-webhook stand-in: every POST, on any path, gets `200 ok` and is recorded.
 /// Each mock is its own server (not shared, not pooled); it stops when dropped.
 pub struct SlackMock {
     server: MockServer,
     log: DeliveryLog,
+    /// A recorder this mock mirrors (its base URL), see [`SlackMock::mirror`].
+    upstream: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for SlackMock {
@@ -76,7 +101,67 @@ impl SlackMock {
             .named("slack incoming webhook")
             .mount(&server)
             .await;
-        SlackMock { server, log }
+        Mock::given(method("GET"))
+            .and(path(RECORDED_PATH))
+            .respond_with(ListingResponder { log: log.clone() })
+            .named("recorded requests")
+            .mount(&server)
+            .await;
+        SlackMock {
+            server,
+            log,
+            upstream: Mutex::new(None),
+        }
+    }
+
+    /// Mirrors the recorder at `base_url` (another mock, where the stack reaches it): from
+    /// now on, reading this mock's messages first copies what the recorder received since
+    /// the last read, with the recorder's arrival times.
+    pub fn mirror(&self, base_url: impl Into<String>) {
+        *self
+            .upstream
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(base_url.into());
+    }
+
+    /// Copies what the mirrored recorder received since the last read. A recorder that
+    /// cannot be read leaves the log as it is (the next read tries again).
+    async fn pull_from_upstream(&self) {
+        let upstream = self
+            .upstream
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let Some(base) = upstream else {
+            return;
+        };
+        let from = lock(&self.log).len();
+        let url = format!("{base}{RECORDED_PATH}?from={from}");
+        let listed = async {
+            reqwest::Client::new()
+                .get(&url)
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await?
+                .error_for_status()?
+                .json::<Vec<RecordedRequest>>()
+                .await
+        };
+        match listed.await {
+            Ok(listed) => {
+                let mut log = lock(&self.log);
+                if log.len() == from {
+                    log.extend(listed.into_iter().filter_map(|r| {
+                        let (received_at, request) = r.into_request()?;
+                        Some(Delivery {
+                            received_at,
+                            request,
+                        })
+                    }));
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "the slack recorder could not be read"),
+        }
     }
 
     /// The base URL, e.g. `http://127.0.0.1:PORT`.
@@ -96,6 +181,7 @@ impl SlackMock {
 
     /// Every POST received so far, in order of arrival, numbered from 1.
     pub async fn messages(&self) -> Vec<SlackMessage> {
+        self.pull_from_upstream().await;
         lock(&self.log)
             .iter()
             .enumerate()

@@ -3,6 +3,7 @@
 
 pub mod message;
 pub mod mock;
+pub mod recorder;
 pub mod redact;
 pub mod timestamp;
 

@@ -111,6 +111,29 @@ impl StackHandle for DockerStack {
     }
 }
 
+/// Makes sure a local image is in this machine's Docker engine, for backends whose nodes
+/// run it from there (the kube backend on a cluster whose kubelet uses this engine, or one
+/// it is loaded into): an image firedrill builds from its own executable (`buildable`) is
+/// built when missing or built by another firedrill version; any other image is left as it
+/// is (present, or for the cluster to pull).
+pub(crate) async fn ensure_local_image(reference: &str, buildable: bool) -> Result<()> {
+    let docker = engine::connect().await?;
+    if let Ok(present) = docker.inspect_image(reference).await {
+        let labels = present.config.and_then(|c| c.labels);
+        match app_image::stale_app_image(labels.as_ref()) {
+            Some(why) if buildable => {
+                tracing::info!("rebuilding {reference}: {why}");
+                return app_image::build_app_image(&docker, reference).await;
+            }
+            _ => return Ok(()),
+        }
+    }
+    if buildable {
+        return app_image::build_app_image(&docker, reference).await;
+    }
+    Ok(())
+}
+
 /// Starts the Slack mock on every interface (`0.0.0.0`, a free port), so that containers
 /// reach it through the host's gateway address.
 pub async fn start_slack_mock() -> Result<SlackMock> {

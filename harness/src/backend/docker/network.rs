@@ -11,14 +11,7 @@ use testcontainers::bollard::query_parameters::{
 use super::engine::Docker;
 use crate::error::{Error, Result};
 
-/// The label every container and network of a run carries: the run's id.
-pub(crate) const LABEL_RUN: &str = "firedrill.run";
-/// The owning harness's process id.
-pub(crate) const LABEL_PID: &str = "firedrill.pid";
-/// The owning harness's host name (a pid means nothing on another host).
-pub(crate) const LABEL_HOST: &str = "firedrill.host";
-/// Present on runs kept with `FIREDRILL_KEEP=1`: the reaper leaves them alone.
-pub(crate) const LABEL_KEEP: &str = "firedrill.keep";
+pub(crate) use crate::backend::owner::{LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};
 
 /// The labels of everything one run creates.
 pub(crate) fn run_labels(run_id: &str, keep: bool) -> HashMap<String, String> {
@@ -116,52 +109,7 @@ pub(crate) async fn reap_orphans(docker: &Docker) -> Vec<String> {
 }
 
 /// Whether labels mark a run of this host whose harness process is gone.
-fn is_orphan(labels: Option<&HashMap<String, String>>) -> bool {
-    let Some(labels) = labels else { return false };
-    if labels.contains_key(LABEL_KEEP) || labels.get(LABEL_HOST) != Some(&host_name()) {
-        return false;
-    }
-    match labels.get(LABEL_PID).and_then(|p| p.parse::<i32>().ok()) {
-        Some(pid) => !process_alive(pid),
-        None => false,
-    }
-}
-
-fn process_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let status = unsafe { libc::kill(pid, 0) };
-    let exists = status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    exists && !is_zombie(pid)
-}
-
-/// A killed harness whose parent died too stays a zombie until init reaps it: dead all the same.
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let after_name = stat.rsplit_once(')')?.1;
-            after_name
-                .split_whitespace()
-                .next()
-                .map(|state| state == "Z")
-        })
-        .unwrap_or(false)
-}
-
-/// This host's name, as the labels record it.
-pub(crate) fn host_name() -> String {
-    let mut buffer = [0u8; 256];
-    // SAFETY: the buffer is writable for its whole length, which is passed.
-    let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-    if status != 0 {
-        return "unknown".to_string();
-    }
-    let end = buffer.iter().position(|b| *b == 0).unwrap_or(buffer.len());
-    String::from_utf8_lossy(&buffer[..end]).into_owned()
-}
+pub(crate) use crate::backend::owner::{host_name, is_orphan};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,490 @@
+//! The Kubernetes backend: the manifests applied as they are (server-side apply, a
+//! `DynamicObject` per document) to the current kubeconfig context (or `--context`), in a
+//! uniquely named namespace labelled with its run, its owner's host and pid; changed only as
+//! the change list says (the Slack URL pointing at the recorder, scaled durations, the
+//! namespace, image overrides), checked by the same checks as every backend.
+//!
+//! - Deployments are awaited against a deadline; a pod that crash-loops, cannot pull its
+//!   image or cannot be scheduled fails the start at once, with its events.
+//! - Prometheus, Alertmanager, Grafana and the apps are reached through port-forwards on
+//!   127.0.0.1 (through the API server: nothing is exposed on the nodes).
+//! - The Slack recorder (`firedrill slack-recorder`, from the image firedrill builds from its
+//!   own executable) runs in the namespace, where Alertmanager reaches it on any cluster; the
+//!   harness's mock mirrors what it recorded, so the checks, artifacts and redaction are the
+//!   same as on every backend.
+//! - The namespace is deleted on shutdown, on drop (a test that ends or panics, Ctrl-C), and
+//!   namespaces of harnesses on this host that died are deleted at the next start.
+//!   `FIREDRILL_KEEP=1` keeps it and prints the `kubectl delete namespace` that removes it.
+
+pub mod cluster;
+pub mod forward;
+pub mod manifests;
+pub mod placement;
+
+#[cfg(test)]
+mod tests;
+
+pub use placement::{KubePlacement, RECORDER_NAME};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use kube::{Client, Config};
+
+use super::docker::ImageChoice;
+use super::owner::{host_name, LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};
+use super::{Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor};
+use crate::error::{Error, Result};
+use crate::plan::{ComponentPlan, StackPlan};
+use crate::slack::SlackMock;
+use crate::spec::{ComponentKind, StackSpec, ECHO_SERVER_IMAGE};
+use forward::Forward;
+use manifests::AppliedDocument;
+use placement::RECORDER_TARGET_PORT;
+
+/// Replaces the Slack recorder's image (default: `firedrill-harness:<version>`, built from
+/// the `firedrill` executable in this machine's Docker).
+pub const RECORDER_IMAGE_VAR: &str = "FIREDRILL_IMAGE_RECORDER";
+
+/// The image the recorder runs, and whether firedrill builds it.
+pub fn recorder_image() -> (String, bool) {
+    match std::env::var(RECORDER_IMAGE_VAR) {
+        Ok(image) if !image.is_empty() => (image, false),
+        _ => (
+            format!("firedrill-harness:{}", env!("CARGO_PKG_VERSION")),
+            true,
+        ),
+    }
+}
+
+/// The kube backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KubeBackend;
+
+impl KubeBackend {
+    fn documents(
+        plan: &StackPlan,
+        placement: &KubePlacement,
+        options: &StartOptions,
+    ) -> Result<(Vec<AppliedDocument>, Vec<crate::plan::Change>)> {
+        let images = ImageChoice::from_env()?;
+        let (recorder, _) = recorder_image();
+        manifests::documents(
+            plan,
+            placement,
+            &images,
+            &recorder,
+            &run_labels(placement.namespace(), options.keep),
+            &options.skip,
+        )
+    }
+}
+
+/// The labels of a run's namespace.
+pub fn run_labels(namespace: &str, keep: bool) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        (LABEL_RUN.to_string(), namespace.to_string()),
+        (LABEL_PID.to_string(), std::process::id().to_string()),
+        (LABEL_HOST.to_string(), host_name()),
+    ]);
+    if keep {
+        labels.insert(LABEL_KEEP.to_string(), "1".to_string());
+    }
+    labels
+}
+
+impl Backend for KubeBackend {
+    type Placement = KubePlacement;
+
+    fn name(&self) -> &'static str {
+        "kube"
+    }
+
+    fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<KubePlacement> {
+        Ok(KubePlacement::new(spec))
+    }
+
+    fn adjust(
+        &self,
+        plan: &mut StackPlan,
+        placement: &KubePlacement,
+        options: &StartOptions,
+    ) -> Result<()> {
+        let (_, changes) = Self::documents(plan, placement, options)?;
+        plan.changes.extend(changes);
+        Ok(())
+    }
+
+    async fn start_recorder(&self) -> Result<SlackMock> {
+        Ok(SlackMock::start().await)
+    }
+
+    fn recorder_port(&self, _slack: Option<&SlackMock>) -> u16 {
+        placement::RECORDER_PORT
+    }
+
+    async fn launch<'a>(
+        &'a self,
+        plan: &'a StackPlan,
+        placement: KubePlacement,
+        components: Vec<&'a ComponentPlan>,
+        slack: &'a SlackMock,
+        options: &'a StartOptions,
+    ) -> Result<Launched> {
+        start(plan, placement, components, slack, options).await
+    }
+}
+
+/// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
+pub(crate) fn render_yaml(spec: &StackSpec, options: &StartOptions) -> Result<(String, StackPlan)> {
+    let (plan, placement) = super::seam::render_on(&KubeBackend, spec, options)?;
+    let (documents, _) = KubeBackend::documents(&plan, &placement, options)?;
+    Ok((manifests::render_yaml(&plan, &documents), plan))
+}
+
+async fn start(
+    plan: &StackPlan,
+    placement: KubePlacement,
+    components: Vec<&ComponentPlan>,
+    slack: &SlackMock,
+    options: &StartOptions,
+) -> Result<Launched> {
+    let config = cluster::config(options.context.as_deref()).await?;
+    let client = cluster::connect(config.clone()).await?;
+    for orphan in cluster::orphaned_namespaces(&client).await {
+        tracing::info!(
+            namespace = orphan,
+            "deleting what a dead firedrill run left behind"
+        );
+        if let Err(e) = cluster::delete_namespace(&client, &orphan).await {
+            tracing::warn!(namespace = orphan, error = %e, "could not delete");
+        }
+    }
+    prepare_images(plan, &components, options).await?;
+
+    let (documents, _) = KubeBackend::documents(plan, &placement, options)?;
+    let namespace = placement.namespace().to_string();
+    let mut stack = KubeStack {
+        client: client.clone(),
+        config,
+        namespace: namespace.clone(),
+        keep: options.keep,
+        deleted: false,
+        components: Vec::new(),
+        forwards: Vec::new(),
+    };
+    cluster::apply_all(&client, &documents).await?;
+    let deployments: Vec<String> = documents
+        .iter()
+        .filter(|d| d.value["kind"].as_str() == Some("Deployment"))
+        .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    cluster::await_deployments(
+        &client,
+        &namespace,
+        &deployments,
+        super::seam::start_timeout()?,
+    )
+    .await?;
+    // Refined below from the Prometheus container's start time (the checks' timing floors
+    // count from it); the rollout's end is later, never earlier.
+    let mut prometheus_started = Instant::now();
+
+    let recorder_labels = BTreeMap::from([("app".to_string(), RECORDER_NAME.to_string())]);
+    let recorder_pod = cluster::pod_of(&client, &namespace, &recorder_labels)
+        .await
+        .and_then(|p| p.metadata.name)
+        .ok_or_else(|| {
+            Error::start(
+                RECORDER_NAME,
+                "its Deployment is available but no pod of it runs",
+                "FIREDRILL_KEEP=1 keeps the namespace to inspect",
+            )
+        })?;
+    let recorder = Forward::start(
+        client.clone(),
+        &namespace,
+        &recorder_pod,
+        RECORDER_TARGET_PORT,
+    )
+    .await?;
+    slack.mirror(format!("http://{}", recorder.address()));
+    stack.components.push(ComponentPod {
+        name: RECORDER_NAME.to_string(),
+        pod: recorder_pod,
+        container: "recorder".to_string(),
+    });
+    stack.forwards.push(recorder);
+
+    let mut launched = Vec::new();
+    for component in components {
+        let spec = &component.spec;
+        let container = spec.origin.key.clone().unwrap_or_else(|| spec.name.clone());
+        let running = cluster::pod_of(&client, &namespace, &spec.pod_labels).await;
+        if spec.kind() == ComponentKind::Prometheus {
+            if let Some(started) = running
+                .as_ref()
+                .and_then(|p| cluster::container_started(p, &container))
+            {
+                prometheus_started = started;
+            }
+        }
+        let pod = running.and_then(|p| p.metadata.name).ok_or_else(|| {
+            Error::start(
+                &spec.name,
+                format!("Deployment/{} is available but no pod of it runs", spec.pod),
+                "FIREDRILL_KEEP=1 keeps the namespace to inspect",
+            )
+        })?;
+        let port = super::container_port(spec).ok_or_else(|| {
+            Error::start(
+                &spec.name,
+                "the container declares no containerPort",
+                format!(
+                    "add `ports: [{{containerPort: N}}]` to container {container} in {}",
+                    spec.origin.file.display()
+                ),
+            )
+        })?;
+        let forward = Forward::start(client.clone(), &namespace, &pod, port).await?;
+        launched.push(LaunchedComponent {
+            name: spec.name.clone(),
+            kind: spec.kind(),
+            address: forward.address().to_string(),
+            probe: readiness_through_forward(spec.kind()),
+            what: format!("pod {pod} container {container} "),
+        });
+        stack.components.push(ComponentPod {
+            name: spec.name.clone(),
+            pod,
+            container,
+        });
+        stack.forwards.push(forward);
+    }
+    Ok(Launched {
+        handle: Box::new(stack),
+        components: launched,
+        prometheus_started,
+    })
+}
+
+/// As on every backend, except that an app is up once it answers HTTP at all: the local
+/// port-forward listener accepts connections whatever the pod does.
+fn readiness_through_forward(kind: ComponentKind) -> WaitFor {
+    match super::readiness_of(kind) {
+        WaitFor::Tcp => WaitFor::HttpAnyStatus {
+            path: "/".to_string(),
+        },
+        other => other,
+    }
+}
+
+/// Builds the images firedrill builds (the recorder's, the seed's app image when missing)
+/// in this machine's Docker, and loads them into a kind cluster.
+async fn prepare_images(
+    plan: &StackPlan,
+    components: &[&ComponentPlan],
+    options: &StartOptions,
+) -> Result<()> {
+    let images = ImageChoice::from_env()?;
+    let mut local = Vec::new();
+    let (recorder, buildable) = recorder_image();
+    if buildable {
+        super::docker::ensure_local_image(&recorder, true)
+            .await
+            .map_err(|e| {
+                Error::start(
+                    RECORDER_NAME,
+                    format!("cannot build the recorder's image {recorder}: {e}"),
+                    format!("run where Docker is reachable, or push an image of firedrill and set {RECORDER_IMAGE_VAR} to it"),
+                )
+            })?;
+        local.push(recorder);
+    }
+    for component in components {
+        let resolved = images.image_for(&component.spec);
+        if resolved.reference == ECHO_SERVER_IMAGE {
+            super::docker::ensure_local_image(ECHO_SERVER_IMAGE, true).await?;
+            local.push(resolved.reference);
+        }
+    }
+    let _ = plan;
+    let context = cluster::context_name(options.context.as_deref()).unwrap_or_default();
+    if let Some(cluster_name) = context.strip_prefix("kind-") {
+        for image in &local {
+            let status = tokio::process::Command::new("kind")
+                .args(["load", "docker-image", image, "--name", cluster_name])
+                .status()
+                .await
+                .map_err(|e| {
+                    Error::start(
+                        "kube",
+                        format!("cannot run `kind load docker-image {image}`: {e}"),
+                        "install kind, or load the image into the cluster's nodes yourself",
+                    )
+                })?;
+            if !status.success() {
+                return Err(Error::start(
+                    "kube",
+                    format!(
+                        "`kind load docker-image {image} --name {cluster_name}` failed ({status})"
+                    ),
+                    "check that the kind cluster exists (`kind get clusters`)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a component runs.
+#[derive(Debug, Clone)]
+struct ComponentPod {
+    name: String,
+    pod: String,
+    container: String,
+}
+
+/// A run's namespace; dropping it deletes the namespace (unless kept).
+struct KubeStack {
+    client: Client,
+    config: Config,
+    namespace: String,
+    keep: bool,
+    deleted: bool,
+    components: Vec<ComponentPod>,
+    forwards: Vec<Forward>,
+}
+
+impl std::fmt::Debug for KubeStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeStack")
+            .field("namespace", &self.namespace)
+            .field("components", &self.components)
+            .field("keep", &self.keep)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KubeStack {
+    fn removal_command(&self) -> String {
+        format!("kubectl delete namespace {}", self.namespace)
+    }
+}
+
+impl StackHandle for KubeStack {
+    fn logs(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        Box::pin(async move {
+            let mut logs = Vec::new();
+            for c in &self.components {
+                let text =
+                    cluster::container_log(&self.client, &self.namespace, &c.pod, &c.container)
+                        .await;
+                logs.push((c.name.clone(), text));
+            }
+            logs.push((
+                "events".to_string(),
+                cluster::events(&self.client, &self.namespace).await,
+            ));
+            logs
+        })
+    }
+
+    fn exited<'a>(&'a self, component: &'a str) -> BoxFuture<'a, String> {
+        Box::pin(async move {
+            let Some(c) = self.components.iter().find(|c| c.name == component) else {
+                return format!("{component} has no pod in this run");
+            };
+            let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+                kube::Api::namespaced(self.client.clone(), &self.namespace);
+            loop {
+                match pods.get_opt(&c.pod).await {
+                    Ok(Some(pod)) => {
+                        if let Some(failure) = cluster::pod_failure(&pod) {
+                            return failure;
+                        }
+                    }
+                    Ok(None) => return format!("pod {} is gone", c.pod),
+                    Err(_) => {}
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    }
+
+    fn start_hint(&self) -> &'static str {
+        "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline; FIREDRILL_KEEP=1 keeps the namespace to inspect"
+    }
+
+    fn shutdown(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            self.forwards.clear();
+            if !self.keep {
+                if let Err(e) = cluster::delete_namespace(&self.client, &self.namespace).await {
+                    eprintln!(
+                        "firedrill: could not delete namespace {}: {e}; delete it with `{}`",
+                        self.namespace,
+                        self.removal_command()
+                    );
+                }
+                self.deleted = true;
+            }
+        })
+    }
+}
+
+impl Drop for KubeStack {
+    fn drop(&mut self) {
+        self.forwards.clear();
+        if self.deleted {
+            return;
+        }
+        if self.keep {
+            eprintln!(
+                "firedrill: kept namespace {} (FIREDRILL_KEEP); delete it with `{}`",
+                self.namespace,
+                self.removal_command()
+            );
+            return;
+        }
+        // A thread of its own with its own runtime and client: this works whatever runtime
+        // (or none) drops the stack, also while a test panics.
+        let config = self.config.clone();
+        let namespace = self.namespace.clone();
+        let command = self.removal_command();
+        let deleter = std::thread::Builder::new()
+            .name("firedrill-kube-cleanup".to_string())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let deleted = async {
+                        let client = Client::try_from(config).map_err(|e| e.to_string())?;
+                        cluster::delete_namespace(&client, &namespace).await
+                    };
+                    match tokio::time::timeout(Duration::from_secs(30), deleted).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => eprintln!(
+                            "firedrill: could not delete namespace {namespace}: {e}; delete it with `{command}`"
+                        ),
+                        Err(_) => eprintln!(
+                            "firedrill: deleting namespace {namespace} timed out; delete it with `{command}`"
+                        ),
+                    }
+                });
+                Ok::<(), std::io::Error>(())
+            });
+        match deleter {
+            Ok(handle) => {
+                let _ = handle.join();
+            }
+            Err(e) => eprintln!(
+                "firedrill: could not start deleting namespace {}: {e}; delete it with `{}`",
+                self.namespace,
+                self.removal_command()
+            ),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Tests of the kube backend itself, against a real cluster (the kubeconfig's current context,
+//! or `FIREDRILL_KUBE_CONTEXT`): pods that cannot start fail the start at once with their
+//! reason, and a stack's namespace is deleted when the stack is dropped. The common suite runs
+//! on the cluster with `FIREDRILL_BACKEND=kube cargo test --test e2e`.
+//!
+//! With no cluster reachable these tests fail, saying how to get one, unless they are left out
+//! explicitly with `FIREDRILL_KUBE_TESTS=skip`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use firedrill::backend::{BackendKind, StartOptions};
+use firedrill::fixtures::{seed_manifests, StackBuilder};
+use firedrill::spec::ComponentKind;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ListParams};
+
+/// Whether the kube tests are left out explicitly; says so when they are.
+fn opted_out(test: &str) -> bool {
+    let out = std::env::var("FIREDRILL_KUBE_TESTS").as_deref() == Ok("skip");
+    if out {
+        eprintln!("{test}: left out by explicit opt-out (FIREDRILL_KUBE_TESTS=skip)");
+    }
+    out
+}
+
+fn kube_options() -> StartOptions {
+    let mut options = StartOptions::from_env()
+        .expect("the FIREDRILL_* environment is valid")
+        .with_skip(ComponentKind::Grafana);
+    options.backend = BackendKind::Kube;
+    options
+}
+
+/// A copy of the seed's manifests with `edit` applied to the app's Deployment.
+fn seed_with_app(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(seed_manifests()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().and_then(|n| n.to_str()) == Some("echo-deployment.yaml") {
+            text = edit(&text);
+        }
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    dir
+}
+
+/// One kube test at a time: the namespace test tells its namespace by this process's label.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn start_error(manifests: &Path) -> (String, Duration) {
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let result = StackBuilder::new(PathBuf::from(manifests))
+        .with_options(kube_options())
+        .start()
+        .await;
+    match result {
+        Ok(stack) => {
+            stack.shutdown().await;
+            panic!("the stack started, but its app cannot run");
+        }
+        Err(e) => (e.to_string(), started.elapsed()),
+    }
+}
+
+/// Well under the start deadline (60 s by default): the failure is seen, not waited out.
+const FAST: Duration = Duration::from_secs(45);
+
+#[tokio::test]
+async fn a_crash_looping_app_fails_the_start_at_once_with_the_pods_reason() {
+    if opted_out("a_crash_looping_app_fails_the_start_at_once_with_the_pods_reason") {
+        return;
+    }
+    let manifests = seed_with_app(|text| {
+        text.replace(
+            "imagePullPolicy: IfNotPresent",
+            "imagePullPolicy: IfNotPresent\n          args: [\"--listen\", \"not-an-address\"]",
+        )
+    });
+    let (error, took) = start_error(manifests.path()).await;
+    assert!(
+        error.contains("echo-server") && error.contains("exited with code"),
+        "{error}"
+    );
+    assert!(took < FAST, "took {took:?}: {error}");
+}
+
+#[tokio::test]
+async fn an_image_that_does_not_exist_fails_the_start_at_once_with_the_pods_reason() {
+    if opted_out("an_image_that_does_not_exist_fails_the_start_at_once_with_the_pods_reason") {
+        return;
+    }
+    let manifests = seed_with_app(|text| {
+        text.replace(
+            "image: echo_server:latest",
+            "image: firedrill-no-such-image:0.0.0",
+        )
+    });
+    let (error, took) = start_error(manifests.path()).await;
+    assert!(
+        error.contains("firedrill-no-such-image:0.0.0")
+            && (error.contains("ErrImagePull") || error.contains("ImagePullBackOff")),
+        "{error}"
+    );
+    assert!(took < FAST, "took {took:?}: {error}");
+}
+
+#[tokio::test]
+async fn a_dropped_stacks_namespace_is_deleted() {
+    if opted_out("a_dropped_stacks_namespace_is_deleted") {
+        return;
+    }
+    let ours = |ns: &Namespace| {
+        ns.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("firedrill.pid"))
+            == Some(&std::process::id().to_string())
+            && ns.metadata.deletion_timestamp.is_none()
+    };
+    let _serial = SERIAL.lock().await;
+    let stack = StackBuilder::new(seed_manifests())
+        .with_options(kube_options())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = kube::Client::try_default().await.unwrap();
+    let namespaces: Api<Namespace> = Api::all(client);
+    let listed = namespaces
+        .list(&ListParams::default().labels("firedrill.run"))
+        .await
+        .unwrap();
+    let live: Vec<String> = listed
+        .items
+        .iter()
+        .filter(|ns| ours(ns))
+        .filter_map(|ns| ns.metadata.name.clone())
+        .collect();
+    assert!(!live.is_empty(), "the running stack has no namespace");
+    drop(stack);
+    for name in live {
+        let after = namespaces.get_opt(&name).await.unwrap();
+        assert!(
+            after.is_none_or(|ns| ns.metadata.deletion_timestamp.is_some()),
+            "namespace {name} is still there after the stack was dropped"
+        );
+    }
+}
