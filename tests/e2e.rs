@@ -10,9 +10,12 @@ mod e2e {
     pub mod cleanup;
     pub mod cli;
     pub mod corpus;
+    pub mod download;
     pub mod lint;
+    pub mod review;
     pub mod secrets;
     pub mod seed;
+    pub mod snapshots;
     pub mod support;
     pub mod time_scale_one;
     pub mod traffic_rule;

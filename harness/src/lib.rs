@@ -9,7 +9,7 @@
 //! [`load`] (manifests → [`spec::StackSpec`]) → [`lint`] (findings before anything starts) → [`plan`] (addresses, time scale, Slack →
 //! [`plan::StackPlan`] + changes) → [`backend`] (start → [`backend::RunningStack`]) →
 //! [`checks`] (each a value with a deadline and evidence) → [`report`].
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod backend;
 pub mod checks;
@@ -23,6 +23,7 @@ pub mod plan;
 pub mod report;
 pub mod secret;
 pub mod slack;
+pub mod snapshot;
 pub mod spec;
 pub mod verify;
 

@@ -127,3 +127,49 @@ fn verify_on_manifests_that_expect_no_alert_exits_2_naming_the_flag() {
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(text.contains("--expect-alert"), "{text}");
 }
+
+#[test]
+fn verify_offline_without_the_binaries_exits_2_before_starting_anything_saying_what_it_would_download_and_how_else_to_get_them(
+) {
+    let empty_path = tempfile::tempdir().expect("a temp dir");
+    let cache = tempfile::tempdir().expect("a temp dir");
+    let amtool = firedrill::backend::on_path("amtool")
+        .or_else(|| std::env::var_os("FIREDRILL_AMTOOL_BIN").map(Into::into))
+        .expect("amtool is installed (the e2e suite needs it)");
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["verify", "--skip", "grafana"])
+        .current_dir(repository_root())
+        .env("PATH", empty_path.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("FIREDRILL_OFFLINE", "1")
+        .env("FIREDRILL_AMTOOL_BIN", amtool)
+        .env_remove("FIREDRILL_PROMETHEUS_BIN")
+        .env_remove("FIREDRILL_ALERTMANAGER_BIN")
+        .env_remove("FIREDRILL_DOWNLOAD_BASE")
+        .output()
+        .expect("the firedrill binary runs");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    for needle in [
+        "FIREDRILL_OFFLINE=1",
+        "https://github.com/prometheus/prometheus/releases/download/v2.27.1/prometheus-2.27.1.linux-amd64.tar.gz",
+        "https://github.com/prometheus/alertmanager/releases/download/v0.22.2/alertmanager-0.22.2.linux-amd64.tar.gz",
+        "apt-get install prometheus",
+        "apt-get install prometheus-alertmanager",
+        "FIREDRILL_PROMETHEUS_BIN",
+        "FIREDRILL_ALERTMANAGER_BIN",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+    assert!(
+        !text.contains("stack ready") && !text.contains("grafana 7.5.9"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(cache.path())
+            .expect("the cache dir")
+            .count(),
+        0,
+        "offline, nothing is written to the cache"
+    );
+}

@@ -5,7 +5,7 @@
 //! with the flags it sets itself, and launches it, handing back a running handle (logs, exit
 //! status, async shutdown, removal on drop). What every backend shares (skips, readiness,
 //! the [`RunningStack`] assembly, `render`) is written once there. A backend is one folder
-//! here plus one line in [`on_backend!`].
+//! here plus one line in `on_backend!`.
 
 pub mod docker;
 mod executable;

@@ -30,9 +30,6 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| e.to_string())?;
-        self.stack
-            .seen_alerts
-            .record_receivers(alert, &found.receivers);
         // The groups it is in, for a resolved check after Alertmanager has dropped it.
         if let Ok(groups) = self.alertmanager.alert_groups().await {
             self.stack.seen_alerts.record_groups(&groups);

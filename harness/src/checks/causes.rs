@@ -5,6 +5,7 @@
 use super::check::Check;
 use super::checker::Checker;
 use crate::clients::Target;
+use crate::lint::suggest::nearest;
 
 /// Log lines searched for a component's own account of a failure.
 const LOG_LINES_SEARCHED: usize = 400;
@@ -51,7 +52,7 @@ impl Checker<'_> {
         let first = missing.first()?;
         Some(format!(
             "metric `{first}` never existed in prometheus{}",
-            nearest(first, &names)
+            nearest(first, names.iter().map(String::as_str))
                 .map(|n| format!(" (nearest that does: `{n}`)"))
                 .unwrap_or_default()
         ))
@@ -323,36 +324,6 @@ fn metric_names(expr: &str) -> Vec<String> {
     names
 }
 
-/// The name in `names` closest to `name` by edit distance, if reasonably close.
-fn nearest<'a>(name: &str, names: &'a [String]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (distance(name, n), n))
-        .filter(|(d, _)| *d <= name.len().max(3) / 3 + 1)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.as_str())
-}
-
-/// Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(row[j + 1])
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,16 +376,6 @@ mod tests {
             vec!["a:b:rate5m", "up"]
         );
         assert!(metric_names("vector(1)").is_empty());
-    }
-
-    #[test]
-    fn the_nearest_existing_metric_is_suggested_only_when_close() {
-        let names = vec!["api_request_total".to_string(), "up".to_string()];
-        assert_eq!(
-            nearest("api_requests_total", &names),
-            Some("api_request_total")
-        );
-        assert_eq!(nearest("completely_else", &names), None);
     }
 
     #[test]

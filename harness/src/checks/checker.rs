@@ -30,6 +30,8 @@ pub struct Checker<'a> {
 pub(crate) struct State {
     /// Requests sent per path.
     pub(crate) sent: BTreeMap<String, u32>,
+    /// The messages the running check matched, for its outcome.
+    pub(crate) matched: Vec<super::outcome::MessageMatch>,
 }
 
 impl<'a> Checker<'a> {
@@ -94,6 +96,7 @@ impl<'a> Checker<'a> {
             Check::GrafanaQuery(expr) => self.grafana_query(expr, deadline).await,
         };
         let elapsed = started.elapsed();
+        let messages = std::mem::take(&mut self.state.matched);
         match result {
             Ok(detail) => CheckOutcome {
                 name,
@@ -102,6 +105,7 @@ impl<'a> Checker<'a> {
                 deadline: Some(deadline),
                 detail,
                 skip: None,
+                messages,
                 evidence: None,
             },
             Err(reason) => CheckOutcome {
@@ -114,6 +118,7 @@ impl<'a> Checker<'a> {
                     _ => reason,
                 },
                 skip: None,
+                messages,
                 evidence: Some(gather_evidence(self).await),
             },
         }

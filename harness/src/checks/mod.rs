@@ -25,7 +25,8 @@ pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
 pub use expectations::{Expectations, MetricExpectation, Traffic};
 pub use outcome::{
-    assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus, SkipReason,
+    assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
+    MessageMatch, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use render::renderer_available;

@@ -74,6 +74,30 @@ impl fmt::Display for SkipReason {
     }
 }
 
+/// A Slack message a check matched: which request, for which group, carrying which alerts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MessageMatch {
+    /// The request's position in arrival order (`slack/NNNN.json`).
+    pub seq: usize,
+    /// The receiver whose slack config rendered it.
+    pub receiver: String,
+    /// The group's labels (the route's `group_by` values).
+    pub group_labels: std::collections::BTreeMap<String, String>,
+    /// The alerts it carried, in its order: `(alertname, "firing" | "resolved")`.
+    pub alerts: Vec<(String, String)>,
+}
+
+impl fmt::Display for MessageMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alerts: Vec<String> = self
+            .alerts
+            .iter()
+            .map(|(name, status)| format!("{name} ({status})"))
+            .collect();
+        write!(f, "{}", alerts.join(", "))
+    }
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckOutcome {
@@ -92,6 +116,9 @@ pub struct CheckOutcome {
     /// Why it was skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip: Option<SkipReason>,
+    /// The Slack messages it matched (delivered and resolved checks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<MessageMatch>,
     /// On failure: target health, rule states, Alertmanager's alerts, every Slack request
     /// and the last lines of each component's log.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +160,7 @@ impl CheckOutcome {
             deadline: None,
             detail: reason.to_string(),
             skip: Some(reason),
+            messages: Vec::new(),
             evidence: None,
         }
     }

@@ -7,12 +7,11 @@ use std::sync::Mutex;
 
 use crate::clients::{AmAlert, AmAlertGroup, PromAlert};
 
-/// Each alert as Prometheus last reported it while active, and the receivers Alertmanager
-/// routed it to, by alert name.
+/// Each alert as Prometheus last reported it while active, by alert name, and the
+/// aggregation groups Alertmanager held.
 #[derive(Debug, Default)]
 pub(crate) struct SeenAlerts {
     alerts: Mutex<BTreeMap<String, PromAlert>>,
-    receivers: Mutex<BTreeMap<String, Vec<String>>>,
     groups: Mutex<Vec<SeenGroup>>,
 }
 
@@ -39,12 +38,6 @@ impl SeenAlerts {
         // A poisoned lock only means a check panicked mid-insert; the map is still usable.
         let mut seen = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
         seen.insert(name.clone(), alert.clone());
-    }
-
-    /// Remembers the receivers Alertmanager reported for the alert.
-    pub(crate) fn record_receivers(&self, name: &str, receivers: &[String]) {
-        let mut seen = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
-        seen.insert(name.to_string(), receivers.to_vec());
     }
 
     /// Merges what Alertmanager lists now into the groups seen; returns them all.
@@ -102,12 +95,6 @@ impl SeenAlerts {
             .clone()
     }
 
-    /// The receivers Alertmanager last reported for the alert, if a check saw it there.
-    pub(crate) fn receivers(&self, name: &str) -> Option<Vec<String>> {
-        let seen = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(name).cloned()
-    }
-
     /// The alert as last seen active, if any check saw it.
     pub(crate) fn get(&self, name: &str) -> Option<PromAlert> {
         let seen = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
@@ -142,5 +129,44 @@ mod tests {
             Some("second")
         );
         assert!(seen.get("Unseen").is_none());
+    }
+
+    fn am(name: &str, fingerprint: &str) -> AmAlert {
+        serde_json::from_value(serde_json::json!({
+            "labels": {"alertname": name},
+            "fingerprint": fingerprint,
+            "status": {"state": "active"},
+            "receivers": [{"name": "slack"}]
+        }))
+        .expect("an alert as alertmanager lists it")
+    }
+
+    fn group(alerts: Vec<AmAlert>) -> AmAlertGroup {
+        AmAlertGroup {
+            labels: BTreeMap::new(),
+            receiver: "slack".into(),
+            alerts,
+        }
+    }
+
+    #[test]
+    fn an_alert_alertmanager_no_longer_lists_is_kept_as_gone_until_it_returns() {
+        let seen = SeenAlerts::default();
+        seen.record_groups(&[group(vec![am("A", "1"), am("B", "2")])]);
+        let groups = seen.record_groups(&[group(vec![am("B", "2")])]);
+        let names = |alerts: &[AmAlert]| -> Vec<String> {
+            alerts
+                .iter()
+                .filter_map(|a| a.name().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(names(&groups[0].current), vec!["B"]);
+        assert_eq!(names(&groups[0].gone), vec!["A"]);
+        let groups = seen.record_groups(&[]);
+        assert!(groups[0].current.is_empty());
+        assert_eq!(names(&groups[0].gone), vec!["A", "B"]);
+        let groups = seen.record_groups(&[group(vec![am("A", "1")])]);
+        assert_eq!(names(&groups[0].current), vec!["A"]);
+        assert_eq!(names(&groups[0].gone), vec!["B"]);
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde_yaml::Value;
 
 use super::checker::Checker;
+use super::outcome::MessageMatch;
 use super::poll::{poll, Look};
 use super::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
 use super::seen::SeenGroup;
@@ -27,7 +28,8 @@ struct Matched {
     message: SlackMessage,
     receiver: String,
     group_labels: BTreeMap<String, String>,
-    alerts: Vec<String>,
+    /// `(alertname, status)` in the message's order.
+    alerts: Vec<(String, String)>,
 }
 
 impl Checker<'_> {
@@ -88,6 +90,9 @@ impl Checker<'_> {
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;
+        self.state
+            .matched
+            .extend(matched.iter().map(Matched::to_match));
         Ok(describe_all(&matched))
     }
 
@@ -110,13 +115,17 @@ impl Checker<'_> {
                  (run a firing or delivered check for it first)"
             ));
         }
-        if !self
+        let mut receivers: Vec<String> = self
             .stack
             .seen_alerts
             .groups()
-            .iter()
-            .any(|g| carries(g, alert))
-        {
+            .into_iter()
+            .filter(|g| carries(g, alert))
+            .map(|g| g.receiver)
+            .collect();
+        receivers.sort();
+        receivers.dedup();
+        if receivers.is_empty() {
             return Err(format!(
                 "{alert} was never seen in an alertmanager group on this stack, so no resolved \
                  message can be matched to it (run the alertmanager or delivered check for it \
@@ -124,7 +133,6 @@ impl Checker<'_> {
             ));
         }
         let configs = self.loaded_slack_configs().await?;
-        let receivers = self.stack.seen_alerts.receivers(alert).unwrap_or_default();
         let sends_resolved = receivers.iter().any(|r| {
             configs
                 .get(r)
@@ -136,11 +144,7 @@ impl Checker<'_> {
             return Err(format!(
                 "send_resolved is not set in the slack_configs of {alert}'s receiver ({}), so no \
                  resolved message is sent",
-                if receivers.is_empty() {
-                    "never seen in alertmanager".to_string()
-                } else {
-                    receivers.join(", ")
-                }
+                receivers.join(", ")
             ));
         }
         let prometheus = self.prometheus.clone();
@@ -382,7 +386,7 @@ impl Search<'_> {
                             alerts: data
                                 .alerts()
                                 .iter()
-                                .map(|a| format!("{} ({})", a.name(), a.status))
+                                .map(|a| (a.name().to_string(), a.status.to_string()))
                                 .collect(),
                         })
                     }
@@ -406,6 +410,15 @@ impl Search<'_> {
 }
 
 impl Matched {
+    fn to_match(&self) -> MessageMatch {
+        MessageMatch {
+            seq: self.message.seq,
+            receiver: self.receiver.clone(),
+            group_labels: self.group_labels.clone(),
+            alerts: self.alerts.clone(),
+        }
+    }
+
     fn describe(&self) -> String {
         format!(
             "message #{} to {} is exactly what alertmanager renders for receiver {}, group {}, \
@@ -420,7 +433,7 @@ impl Matched {
             } else {
                 format!("{:?}", self.group_labels)
             },
-            self.alerts.join(", ")
+            self.to_match()
         )
     }
 }

@@ -58,7 +58,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         alerts: args.expect_alert.clone(),
         resolved: args.expect_resolved.clone(),
         metric: args.expect_metric.clone(),
-        artifacts: Some(artifacts),
+        artifacts: Some(artifacts.clone()),
         margin: match args.margin {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => {
@@ -95,6 +95,13 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         summary.stack_start_ms as f64 / 1000.0
     );
     println!("firedrill: {}", summary.closing_line());
+    let review = firedrill::report::review_path(&artifacts);
+    if review.is_file() {
+        println!(
+            "firedrill: review the notifications in {}",
+            review.display()
+        );
+    }
     Ok(summary.exit_code())
 }
 

@@ -4,12 +4,12 @@
 //! Each rule is one file and yields typed [`Finding`]s naming the file, the resource and the
 //! key, with a one-line message saying the cause and what to do:
 //!
-//! 1. [`services`]: a Service's selector matches a pod template, its target ports are ports
+//! 1. `services`: a Service's selector matches a pod template, its target ports are ports
 //!    those pods declare;
-//! 2. [`targets`]: static scrape and Alertmanager targets that name a cluster Service name
+//! 2. `targets`: static scrape and Alertmanager targets that name a cluster Service name
 //!    an existing one, at one of its ports;
-//! 3. [`validity`]: `promtool` and `amtool` accept the configs, rules and templates;
-//! 4. [`templates`]: Slack templates read only annotations the alerts routed to them have,
+//! 3. `validity`: `promtool` and `amtool` accept the configs, rules and templates;
+//! 4. `templates`: Slack templates read only annotations the alerts routed to them have,
 //!    and only group labels their routes group by.
 //!
 //! Where firedrill must predict what Prometheus or Alertmanager does, it asks their own tools.
@@ -18,7 +18,7 @@ mod finding;
 mod pods;
 mod routing;
 mod services;
-mod suggest;
+pub(crate) mod suggest;
 mod targets;
 mod template_refs;
 mod templates;

@@ -1,6 +1,10 @@
 //! Resolves the logical addresses the manifests use (`echo-service:80`, `localhost:9093`)
 //! to the component and container port behind them.
 
+use serde_yaml::Value;
+
+use super::changes::ChangeLog;
+use super::Placement;
 use crate::spec::{ComponentSpec, StackSpec};
 
 /// The component and container port a logical address points at.
@@ -107,4 +111,45 @@ pub fn split_url(url: &str) -> Option<(String, String, String)> {
         format!("{authority}:{default}")
     };
     Some((format!("{scheme}://"), authority, path.to_string()))
+}
+
+/// Translates every address of a list of target groups (`static_configs`, a
+/// `file_sd_configs` file): `{prefix}[i].targets[j]`; whether anything changed.
+pub(crate) fn translate_target_groups(
+    spec: &StackSpec,
+    me: &ComponentSpec,
+    groups: &mut Value,
+    prefix: &str,
+    placement: &dyn Placement,
+    log: &mut ChangeLog<'_>,
+) -> bool {
+    let mut changed = false;
+    let Some(groups) = groups.as_sequence_mut() else {
+        return false;
+    };
+    for (i, group) in groups.iter_mut().enumerate() {
+        let Some(targets) = group.get_mut("targets").and_then(Value::as_sequence_mut) else {
+            continue;
+        };
+        for (j, target) in targets.iter_mut().enumerate() {
+            let Some(address) = target.as_str() else {
+                continue;
+            };
+            let Some(resolved) = resolve(spec, me, address) else {
+                continue;
+            };
+            let translated = placement.peer_address(me, resolved.component, resolved.port);
+            if translated != address {
+                log.record(
+                    format!("{prefix}[{i}].targets[{j}]"),
+                    "address",
+                    address,
+                    translated.clone(),
+                );
+                *target = Value::from(translated);
+                changed = true;
+            }
+        }
+    }
+    changed
 }

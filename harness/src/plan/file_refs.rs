@@ -4,7 +4,7 @@
 
 use serde_yaml::Value;
 
-use super::addresses::resolve;
+use super::addresses::translate_target_groups;
 use super::changes::{Change, ChangeLog};
 use super::{Placement, PlannedFile};
 use crate::load::paths;
@@ -68,7 +68,7 @@ pub(crate) fn plan_target_files(
                 file: &file.path,
                 changes,
             };
-            if !translate_target_groups(spec, me, &mut groups, placement, &mut log) {
+            if !translate_target_groups(spec, me, &mut groups, "", placement, &mut log) {
                 continue;
             }
             let text = if file.path.ends_with(".json") {
@@ -84,43 +84,4 @@ pub(crate) fn plan_target_files(
         }
     }
     planned
-}
-
-/// Translates `[i].targets[j]`; whether anything changed.
-fn translate_target_groups(
-    spec: &StackSpec,
-    me: &ComponentSpec,
-    groups: &mut Value,
-    placement: &dyn Placement,
-    log: &mut ChangeLog<'_>,
-) -> bool {
-    let mut changed = false;
-    let Some(groups) = groups.as_sequence_mut() else {
-        return false;
-    };
-    for (i, group) in groups.iter_mut().enumerate() {
-        let Some(targets) = group.get_mut("targets").and_then(Value::as_sequence_mut) else {
-            continue;
-        };
-        for (j, target) in targets.iter_mut().enumerate() {
-            let Some(address) = target.as_str() else {
-                continue;
-            };
-            let Some(resolved) = resolve(spec, me, address) else {
-                continue;
-            };
-            let translated = placement.peer_address(me, resolved.component, resolved.port);
-            if translated != address {
-                log.record(
-                    format!("[{i}].targets[{j}]"),
-                    "address",
-                    address,
-                    translated.clone(),
-                );
-                *target = Value::from(translated);
-                changed = true;
-            }
-        }
-    }
-    changed
 }

@@ -4,7 +4,7 @@
 
 use serde_yaml::{Mapping, Value};
 
-use super::addresses::resolve;
+use super::addresses::translate_target_groups;
 use super::changes::{Change, ChangeLog};
 use super::file_refs::{plan_target_files, translate_file_refs};
 use super::time_scale::{mapping_mut, scale_key};
@@ -192,37 +192,15 @@ fn translate_static_targets(
     placement: &dyn Placement,
     log: &mut ChangeLog<'_>,
 ) {
-    let Some(static_configs) = owner
-        .get_mut("static_configs")
-        .and_then(Value::as_sequence_mut)
-    else {
-        return;
-    };
-    for (j, static_config) in static_configs.iter_mut().enumerate() {
-        let Some(targets) = static_config
-            .get_mut("targets")
-            .and_then(Value::as_sequence_mut)
-        else {
-            continue;
-        };
-        for (k, target) in targets.iter_mut().enumerate() {
-            let Some(address) = target.as_str() else {
-                continue;
-            };
-            let Some(resolved) = resolve(spec, me, address) else {
-                continue;
-            };
-            let translated = placement.peer_address(me, resolved.component, resolved.port);
-            if translated != address {
-                log.record(
-                    format!("{path}.static_configs[{j}].targets[{k}]"),
-                    "address",
-                    address,
-                    translated.clone(),
-                );
-                *target = Value::from(translated);
-            }
-        }
+    if let Some(static_configs) = owner.get_mut("static_configs") {
+        translate_target_groups(
+            spec,
+            me,
+            static_configs,
+            &format!("{path}.static_configs"),
+            placement,
+            log,
+        );
     }
 }
 

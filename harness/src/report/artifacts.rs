@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
+use super::mrkdwn::escape_html;
 use super::redact_yaml::redact_secret_keys;
+use super::review::{review_html, ReviewRun};
 use super::summary::Summary;
 use crate::backend::RunningStack;
 use crate::error::{Error, Result};
@@ -27,7 +29,8 @@ pub async fn write_artifacts(dir: &Path, stack: &RunningStack, summary: &Summary
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
 
-    for message in stack.slack().messages().await {
+    let messages = stack.slack().messages().await;
+    for message in &messages {
         let json =
             serde_json::to_string_pretty(&message.to_json()).expect("a payload always serializes");
         write(
@@ -57,11 +60,29 @@ pub async fn write_artifacts(dir: &Path, stack: &RunningStack, summary: &Summary
             &(component.args.join("\n") + "\n"),
         )?;
     }
-    write(
-        &dir.join("changes.txt"),
-        &format_changes(&stack.plan().changes),
-    )?;
+    let changes = format_changes(&stack.plan().changes);
+    write(&dir.join("changes.txt"), &changes)?;
     let json = serde_json::to_string_pretty(summary).expect("a summary always serializes");
     write(&dir.join("summary.json"), &json)?;
+
+    // Every text is redacted before it is escaped; the page is redacted again as written,
+    // of the secrets and of their HTML-escaped forms.
+    let redact = |text: &str| redact_secrets(text, &secret_refs);
+    let html = review_html(
+        &ReviewRun::from_summary(summary, &changes),
+        &messages,
+        &redact,
+    );
+    let escaped: Vec<SecretString> = secrets
+        .iter()
+        .map(|s| SecretString::new(escape_html(s.expose())))
+        .collect();
+    let escaped_refs: Vec<&SecretString> = escaped.iter().collect();
+    write(&review_path(dir), &redact_secrets(&html, &escaped_refs))?;
     Ok(())
+}
+
+/// Where [`write_artifacts`] puts the review page: `DIR/review.html`.
+pub fn review_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("review.html")
 }

@@ -1,11 +1,14 @@
 //! What a run leaves behind, under one directory per run: `slack/NNNN.json`,
-//! `logs/<component>.log`, `config/<component>/...`, `changes.txt`, `summary.json`.
+//! `logs/<component>.log`, `config/<component>/...`, `changes.txt`, `summary.json`, `review.html`.
 //! Every file is redacted of the manifests' secrets.
 
 mod artifacts;
+pub mod mrkdwn;
 mod redact_yaml;
+mod review;
 mod summary;
 
-pub use artifacts::write_artifacts;
+pub use artifacts::{review_path, write_artifacts};
 pub use redact_yaml::redact_secret_keys;
+pub use review::{review_html, ReviewRun};
 pub use summary::{Summary, Totals};

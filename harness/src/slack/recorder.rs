@@ -1,7 +1,7 @@
 //! The Slack mock as a recorder other hosts read back: where Alertmanager cannot reach the
-//! harness (a pod in a cluster), a [`SlackMock`] runs beside it (`firedrill slack-recorder`)
+//! harness (a pod in a cluster), a [`super::SlackMock`] runs beside it (`firedrill slack-recorder`)
 //! and answers `GET` [`RECORDED_PATH`] with every request it recorded, with its arrival time.
-//! The harness's own mock mirrors it ([`SlackMock::mirror`]), so checks, evidence and
+//! The harness's own mock mirrors it ([`super::SlackMock::mirror`]), so checks, evidence and
 //! artifacts (with their redaction) are the same as on every backend.
 
 use std::time::{Duration, SystemTime};

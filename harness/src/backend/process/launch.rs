@@ -1,5 +1,6 @@
 //! The command line that runs each component as a local process.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::binaries::{find_binary, firedrill_executable, install_hint, on_path};
@@ -83,11 +84,13 @@ fn data_dir(placement: &ProcessPlacement, component: &str) -> PathBuf {
     placement.workdir().join(component).join("data")
 }
 
-/// How to run a component whose args the plan already holds (see [`apply_backend_flags`]).
+/// How to run a component whose args the plan already holds (see [`apply_backend_flags`]),
+/// with the programs [`super::binaries::resolve`] found for the images (PATH otherwise).
 pub(crate) fn launch_of(
     component: &ComponentPlan,
     placement: &ProcessPlacement,
     options: &StartOptions,
+    programs: &BTreeMap<String, PathBuf>,
 ) -> Result<Launch> {
     let spec = &component.spec;
     let port = crate::backend::container_port(spec).ok_or_else(|| {
@@ -112,17 +115,21 @@ pub(crate) fn launch_of(
         .map(|e| (e.name.clone(), e.value.clone()))
         .collect();
 
+    let program_of = |kind: ComponentKind| match programs.get(&spec.image) {
+        Some(program) => Ok(program.clone()),
+        None => find_binary(kind),
+    };
     let (program, args) = match spec.kind() {
         ComponentKind::Prometheus => (
-            find_binary(ComponentKind::Prometheus)?,
+            program_of(ComponentKind::Prometheus)?,
             component.args.clone(),
         ),
         ComponentKind::Alertmanager => (
-            find_binary(ComponentKind::Alertmanager)?,
+            program_of(ComponentKind::Alertmanager)?,
             component.args.clone(),
         ),
         ComponentKind::Grafana => {
-            let program = find_binary(ComponentKind::Grafana)?;
+            let program = program_of(ComponentKind::Grafana)?;
             let home = grafana_home(&program)?;
             let grafana = match &spec.config {
                 crate::spec::ComponentConfig::Grafana(g) => g,
@@ -204,7 +211,9 @@ fn app_command(
             )
         })?;
         let program = if program.contains('/') {
-            PathBuf::from(&program)
+            // Relative to where firedrill was started, as the user wrote it (the app itself
+            // runs in a work dir of its own).
+            std::path::absolute(&program).unwrap_or_else(|_| PathBuf::from(&program))
         } else {
             on_path(&program).ok_or_else(|| {
                 Error::start(
@@ -289,16 +298,15 @@ mod tests {
     #[test]
     fn grafana_runs_with_the_provisioning_dir_port_and_credentials_of_the_manifests() {
         let home = fake_grafana_install();
-        std::env::set_var(
-            "FIREDRILL_GRAFANA_BIN",
-            home.path().join("bin/grafana-server"),
-        );
         let spec = load_dir(&seed_manifests()).unwrap();
         let placement = ProcessPlacement::new(&spec).unwrap();
         let stack_plan = plan(&spec, &placement, 1, PlanOptions::default());
         let grafana = stack_plan.component("grafana").unwrap().clone();
-        let launch = launch_of(&grafana, &placement, &StartOptions::default()).unwrap();
-        std::env::remove_var("FIREDRILL_GRAFANA_BIN");
+        let programs = BTreeMap::from([(
+            grafana.spec.image.clone(),
+            home.path().join("bin/grafana-server"),
+        )]);
+        let launch = launch_of(&grafana, &placement, &StartOptions::default(), &programs).unwrap();
 
         let port = placement
             .host_port("grafana", 3000)

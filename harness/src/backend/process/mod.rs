@@ -2,12 +2,15 @@
 
 mod binaries;
 mod child;
+pub mod download;
 mod launch;
 mod placement;
 mod ready;
 mod stale;
 
-pub use binaries::{env_name, find_binary, firedrill_executable, install_hint, on_path};
+pub use binaries::{
+    env_name, find_binary, find_installed, firedrill_executable, install_hint, on_path,
+};
 pub use launch::ECHO_SERVER_IMAGE;
 pub use placement::ProcessPlacement;
 
@@ -61,7 +64,13 @@ impl Backend for ProcessBackend {
         _slack: &'a SlackMock,
         options: &'a StartOptions,
     ) -> Result<Launched> {
-        start(placement, components, options)
+        // Every binary is found (or downloaded) before any process starts.
+        let images: Vec<(ComponentKind, String)> = components
+            .iter()
+            .map(|c| (c.spec.kind(), c.spec.image.clone()))
+            .collect();
+        let programs = binaries::resolve(&images, binaries::find_installed).await?;
+        start(placement, components, options, &programs)
     }
 }
 
@@ -177,6 +186,7 @@ fn start(
     mut placement: ProcessPlacement,
     components: Vec<&ComponentPlan>,
     options: &StartOptions,
+    programs: &std::collections::BTreeMap<String, std::path::PathBuf>,
 ) -> Result<Launched> {
     let mut launches = Vec::new();
     for component in components {
@@ -194,7 +204,7 @@ fn start(
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
         }
-        let launch = launch::launch_of(component, &placement, options)?;
+        let launch = launch::launch_of(component, &placement, options, programs)?;
         launches.push((component.spec.name.clone(), kind, launch));
     }
 

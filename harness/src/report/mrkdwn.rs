@@ -1,0 +1,341 @@
+//! Slack's `mrkdwn` as HTML, for the review page: `*bold*`, `_italics_`, `~strike~`,
+//! `` `code` ``, ```` ``` ```` blocks, `>` quotes, `<url|text>` links, mentions, line breaks,
+//! and Slack's three entities (`&amp;`, `&lt;`, `&gt;`). Everything else is text: every
+//! character that reaches the HTML is escaped, so a payload holding `<script>` shows as
+//! `<script>`.
+
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        c => out.push(c),
+    }
+}
+
+/// Slack `mrkdwn` as HTML (see the module's documentation). Line breaks become `<br>`.
+pub fn mrkdwn_to_html(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    // Code blocks first: nothing inside them is formatted, and they may span lines.
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let Some(len) = after.find("```") else { break };
+        lines_to_html(&rest[..start], true, &mut out);
+        let code = after[..len].trim_start_matches('\n');
+        out.push_str("<pre class=\"code\">");
+        out.push_str(&escape_html(&decode_entities(code)));
+        out.push_str("</pre>");
+        rest = after[len + 3..]
+            .strip_prefix('\n')
+            .unwrap_or(&after[len + 3..]);
+    }
+    lines_to_html(rest, true, &mut out);
+    out
+}
+
+/// Text Slack does not format (a field not in `mrkdwn_in`) as HTML: links, mentions and
+/// entities are still Slack's, emphasis and code are text. Line breaks become `<br>`.
+pub fn plain_to_html(text: &str) -> String {
+    let mut out = String::new();
+    lines_to_html(text, false, &mut out);
+    out
+}
+
+fn lines_to_html(text: &str, formatted: bool, out: &mut String) {
+    if text.is_empty() {
+        return;
+    }
+    let mut quote = false;
+    for (i, line) in text.split('\n').enumerate() {
+        let quoted = formatted
+            .then(|| {
+                line.strip_prefix("&gt;")
+                    .or_else(|| line.strip_prefix('>'))
+                    .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            })
+            .flatten();
+        if quoted.is_some() != quote {
+            out.push_str(if quote {
+                "</blockquote>"
+            } else {
+                "<blockquote>"
+            });
+            quote = !quote;
+        } else if i > 0 {
+            out.push_str("<br>");
+        }
+        let chars: Vec<char> = quoted.unwrap_or(line).chars().collect();
+        inline(&chars, formatted, out);
+    }
+    if quote {
+        out.push_str("</blockquote>");
+    }
+}
+
+/// `&amp;`, `&lt;`, `&gt;` as the characters they stand for.
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn tag_for(marker: char) -> &'static str {
+    match marker {
+        '*' => "b",
+        '_' => "i",
+        _ => "s",
+    }
+}
+
+/// Whether a character may stand next to a formatting marker on its outer side.
+fn is_boundary(c: Option<&char>) -> bool {
+    c.is_none_or(|c| !c.is_alphanumeric() && *c != '*' && *c != '_' && *c != '~')
+}
+
+/// One line's inline formatting.
+fn inline(chars: &[char], formatted: bool, out: &mut String) {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '<' {
+            if let Some(len) = chars[i + 1..].iter().position(|c| *c == '>') {
+                let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+                out.push_str(&control_sequence(&inner));
+                i += len + 2;
+                continue;
+            }
+        }
+        if c == '&' {
+            let rest: String = chars[i..chars.len().min(i + 5)].iter().collect();
+            if let Some((entity, text)) = [("&amp;", "&amp;"), ("&lt;", "&lt;"), ("&gt;", "&gt;")]
+                .into_iter()
+                .find(|(entity, _)| rest.starts_with(entity))
+            {
+                out.push_str(text);
+                i += entity.len();
+                continue;
+            }
+        }
+        if formatted && c == '`' {
+            if let Some(len) = chars[i + 1..].iter().position(|c| *c == '`') {
+                if len > 0 {
+                    let code: String = chars[i + 1..i + 1 + len].iter().collect();
+                    out.push_str("<code>");
+                    out.push_str(&escape_html(&decode_entities(&code)));
+                    out.push_str("</code>");
+                    i += len + 2;
+                    continue;
+                }
+            }
+        }
+        if formatted && matches!(c, '*' | '_' | '~') {
+            if let Some(end) = closing_marker(chars, i) {
+                let tag = tag_for(c);
+                out.push_str(&format!("<{tag}>"));
+                inline(&chars[i + 1..end], formatted, out);
+                out.push_str(&format!("</{tag}>"));
+                i = end + 1;
+                continue;
+            }
+        }
+        push_escaped(out, c);
+        i += 1;
+    }
+}
+
+/// Where the marker opening at `open` closes: the next same marker with text before it and
+/// a boundary after it, when `open` itself has a boundary before it and text after it.
+fn closing_marker(chars: &[char], open: usize) -> Option<usize> {
+    let marker = chars[open];
+    let before = open.checked_sub(1).and_then(|i| chars.get(i));
+    let after = chars.get(open + 1);
+    if !is_boundary(before) || after.is_none_or(|c| c.is_whitespace() || *c == marker) {
+        return None;
+    }
+    (open + 2..chars.len()).find(|&j| {
+        chars[j] == marker && !chars[j - 1].is_whitespace() && is_boundary(chars.get(j + 1))
+    })
+}
+
+/// `<...>` as Slack shows it: a link (`http`, `https`, `mailto`, with an optional `|label`),
+/// a user, channel or special mention; anything else as the text it is.
+fn control_sequence(inner: &str) -> String {
+    let (target, label) = match inner.split_once('|') {
+        Some((target, label)) => (target, Some(label)),
+        None => (inner, None),
+    };
+    let lower = target.to_ascii_lowercase();
+    if ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+        && !target.chars().any(char::is_whitespace)
+    {
+        let href = decode_entities(target);
+        let shown = decode_entities(label.filter(|l| !l.is_empty()).unwrap_or(target));
+        return format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+            escape_html(&href),
+            escape_html(&shown)
+        );
+    }
+    let mention = |sigil: &str, id: &str| -> String {
+        let shown = decode_entities(label.filter(|l| !l.is_empty()).unwrap_or(id));
+        format!(
+            "<span class=\"mention\">{}{}</span>",
+            sigil,
+            escape_html(&shown)
+        )
+    };
+    if let Some(id) = target.strip_prefix('@').filter(|id| is_slack_id(id)) {
+        return mention("@", id);
+    }
+    if let Some(id) = target.strip_prefix('#').filter(|id| is_slack_id(id)) {
+        return mention("#", id);
+    }
+    if let Some(special) = target
+        .strip_prefix('!')
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '^'))
+    {
+        let name = special.split('^').next().unwrap_or(special);
+        return mention("@", name);
+    }
+    escape_html(&format!("<{}>", decode_entities(inner)))
+}
+
+fn is_slack_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bold_italics_strike_and_code_become_their_html_tags() {
+        assert_eq!(
+            mrkdwn_to_html("*Alert:* x _it_ ~gone~ `a*b*`"),
+            "<b>Alert:</b> x <i>it</i> <s>gone</s> <code>a*b*</code>"
+        );
+    }
+
+    #[test]
+    fn formatting_nests() {
+        assert_eq!(
+            mrkdwn_to_html("*bold _and italic_ `code`*"),
+            "<b>bold <i>and italic</i> <code>code</code></b>"
+        );
+    }
+
+    #[test]
+    fn markers_inside_words_and_unclosed_markers_stay_text() {
+        assert_eq!(mrkdwn_to_html("snake_case_name"), "snake_case_name");
+        assert_eq!(mrkdwn_to_html("2*3*4"), "2*3*4");
+        assert_eq!(mrkdwn_to_html("* not bold*"), "* not bold*");
+        assert_eq!(mrkdwn_to_html("*open"), "*open");
+        assert_eq!(mrkdwn_to_html("__severity__"), "__severity__");
+    }
+
+    #[test]
+    fn formatting_does_not_span_lines_and_line_breaks_become_br() {
+        assert_eq!(mrkdwn_to_html("*a\nb*"), "*a<br>b*");
+        assert_eq!(mrkdwn_to_html("\n*a*\n"), "<br><b>a</b><br>");
+    }
+
+    #[test]
+    fn links_show_their_label_and_keep_their_url() {
+        assert_eq!(
+            mrkdwn_to_html("see <http://x|y> and <https://e.org/a?b=1&c=2>"),
+            "see <a href=\"http://x\" rel=\"noopener noreferrer\">y</a> and \
+             <a href=\"https://e.org/a?b=1&amp;c=2\" rel=\"noopener noreferrer\">https://e.org/a?b=1&amp;c=2</a>"
+        );
+        assert_eq!(
+            mrkdwn_to_html("*<http://x|runbook>*"),
+            "<b><a href=\"http://x\" rel=\"noopener noreferrer\">runbook</a></b>"
+        );
+    }
+
+    #[test]
+    fn a_link_label_or_url_cannot_break_out_of_its_tag() {
+        let html = mrkdwn_to_html("<http://x\"onmouseover=\"alert(1)|<b>y</b>>");
+        assert!(!html.contains("\"onmouseover"), "{html}");
+        let html = mrkdwn_to_html("<http://x|\"><script>alert(1)</script>>");
+        assert!(!html.contains("<script"), "{html}");
+    }
+
+    #[test]
+    fn a_javascript_url_is_no_link() {
+        assert_eq!(
+            mrkdwn_to_html("<javascript:alert(1)|click>"),
+            "&lt;javascript:alert(1)|click&gt;"
+        );
+    }
+
+    #[test]
+    fn script_and_img_tags_in_a_text_are_shown_as_text() {
+        assert_eq!(
+            mrkdwn_to_html("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            mrkdwn_to_html("*<img src=x onerror=alert(1)>*"),
+            "<b>&lt;img src=x onerror=alert(1)&gt;</b>"
+        );
+        assert_eq!(
+            plain_to_html("<script>\"'&"),
+            "&lt;script&gt;&quot;&#39;&amp;"
+        );
+    }
+
+    #[test]
+    fn slacks_entities_show_as_the_characters_they_stand_for() {
+        assert_eq!(
+            mrkdwn_to_html("a &lt;b&gt; &amp; &amp;lt; &copy;"),
+            "a &lt;b&gt; &amp; &amp;lt; &amp;copy;"
+        );
+    }
+
+    #[test]
+    fn mentions_show_like_slack() {
+        assert_eq!(
+            mrkdwn_to_html("<!here> <@U123> <#C1|alerts> <!subteam^S1>"),
+            "<span class=\"mention\">@here</span> <span class=\"mention\">@U123</span> \
+             <span class=\"mention\">#alerts</span> <span class=\"mention\">@subteam</span>"
+        );
+    }
+
+    #[test]
+    fn code_blocks_keep_their_text_unformatted_across_lines() {
+        assert_eq!(
+            mrkdwn_to_html("before\n```\n*x* <y>\nz\n```\nafter"),
+            "before<br><pre class=\"code\">*x* &lt;y&gt;\nz\n</pre>after"
+        );
+    }
+
+    #[test]
+    fn quotes_become_blockquotes() {
+        assert_eq!(
+            mrkdwn_to_html("&gt; quoted *b*\nnot"),
+            "<blockquote>quoted <b>b</b></blockquote>not"
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_its_markers_but_not_its_angle_brackets() {
+        assert_eq!(
+            plain_to_html("*x* <http://a|b>\nc"),
+            "*x* <a href=\"http://a\" rel=\"noopener noreferrer\">b</a><br>c"
+        );
+    }
+}
