@@ -143,6 +143,8 @@ fn verify_offline_without_the_binaries_exits_2_before_starting_anything_saying_w
         .env("XDG_CACHE_HOME", cache.path())
         .env("FIREDRILL_OFFLINE", "1")
         .env("FIREDRILL_AMTOOL_BIN", amtool)
+        // The binaries are the process backend's: whatever backend the suite runs on.
+        .env_remove("FIREDRILL_BACKEND")
         .env_remove("FIREDRILL_PROMETHEUS_BIN")
         .env_remove("FIREDRILL_ALERTMANAGER_BIN")
         .env_remove("FIREDRILL_DOWNLOAD_BASE")
