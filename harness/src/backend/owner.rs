@@ -14,6 +14,22 @@ pub(crate) const LABEL_HOST: &str = "firedrill.host";
 /// Present on runs kept with `FIREDRILL_KEEP=1`: the reaper leaves them alone.
 pub(crate) const LABEL_KEEP: &str = "firedrill.keep";
 
+/// A new run's name, unique on this host and across hosts: `firedrill-<pid>-<n>-<random>`
+/// (a Docker run's id, a kube run's namespace).
+pub(crate) fn new_run_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(n);
+    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        hasher.write_u128(now.as_nanos());
+    }
+    let random = hasher.finish() & 0xff_ffff;
+    format!("firedrill-{}-{n}-{random:06x}", std::process::id())
+}
+
 /// Whether labels name a run of a harness on this host that is no longer running (and that
 /// was not asked to be kept).
 pub(crate) fn is_orphan(labels: Option<&HashMap<String, String>>) -> bool {

@@ -3,7 +3,6 @@
 //! `host.docker.internal`. Files keep their in-container paths: they are copied there.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::plan::Placement;
 use crate::spec::{ComponentSpec, StackSpec};
@@ -23,7 +22,7 @@ impl DockerPlacement {
     /// Names for a new run: `firedrill-<pid>-<n>-<random>`, unique on this engine even when
     /// several harnesses (or several stacks of one test binary) share it.
     pub fn new(spec: &StackSpec) -> Self {
-        Self::with_run_id(spec, &new_run_id())
+        Self::with_run_id(spec, &crate::backend::owner::new_run_name())
     }
 
     /// Names for a run with a given id (deterministic, for tests).
@@ -68,19 +67,6 @@ impl Placement for DockerPlacement {
     fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
         path.to_string()
     }
-}
-
-fn new_run_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    static RUNS: AtomicU32 = AtomicU32::new(0);
-    let n = RUNS.fetch_add(1, Ordering::Relaxed);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u32(n);
-    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        hasher.write_u128(now.as_nanos());
-    }
-    let random = hasher.finish() & 0xff_ffff;
-    format!("firedrill-{}-{n}-{random:06x}", std::process::id())
 }
 
 #[cfg(test)]

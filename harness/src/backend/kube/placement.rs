@@ -1,8 +1,6 @@
 //! The kube backend's placement: the manifests' own Services and `localhost` (containers of
 //! one pod), in a namespace of the run's own; the Slack recorder is a Service there too.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use crate::plan::Placement;
 use crate::spec::{ComponentSpec, ServiceSpec, StackSpec};
 
@@ -23,7 +21,7 @@ pub struct KubePlacement {
 impl KubePlacement {
     /// A new run: the namespace `firedrill-<pid>-<n>-<random>`.
     pub fn new(spec: &StackSpec) -> Self {
-        Self::with_namespace(spec, &new_namespace())
+        Self::with_namespace(spec, &crate::backend::owner::new_run_name())
     }
 
     /// A run in a given namespace (deterministic, for tests).
@@ -73,17 +71,4 @@ impl Placement for KubePlacement {
     fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
         path.to_string()
     }
-}
-
-fn new_namespace() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    static RUNS: AtomicU32 = AtomicU32::new(0);
-    let n = RUNS.fetch_add(1, Ordering::Relaxed);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u32(n);
-    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        hasher.write_u128(now.as_nanos());
-    }
-    let random = hasher.finish() & 0xff_ffff;
-    format!("firedrill-{}-{n}-{random:06x}", std::process::id())
 }
