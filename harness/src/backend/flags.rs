@@ -1,6 +1,36 @@
 //! The flags a backend sets on a component itself (listen addresses, storage, clustering),
 //! each recorded as a change with reason `backend`.
 
+use crate::plan::{Change, ComponentPlan, StackPlan};
+
+/// Applies the flags `overrides_of` gives each component to its args, each listed in the
+/// plan's changes with reason `backend`.
+pub(crate) fn apply_overrides(
+    plan: &mut StackPlan,
+    overrides_of: impl Fn(&ComponentPlan) -> Vec<(&'static str, String)>,
+) {
+    let mut changes: Vec<Change> = Vec::new();
+    for component in &mut plan.components {
+        let overrides = overrides_of(component);
+        if overrides.is_empty() {
+            continue;
+        }
+        let name = component.spec.name.clone();
+        let mut record = |key: &str, from: String, to: String| {
+            changes.push(Change {
+                component: name.clone(),
+                file: "args".to_string(),
+                key: key.to_string(),
+                reason: "backend",
+                from,
+                to,
+            })
+        };
+        component.args = override_flags(&component.args, &overrides, &mut record);
+    }
+    plan.changes.extend(changes);
+}
+
 /// Replaces (or adds) the backend's own flags, recording each change.
 pub(crate) fn override_flags(
     args: &[String],

@@ -38,12 +38,11 @@ use futures::future::BoxFuture;
 
 use containers::ContainerRun;
 
-use super::flags::override_flags;
 use super::{
     readiness_of, Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
 };
 use crate::error::{Error, Result};
-use crate::plan::{Change, ComponentPlan, StackPlan};
+use crate::plan::{ComponentPlan, StackPlan};
 use crate::slack::SlackMock;
 use crate::spec::{ComponentKind, StackSpec};
 
@@ -147,29 +146,13 @@ pub async fn start_slack_mock() -> Result<SlackMock> {
 /// (`--cluster.listen-address=`), so that it notifies at once instead of waiting ~10 s for
 /// gossip to settle, and stacks never find each other.
 pub fn backend_changes(plan: &mut StackPlan, _placement: &DockerPlacement) {
-    let mut changes: Vec<Change> = Vec::new();
-    for component in &mut plan.components {
-        if component.spec.kind() != ComponentKind::Alertmanager {
-            continue;
+    crate::backend::flags::apply_overrides(plan, |component| {
+        if component.spec.kind() == ComponentKind::Alertmanager {
+            vec![("--cluster.listen-address", String::new())]
+        } else {
+            Vec::new()
         }
-        let name = component.spec.name.clone();
-        let mut record = |key: &str, from: String, to: String| {
-            changes.push(Change {
-                component: name.clone(),
-                file: "args".to_string(),
-                key: key.to_string(),
-                reason: "backend",
-                from,
-                to,
-            })
-        };
-        component.args = override_flags(
-            &component.args,
-            &[("--cluster.listen-address", String::new())],
-            &mut record,
-        );
-    }
-    plan.changes.extend(changes);
+    });
 }
 
 /// What each component runs.

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use super::binaries::{find_binary, firedrill_executable, install_hint, on_path};
 use super::ProcessPlacement;
-use crate::backend::flags::override_flags;
 use crate::backend::StartOptions;
 use crate::error::{Error, Result};
-use crate::plan::{Change, ComponentPlan, Placement, StackPlan};
+use crate::plan::{ComponentPlan, Placement, StackPlan};
 use crate::secret::SecretString;
 use crate::spec::{ComponentKind, EnvValue};
 
@@ -58,26 +57,7 @@ pub(crate) fn backend_flags(
 
 /// Applies [`backend_flags`] to every component's args, each listed as a change.
 pub(crate) fn apply_backend_flags(plan: &mut StackPlan, placement: &ProcessPlacement) {
-    let mut changes: Vec<Change> = Vec::new();
-    for component in &mut plan.components {
-        let overrides = backend_flags(component, placement);
-        if overrides.is_empty() {
-            continue;
-        }
-        let name = component.spec.name.clone();
-        let mut record = |key: &str, from: String, to: String| {
-            changes.push(Change {
-                component: name.clone(),
-                file: "args".to_string(),
-                key: key.to_string(),
-                reason: "backend",
-                from,
-                to,
-            })
-        };
-        component.args = override_flags(&component.args, &overrides, &mut record);
-    }
-    plan.changes.extend(changes);
+    crate::backend::flags::apply_overrides(plan, |component| backend_flags(component, placement));
 }
 
 fn data_dir(placement: &ProcessPlacement, component: &str) -> PathBuf {
