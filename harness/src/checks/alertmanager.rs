@@ -19,9 +19,15 @@ impl Checker<'_> {
         deadline: Duration,
     ) -> Result<String, String> {
         let alertmanager = self.alertmanager.clone();
+        let seen = &self.stack.seen_alerts;
         let found = poll(deadline, || {
             let alertmanager = alertmanager.clone();
             async move {
+                // The groups as they are now: the delivered check needs the annotations
+                // Alertmanager held when it flushed (they may change while firing).
+                if let Ok(groups) = alertmanager.alert_groups().await {
+                    seen.record_groups(&groups);
+                }
                 match alertmanager.alerts().await {
                     Err(e) => Look::NotYet(e.to_string()),
                     Ok(alerts) => look_at(alert, &alerts),
@@ -30,10 +36,6 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| e.to_string())?;
-        // The groups it is in, for a resolved check after Alertmanager has dropped it.
-        if let Ok(groups) = self.alertmanager.alert_groups().await {
-            self.stack.seen_alerts.record_groups(&groups);
-        }
 
         let spec = self.stack.plan().spec.alertmanager();
         if let Some(cause) = without_slack(spec, alert, &found.receivers) {

@@ -27,6 +27,28 @@ pub(crate) struct SeenGroup {
     pub(crate) current: Vec<AmAlert>,
     /// Alerts it listed earlier and no longer does.
     pub(crate) gone: Vec<AmAlert>,
+    /// Every earlier version of each alert's annotations (a `{{ $value }}` in an annotation
+    /// changes it while the alert fires; a message carries the version of its flush), by
+    /// fingerprint, oldest first, at most [`VERSIONS_KEPT`] each.
+    pub(crate) versions: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+}
+
+/// How many versions of an alert's annotations are kept.
+pub(crate) const VERSIONS_KEPT: usize = 4;
+
+impl SeenGroup {
+    /// Remembers the annotations of `alerts` as versions.
+    fn remember_versions(&mut self, alerts: &[AmAlert]) {
+        for alert in alerts {
+            let versions = self.versions.entry(alert.fingerprint.clone()).or_default();
+            if !versions.contains(&alert.annotations) {
+                versions.push(alert.annotations.clone());
+                if versions.len() > VERSIONS_KEPT {
+                    versions.remove(0);
+                }
+            }
+        }
+    }
 }
 
 impl SeenAlerts {
@@ -63,13 +85,19 @@ impl SeenAlerts {
                     gone.retain(|a| !group.alerts.iter().any(|n| n.fingerprint == a.fingerprint));
                     g.gone = gone;
                     g.current = group.alerts.clone();
+                    g.remember_versions(&group.alerts);
                 }
-                None => seen.push(SeenGroup {
-                    receiver: group.receiver.clone(),
-                    labels: group.labels.clone(),
-                    current: group.alerts.clone(),
-                    gone: Vec::new(),
-                }),
+                None => {
+                    let mut g = SeenGroup {
+                        receiver: group.receiver.clone(),
+                        labels: group.labels.clone(),
+                        current: group.alerts.clone(),
+                        gone: Vec::new(),
+                        versions: BTreeMap::new(),
+                    };
+                    g.remember_versions(&group.alerts);
+                    seen.push(g);
+                }
             }
         }
         // A group Alertmanager no longer lists: all its alerts are gone.

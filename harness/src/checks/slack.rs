@@ -519,25 +519,63 @@ fn candidates(
         .enumerate()
         .filter_map(|(i, (a, gone))| as_member(a, gone).map(|d| (i, d)))
         .collect();
+    // The target's and the others' earlier annotations: the message carries those of its
+    // flush. Every version of the target is tried; the others at their latest and, in a
+    // group of two, every version too.
+    let versions_of = |alert: &DataAlert| -> Vec<DataAlert> {
+        let mut out: Vec<DataAlert> = group
+            .versions
+            .get(&alert.fingerprint)
+            .into_iter()
+            .flatten()
+            .filter(|v| **v != alert.annotations)
+            .map(|annotations| DataAlert {
+                annotations: annotations.clone(),
+                ..alert.clone()
+            })
+            .collect();
+        out.push(alert.clone());
+        out
+    };
     for (target_at, target) in &targets {
         let others: Vec<&(usize, DataAlert)> = members
             .iter()
             .filter(|(i, _)| i != target_at)
             .take(MAX_COMBINED)
             .collect();
-        for mask in 0..(1u32 << others.len()) {
-            let mut chosen: Vec<&(usize, DataAlert)> = others
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| mask & (1 << bit) != 0)
-                .map(|(_, m)| *m)
-                .collect();
-            let own = (*target_at, target.clone());
-            chosen.push(&own);
-            chosen.sort_by_key(|(i, _)| *i);
-            let ordered: Vec<DataAlert> = chosen.iter().map(|(_, d)| d.clone()).collect();
-            for order in orders(ordered) {
-                out.push(TemplateData::new(&group.receiver, &group.labels, order));
+        for version in versions_of(target) {
+            for mask in 0..(1u32 << others.len()) {
+                let mut chosen: Vec<(usize, DataAlert)> = others
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| mask & (1 << bit) != 0)
+                    .map(|(_, m)| (*m).clone())
+                    .collect();
+                chosen.push((*target_at, version.clone()));
+                chosen.sort_by_key(|(i, _)| *i);
+                let mut contents: Vec<Vec<DataAlert>> = vec![Vec::new()];
+                for (_, member) in &chosen {
+                    let choices = if chosen.len() <= 2 && member.fingerprint != target.fingerprint {
+                        versions_of(member)
+                    } else {
+                        vec![member.clone()]
+                    };
+                    contents = contents
+                        .into_iter()
+                        .flat_map(|prefix| {
+                            choices.iter().map(move |c| {
+                                let mut next = prefix.clone();
+                                next.push(c.clone());
+                                next
+                            })
+                        })
+                        .collect();
+                }
+                for ordered in contents {
+                    for order in orders(ordered) {
+                        out.push(TemplateData::new(&group.receiver, &group.labels, order));
+                    }
+                }
             }
         }
     }
@@ -591,6 +629,7 @@ mod tests {
             labels: BTreeMap::new(),
             current,
             gone,
+            versions: BTreeMap::new(),
         }
     }
 
@@ -636,6 +675,36 @@ mod tests {
         assert!(unknown.is_empty());
         let still_firing = group(vec![am("A", "1")], vec![]);
         assert!(candidates(&still_firing, "A", NotificationStatus::Resolved, &|_| None).is_empty());
+    }
+
+    #[test]
+    fn an_annotation_that_changed_while_firing_is_tried_at_every_version_seen() {
+        // `summary: '{{ $value }} requests'`: the message carries the flush's version.
+        let mut g = group(vec![am("A", "1"), am("B", "2")], vec![]);
+        let earlier: BTreeMap<String, String> =
+            [("summary".to_string(), "5 requests".to_string())].into();
+        g.versions.insert("1".into(), vec![earlier.clone()]);
+        g.versions.insert("2".into(), vec![earlier.clone()]);
+        let data = candidates(&g, "A", NotificationStatus::Firing, &|_| None);
+        let summaries: Vec<Vec<&str>> = data
+            .iter()
+            .map(|d| {
+                d.alerts()
+                    .iter()
+                    .map(|a| a.annotations["summary"].as_str())
+                    .collect()
+            })
+            .collect();
+        assert!(summaries.contains(&vec!["5 requests"]), "{summaries:?}");
+        assert!(summaries.contains(&vec!["A summary"]), "{summaries:?}");
+        assert!(
+            summaries.contains(&vec!["5 requests", "5 requests"]),
+            "{summaries:?}"
+        );
+        assert!(
+            summaries.contains(&vec!["A summary", "5 requests"]),
+            "{summaries:?}"
+        );
     }
 
     #[test]
