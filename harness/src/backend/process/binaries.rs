@@ -25,10 +25,10 @@ pub fn install_hint(kind: ComponentKind) -> String {
     let var = env_name(kind);
     match kind {
         ComponentKind::Prometheus => format!(
-            "install it (`apt-get install prometheus` on Debian/Ubuntu, or a release from prometheus.io/download) or set {var} to its path"
+            "install it (`apt-get install prometheus` on Debian/Ubuntu, or `ci/install-deps`; releases at prometheus.io/download), or set {var} to its path"
         ),
         ComponentKind::Alertmanager => format!(
-            "install it (`apt-get install prometheus-alertmanager` on Debian/Ubuntu, or a release from prometheus.io/download) or set {var} to its path"
+            "install it (`apt-get install prometheus-alertmanager` on Debian/Ubuntu, or `ci/install-deps`; releases at prometheus.io/download), or set {var} to its path"
         ),
         ComponentKind::Grafana => format!(
             "install grafana-server (grafana.com/grafana/download), set {var} to its path, or leave Grafana out explicitly with `--skip grafana` (FIREDRILL_SKIP=grafana): its checks are then reported as skipped"

@@ -254,19 +254,7 @@ pub fn cached(release: &Release, config: &DownloadConfig) -> Option<PathBuf> {
 
 /// Every other way to get a component's binary than downloading it.
 pub fn alternatives(kind: ComponentKind) -> String {
-    let var = super::binaries::env_name(kind);
-    match kind {
-        ComponentKind::Prometheus => format!(
-            "install it (`apt-get install prometheus` on Debian/Ubuntu, or `ci/install-deps`), or set {var} to its path"
-        ),
-        ComponentKind::Alertmanager => format!(
-            "install it (`apt-get install prometheus-alertmanager` on Debian/Ubuntu, or `ci/install-deps`), or set {var} to its path"
-        ),
-        ComponentKind::Grafana => format!(
-            "install grafana-server (grafana.com/grafana/download), set {var} to its path, or leave Grafana out explicitly with `--skip grafana` (FIREDRILL_SKIP=grafana)"
-        ),
-        ComponentKind::App => super::binaries::install_hint(kind),
-    }
+    super::binaries::install_hint(kind)
 }
 
 /// The binaries of releases that are not installed: from the cache, else downloaded (unless
