@@ -1,5 +1,5 @@
-//! Executables every backend may need: the `firedrill` executable (the seed's app runs as
-//! `firedrill echo-server`, and container backends build images from it) and PATH look-ups.
+//! Executables backends may need: the `firedrill` executable (container backends build the
+//! seed's app image and the Slack recorder image from it) and PATH look-ups.
 
 use std::path::{Path, PathBuf};
 
@@ -20,8 +20,8 @@ pub(crate) fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// The `firedrill` executable, which also runs the seed's app (`firedrill echo-server`):
-/// `FIREDRILL_BIN`, else this executable when it is firedrill, else a `firedrill` beside this
+/// The `firedrill` executable, from which container backends build images (the seed's app,
+/// `firedrill echo-server`; the kube backend's Slack recorder): `FIREDRILL_BIN`, else this executable when it is firedrill, else a `firedrill` beside this
 /// executable or one directory up (cargo's `target/<profile>/deps` layout), else PATH.
 pub fn firedrill_executable() -> Result<PathBuf> {
     if let Ok(value) = std::env::var("FIREDRILL_BIN") {
@@ -45,8 +45,8 @@ pub fn firedrill_executable() -> Result<PathBuf> {
         .ok_or_else(|| {
             Error::start(
                 "echo-server",
-                "the seed's app runs as `firedrill echo-server`, and no firedrill executable was found",
-                "build it (`cargo build -p firedrill`), put it on PATH, or set FIREDRILL_BIN",
+                "container images of the seed's app are built from the firedrill executable, and none was found",
+                "build it (`cargo build -p firedrill`), put it on PATH, or set FIREDRILL_BIN; the process backend needs none",
             )
         })
 }

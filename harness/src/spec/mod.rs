@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use crate::secret::SecretString;
 
-/// The seed's app image; the harness brings this app along (`firedrill echo-server`, and an
-/// image built from it for containers).
+/// The seed's app image; the harness brings this app along (served inside firedrill on the
+/// process backend, `firedrill echo-server` in an image built for containers).
 pub const ECHO_SERVER_IMAGE: &str = "echo_server:latest";
 
 /// Every component and Service the manifests declare.

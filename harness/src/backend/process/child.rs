@@ -1,31 +1,53 @@
-//! A child process that logs to a file and dies with its owner.
+//! A component that logs to a file and dies with its owner: a child process, or the seed's
+//! app served inside firedrill.
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::launch::Launch;
+use super::in_process::InProcessApp;
+use super::launch::{Launch, Program};
 use crate::error::{Error, Result};
 
-/// A running component process. Killed on drop.
+/// A running component. Killed (or stopped) on drop.
 #[derive(Debug)]
 pub(crate) struct ManagedChild {
     pub(crate) name: String,
-    pub(crate) child: tokio::process::Child,
     pub(crate) log_path: PathBuf,
+    running: Running,
+}
+
+/// How a component runs.
+#[derive(Debug)]
+enum Running {
+    Process(tokio::process::Child),
+    InProcess(InProcessApp),
 }
 
 impl ManagedChild {
-    /// Spawns `launch` with stdout and stderr appended to `log_path`. On Linux the child gets
-    /// SIGKILL when the thread that spawned it dies, so a killed harness leaves nothing behind.
+    /// Starts `launch` with its log in `log_path`: a program is spawned with stdout and stderr
+    /// appended there, and on Linux gets SIGKILL when the thread that spawned it dies, so a
+    /// killed harness leaves nothing behind; the in-process app is served on a thread.
     pub(crate) fn spawn(name: &str, launch: &Launch, log_path: PathBuf) -> Result<Self> {
+        let program = match &launch.program {
+            Program::Executable(program) => program,
+            Program::InProcessEchoServer => {
+                let app = InProcessApp::start(name, &launch.listen, &log_path)?;
+                tracing::debug!(component = name, listen = %launch.listen, "started inside firedrill");
+                return Ok(Self {
+                    name: name.to_string(),
+                    log_path,
+                    running: Running::InProcess(app),
+                });
+            }
+        };
         let log = File::create(&log_path)
             .map_err(|e| Error::io(format!("creating {}", log_path.display()), e))?;
         let log_err = log
             .try_clone()
             .map_err(|e| Error::io("duplicating a log handle", e))?;
-        let mut command = tokio::process::Command::new(&launch.program);
+        let mut command = tokio::process::Command::new(program);
         command
             .args(&launch.args)
             .stdin(Stdio::null())
@@ -51,38 +73,73 @@ impl ManagedChild {
         let child = command.spawn().map_err(|e| {
             Error::start(
                 name,
-                format!("could not run {}: {e}", launch.program.display()),
+                format!("could not run {}: {e}", program.display()),
                 "check that the binary exists and is executable",
             )
         })?;
-        tracing::debug!(component = name, program = %launch.program.display(), args = ?launch.args, env = %super::launch::describe_env(&launch.env), "started");
+        tracing::debug!(component = name, program = %program.display(), args = ?launch.args, env = %super::launch::describe_env(&launch.env), "started");
         Ok(Self {
             name: name.to_string(),
-            child,
             log_path,
+            running: Running::Process(child),
         })
     }
 
-    /// `Err(reason)` once the process has exited.
-    pub(crate) fn alive(&mut self) -> std::result::Result<(), String> {
-        match self.child.try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(format!("exited with {status}")),
-            Err(e) => Err(format!("could not be waited on: {e}")),
+    /// The process holding the component's listener: the child's pid, or firedrill's own for
+    /// the in-process app; `None` once a child has been reaped.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        match &self.running {
+            Running::Process(child) => child.id(),
+            Running::InProcess(_) => Some(std::process::id()),
         }
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    /// `Err(reason)` once the component has exited.
+    pub(crate) fn alive(&mut self) -> std::result::Result<(), String> {
+        match &mut self.running {
+            Running::Process(child) => match child.try_wait() {
+                Ok(None) => Ok(()),
+                Ok(Some(status)) => Err(format!("exited with {status}")),
+                Err(e) => Err(format!("could not be waited on: {e}")),
+            },
+            Running::InProcess(app) => app.alive(),
+        }
+    }
+
+    /// Starts killing the component without waiting (for `Drop`).
+    pub(crate) fn start_kill(&mut self) {
+        match &mut self.running {
+            Running::Process(child) => {
+                let _ = child.start_kill();
+            }
+            Running::InProcess(app) => app.signal_stop(),
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`; the in-process app is asked
+    /// to stop and given `grace` to finish.
     pub(crate) async fn stop(&mut self, grace: Duration) {
-        if let Some(pid) = self.child.id() {
+        let child = match &mut self.running {
+            Running::Process(child) => child,
+            Running::InProcess(app) => return app.stop(grace).await,
+        };
+        if let Some(pid) = child.id() {
             // SAFETY: sending a signal to our own child's pid.
             unsafe {
                 libc::kill(pid as libc::pid_t, libc::SIGTERM);
             }
-            if tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
+            if tokio::time::timeout(grace, child.wait()).await.is_ok() {
                 return;
             }
         }
-        let _ = self.child.kill().await;
+        let _ = child.kill().await;
+    }
+
+    /// Waits for a child process to exit (tests).
+    #[cfg(test)]
+    pub(crate) async fn wait(&mut self) {
+        if let Running::Process(child) = &mut self.running {
+            let _ = child.wait().await;
+        }
     }
 }

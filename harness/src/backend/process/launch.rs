@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::binaries::{find_binary, firedrill_executable, install_hint, on_path};
+use super::binaries::{find_binary, install_hint, on_path};
 use super::ProcessPlacement;
 use crate::backend::StartOptions;
 use crate::error::{Error, Result};
@@ -11,10 +11,19 @@ use crate::plan::{ComponentPlan, Placement, StackPlan};
 use crate::secret::SecretString;
 use crate::spec::{ComponentKind, EnvValue};
 
+/// What runs a component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Program {
+    /// An executable, run as a child process.
+    Executable(PathBuf),
+    /// The seed's app, served on a thread of firedrill's own (no executable needed).
+    InProcessEchoServer,
+}
+
 /// A component's program, arguments and environment.
 #[derive(Debug)]
 pub(crate) struct Launch {
-    pub(crate) program: PathBuf,
+    pub(crate) program: Program,
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, EnvValue)>,
     /// Where the component listens, `127.0.0.1:PORT`.
@@ -101,11 +110,11 @@ pub(crate) fn launch_of(
     };
     let (program, args) = match spec.kind() {
         ComponentKind::Prometheus => (
-            program_of(ComponentKind::Prometheus)?,
+            Program::Executable(program_of(ComponentKind::Prometheus)?),
             component.args.clone(),
         ),
         ComponentKind::Alertmanager => (
-            program_of(ComponentKind::Alertmanager)?,
+            Program::Executable(program_of(ComponentKind::Alertmanager)?),
             component.args.clone(),
         ),
         ComponentKind::Grafana => {
@@ -159,7 +168,7 @@ pub(crate) fn launch_of(
                     plain("false".into()),
                 ),
             ]);
-            (program, args)
+            (Program::Executable(program), args)
         }
         ComponentKind::App => app_command(&spec.image, &spec.name, &listen, host_port, options)?,
     };
@@ -171,13 +180,15 @@ pub(crate) fn launch_of(
     })
 }
 
+/// How the app of `image` runs: the user's `--app-command` for it, else the seed's app inside
+/// firedrill for `echo_server:latest`.
 fn app_command(
     image: &str,
     name: &str,
     listen: &str,
     port: u16,
     options: &StartOptions,
-) -> Result<(PathBuf, Vec<String>)> {
+) -> Result<(Program, Vec<String>)> {
     if let Some(command) = options.app_commands.get(image) {
         let expanded = command
             .replace("{listen}", listen)
@@ -203,14 +214,10 @@ fn app_command(
                 )
             })?
         };
-        return Ok((program, words.collect()));
+        return Ok((Program::Executable(program), words.collect()));
     }
     if image == ECHO_SERVER_IMAGE {
-        let firedrill = firedrill_executable()?;
-        return Ok((
-            firedrill,
-            vec!["echo-server".into(), "--listen".into(), listen.to_string()],
-        ));
+        return Ok((Program::InProcessEchoServer, Vec::new()));
     }
     Err(Error::start(
         name,
@@ -348,11 +355,34 @@ mod tests {
     }
 
     #[test]
+    fn the_seeds_app_runs_inside_firedrill_unless_a_command_is_given_for_it() {
+        let (program, args) = app_command(
+            ECHO_SERVER_IMAGE,
+            "echo",
+            "127.0.0.1:1",
+            1,
+            &StartOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((program, args), (Program::InProcessEchoServer, Vec::new()));
+
+        let options = StartOptions::default()
+            .with_app_command(ECHO_SERVER_IMAGE, "/opt/echo --listen {listen}");
+        let (program, args) =
+            app_command(ECHO_SERVER_IMAGE, "echo", "127.0.0.1:7", 7, &options).unwrap();
+        assert_eq!(program, Program::Executable("/opt/echo".into()));
+        assert_eq!(args, vec!["--listen", "127.0.0.1:7"]);
+    }
+
+    #[test]
     fn an_app_command_expands_listen_and_port() {
         let options = StartOptions::default().with_app_command("shop:1", "sh -c {listen}/{port}");
         let (program, args) =
             app_command("shop:1", "shop", "127.0.0.1:4242", 4242, &options).unwrap();
-        assert!(program.ends_with("sh"), "{program:?}");
+        assert!(
+            matches!(&program, Program::Executable(p) if p.ends_with("sh")),
+            "{program:?}"
+        );
         assert_eq!(args, vec!["-c", "127.0.0.1:4242/4242"]);
     }
 }

@@ -3,6 +3,7 @@
 mod binaries;
 mod child;
 pub mod download;
+mod in_process;
 mod launch;
 mod placement;
 mod ready;
@@ -165,7 +166,7 @@ impl StackHandle for ProcessStack {
 impl Drop for ProcessStack {
     fn drop(&mut self) {
         for child in self.each_child() {
-            let _ = child.child.start_kill();
+            child.start_kill();
         }
         if let Some(dir) = self.workdir.take() {
             if self.keep {

@@ -73,7 +73,7 @@ pub(crate) async fn wait_until_ours(
 ) -> Result<Duration, NotReady> {
     let probe: WaitFor = readiness_of(kind);
     let client = reqwest::Client::new();
-    let pid = child.child.id();
+    let pid = child.pid();
     let started = Instant::now();
     let mut pause = Duration::from_millis(20);
     let mut impostor = None;
@@ -222,7 +222,7 @@ fn socket_inodes_of_tree(pid: u32) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::process::launch::Launch;
+    use crate::backend::process::launch::{Launch, Program};
     use std::path::PathBuf;
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -230,7 +230,7 @@ mod tests {
     /// A child that never binds anything (a component that failed to bind but lives on).
     fn spawn(program: &str, args: &[&str], dir: &std::path::Path) -> ManagedChild {
         let launch = Launch {
-            program: PathBuf::from(program),
+            program: Program::Executable(PathBuf::from(program)),
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
             listen: String::new(),
@@ -319,7 +319,7 @@ mod tests {
         listener_held_by(&address, std::process::id())
             .unwrap_or_else(|e| panic!("this process's own listener: {e}"));
         let mut child = spawn("sleep", &["30"], dir.path());
-        let held = listener_held_by(&address, child.child.id().unwrap());
+        let held = listener_held_by(&address, child.pid().unwrap());
         child.stop(Duration::from_secs(1)).await;
         assert!(held.unwrap_err().contains("another process"));
     }
@@ -329,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let server = impostor("unused").await;
         let mut child = spawn("sh", &["-c", "exit 3"], dir.path());
-        let _ = child.child.wait().await;
+        child.wait().await;
         let started = Instant::now();
         let waited = wait_until_ours(
             ComponentKind::Alertmanager,
