@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use firedrill::backend::{BackendKind, RunningStack, StartOptions};
 use firedrill::checks::{assert_all_passed, Check, Traffic};
 use firedrill::fixtures::StackBuilder;
+use firedrill::spec::ComponentKind;
 use firedrill::verify::{run_checks, SilentProgress};
 
 const ORDERS_API_IMAGE: &str = "registry.example.com/shop/orders-api:1.4.2";
@@ -76,5 +77,30 @@ async fn the_heartbeat_reaches_its_own_channel_and_never_the_on_call_one() {
             .all(|m| m.channel() == Some("#shop-heartbeat")),
         "{messages:#?}"
     );
+    stack.shutdown().await;
+}
+
+/// firedrill's own example stack (the seed's manifests and its `echo_server:latest` app) runs
+/// from a downstream crate too: the process backend serves that app inside firedrill, so no
+/// `firedrill` executable is needed (this crate builds firedrill without its CLI).
+#[tokio::test]
+async fn firedrills_seed_stack_runs_from_another_crate_without_a_firedrill_executable() {
+    let stack = StackBuilder::new(firedrill::fixtures::seed_manifests())
+        // Grafana is left out: nothing here checks it, and this crate's machine need not have it.
+        .with_options(StartOptions::new(BackendKind::Process).with_skip(ComponentKind::Grafana))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let checks = [
+        Check::AppReachable,
+        Check::SendTraffic(vec![Traffic {
+            path: "/hello".into(),
+            count: 3,
+        }]),
+        Check::TargetsUp,
+        Check::AlertDelivered("DeadMansSwitch".into()),
+    ];
+    let outcomes = run_checks(&stack, &checks, None, &mut SilentProgress).await;
+    assert_all_passed(&outcomes);
     stack.shutdown().await;
 }

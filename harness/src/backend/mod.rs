@@ -7,12 +7,15 @@
 //! the [`RunningStack`] assembly, `render`) is written once there. A backend is one folder
 //! here plus one line in `on_backend!`.
 
+#[cfg(feature = "docker")]
 pub mod docker;
 mod executable;
 mod flags;
+#[cfg(feature = "kube")]
 pub mod kube;
 mod logs;
 mod options;
+#[cfg(feature = "docker")]
 mod owner;
 pub mod process;
 mod running;
@@ -34,7 +37,8 @@ use crate::spec::StackSpec;
 /// How a component left out on purpose is reported: never as passed.
 pub const OPT_OUT_REASON: &str = "left out by explicit opt-out";
 
-/// Runs `$body` with `$backend` bound to the backend `$kind` names.
+/// Runs `$body` with `$backend` bound to the backend `$kind` names; a backend this build
+/// lacks (its cargo feature off) is an error naming the feature.
 macro_rules! on_backend {
     ($kind:expr, $backend:ident => $body:expr) => {
         match $kind {
@@ -42,16 +46,30 @@ macro_rules! on_backend {
                 let $backend = process::ProcessBackend;
                 $body
             }
+            #[cfg(feature = "docker")]
             BackendKind::Docker => {
                 let $backend = docker::DockerBackend;
                 $body
             }
+            #[cfg(feature = "kube")]
             BackendKind::Kube => {
                 let $backend = kube::KubeBackend;
                 $body
             }
+            #[allow(unreachable_patterns)]
+            missing => Err(not_built_in(missing)),
         }
     };
+}
+
+/// The error for a backend this build lacks.
+#[allow(dead_code)] // unused when every backend is built in
+fn not_built_in(kind: BackendKind) -> crate::Error {
+    let reason = kind
+        .require_built_in()
+        .err()
+        .unwrap_or_else(|| format!("the {kind} backend is not built in"));
+    crate::Error::Input(crate::InputError::new("FIREDRILL_BACKEND", reason))
 }
 
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.
@@ -68,12 +86,16 @@ pub fn render(spec: &StackSpec, options: &StartOptions) -> Result<StackPlan> {
 /// What `firedrill render` prints besides the plan for backends that apply manifests: the
 /// exact YAML the kube backend would apply, Namespace first; `None` for other backends.
 /// The plan comes along (the same run's: the YAML names its namespace).
+#[cfg_attr(not(feature = "kube"), allow(unused_variables))]
 pub fn render_manifests(
     spec: &StackSpec,
     options: &StartOptions,
 ) -> Result<Option<(String, StackPlan)>> {
     match options.backend {
+        #[cfg(feature = "kube")]
         BackendKind::Kube => kube::render_yaml(spec, options).map(Some),
+        #[cfg(not(feature = "kube"))]
+        BackendKind::Kube => Err(not_built_in(BackendKind::Kube)),
         _ => Ok(None),
     }
 }

@@ -32,6 +32,7 @@ mod tests;
 
 use std::path::Path;
 
+#[cfg(feature = "kube")]
 pub(crate) use documents::read_documents;
 pub use extra_rules::add_rule_file;
 

@@ -115,6 +115,7 @@ impl StackHandle for DockerStack {
 /// it is loaded into): an image firedrill builds from its own executable (`buildable`) is
 /// built when missing or built by another firedrill version; any other image is left as it
 /// is (present, or for the cluster to pull).
+#[cfg(feature = "kube")]
 pub(crate) async fn ensure_local_image(reference: &str, buildable: bool) -> Result<()> {
     let docker = engine::connect().await?;
     if let Ok(present) = docker.inspect_image(reference).await {

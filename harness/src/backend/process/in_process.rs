@@ -86,8 +86,7 @@ impl InProcessApp {
     pub(crate) async fn stop(&mut self, grace: Duration) {
         self.signal_stop();
         let deadline = Instant::now() + grace;
-        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline
-        {
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if let Some(thread) = self.thread.take_if(|t| t.is_finished()) {
