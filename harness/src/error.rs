@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// Everything firedrill can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The manifests (or a flag) are wrong; nothing was started.
     #[error(transparent)]

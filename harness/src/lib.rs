@@ -14,7 +14,7 @@
 pub mod backend;
 pub mod checks;
 pub mod clients;
-pub mod duration;
+pub(crate) mod duration;
 pub mod error;
 pub mod fixtures;
 pub mod lint;

@@ -8,11 +8,11 @@
 //! here plus one line in `on_backend!`.
 
 #[cfg(feature = "docker")]
-pub mod docker;
+pub(crate) mod docker;
 mod executable;
 mod flags;
 #[cfg(feature = "kube")]
-pub mod kube;
+pub(crate) mod kube;
 mod logs;
 mod options;
 #[cfg(feature = "docker")]

@@ -10,6 +10,7 @@ use crate::spec::{ComponentKind, StackSpec};
 
 /// Where the stack runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum BackendKind {
     /// Child processes on 127.0.0.1 (the default; no Docker needed).
     #[default]

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 /// How to tell that a component is ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WaitFor {
     /// An HTTP GET on this path answers 2xx.
     Http {
@@ -83,6 +84,7 @@ impl WaitFor {
 
 /// Why a component did not become ready.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotReady {
     /// The deadline passed.
     #[error("not ready within {0:?}")]

@@ -9,6 +9,7 @@ use crate::spec::ComponentKind;
 
 /// One check of the stack.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Check {
     /// Every app answers HTTP.
     AppReachable,

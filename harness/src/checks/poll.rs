@@ -16,6 +16,7 @@ pub enum Look<T> {
 
 /// Why polling ended without the condition holding.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PollError {
     /// The deadline passed; the last observation.
     Timeout {

@@ -24,6 +24,7 @@ impl fmt::Display for Endpoint {
 
 /// A failed call to Prometheus, Alertmanager or Grafana.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The request never got an HTTP answer (connection refused, timeout, bad URL).
     #[error("{endpoint}: cannot reach the server: {reason}")]

@@ -5,13 +5,13 @@
 //! on a request after 5 s unless `with_timeout` says otherwise. Every failure is a
 //! [`ClientError`] naming the method and URL path, never a credential.
 
-pub mod alertmanager;
-pub mod error;
-pub mod grafana;
+pub(crate) mod alertmanager;
+pub(crate) mod error;
+pub(crate) mod grafana;
 mod http;
-pub mod prometheus;
-pub mod prometheus_types;
-pub mod sample;
+pub(crate) mod prometheus;
+pub(crate) mod prometheus_types;
+pub(crate) mod sample;
 #[cfg(test)]
 mod test_support;
 
@@ -20,8 +20,8 @@ pub use alertmanager::{
 };
 pub use error::{ClientError, Endpoint};
 pub use grafana::{
-    proxy_route_for, uses_uid_proxy_route, GrafanaClient, GrafanaDatasource, GrafanaHealth,
-    ProxyRoute,
+    proxy_route_for, uses_uid_proxy_route, DatasourceHealth, GrafanaClient, GrafanaDatasource,
+    GrafanaError, GrafanaHealth, ProxiedQuery, ProxyRoute,
 };
 pub use http::DEFAULT_TIMEOUT;
 pub use prometheus::PrometheusClient;

@@ -8,6 +8,7 @@ use crate::backend::process::on_path;
 
 /// A component's own checking tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Tool {
     /// Prometheus's `promtool`.
     Promtool,

@@ -3,7 +3,7 @@
 //! Every file is redacted of the manifests' secrets.
 
 mod artifacts;
-pub mod mrkdwn;
+pub(crate) mod mrkdwn;
 mod redact_yaml;
 mod review;
 mod summary;

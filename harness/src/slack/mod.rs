@@ -1,11 +1,11 @@
 //! The Slack side of the stack: a mock incoming webhook that records every notification
 //! Alertmanager sends, with arrival times, redacted paths and headers, and artifacts.
 
-pub mod message;
-pub mod mock;
-pub mod recorder;
-pub mod redact;
-pub mod timestamp;
+pub(crate) mod message;
+pub(crate) mod mock;
+pub(crate) mod recorder;
+pub(crate) mod redact;
+pub(crate) mod timestamp;
 
 pub use message::{NotificationStatus, SlackMessage, DROPPED_HEADERS};
 pub use mock::{SlackMock, MOCK_WEBHOOK_PATH};

@@ -132,6 +132,7 @@ impl StackSpec {
 /// What a container is, decided from its image's repository name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ComponentKind {
     /// The instrumented application (anything not below).
     App,
@@ -251,6 +252,7 @@ impl ComponentSpec {
 
 /// A parsed configuration, by component kind.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ComponentConfig {
     /// An app: nothing to parse.
     App,

@@ -25,10 +25,8 @@ mod images;
 mod network;
 mod placement;
 
-pub use images::{
-    missing_image_hint, override_var, ImageChoice, ImageSource, ResolvedImage, PREFIX_VAR,
-};
-pub use placement::{DockerPlacement, HARNESS_HOST};
+pub(crate) use images::ImageChoice;
+pub(crate) use placement::DockerPlacement;
 
 pub(crate) use cleanup::DockerStack;
 

@@ -16,10 +16,10 @@
 //!   namespaces of harnesses on this host that died are deleted at the next start.
 //!   `FIREDRILL_KEEP=1` keeps it and prints the `kubectl delete namespace` that removes it.
 
-pub mod cluster;
-pub mod forward;
-pub mod manifests;
-pub mod placement;
+pub(crate) mod cluster;
+pub(crate) mod forward;
+pub(crate) mod manifests;
+pub(crate) mod placement;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use super::{DownloadConfig, Release};
 
 /// How download progress is shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProgressStyle {
     /// One line redrawn in place (stderr is a terminal).
     Tty,
