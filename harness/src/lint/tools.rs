@@ -164,7 +164,7 @@ impl Tool {
             if !self.is_usable(&path) {
                 return Err(Error::start(
                     self.name(),
-                    format!("{var} points at {}", unusable(&path)),
+                    format!("{var} is set, and {}", unusable(&path)),
                     format!(
                         "point {var} at a newer one, or unset it to use an installed one or the \
                          download{}",

@@ -780,7 +780,7 @@ async fn an_explicit_amtool_or_one_installed_that_renders_wins_over_the_download
         .to_string();
     assert!(
         text.contains(&format!(
-            "FIREDRILL_AMTOOL_BIN points at {} has no `template render`",
+            "FIREDRILL_AMTOOL_BIN is set, and {} has no `template render`",
             old.display()
         )),
         "{text}"
