@@ -107,6 +107,43 @@ fn verify_without_an_amtool_that_renders_exits_2_before_starting_anything_and_sa
 }
 
 #[test]
+fn verify_offline_without_an_amtool_exits_2_before_starting_anything_naming_the_amtool_release_it_would_download_and_how_else_to_get_one(
+) {
+    let empty_path = tempfile::tempdir().expect("a temp dir");
+    let cache = tempfile::tempdir().expect("a temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["verify", "--skip", "grafana"])
+        .current_dir(repository_root())
+        .env("PATH", empty_path.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("FIREDRILL_OFFLINE", "1")
+        .env_remove("FIREDRILL_AMTOOL_BIN")
+        .env_remove("FIREDRILL_DOWNLOAD_BASE")
+        .output()
+        .expect("the firedrill binary runs");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    for needle in [
+        "cannot start amtool",
+        "FIREDRILL_OFFLINE=1",
+        "https://github.com/prometheus/alertmanager/releases/download/v0.28.1/alertmanager-0.28.1.linux-amd64.tar.gz",
+        "apt-get install prometheus-alertmanager",
+        "FIREDRILL_AMTOOL_BIN",
+        "unset FIREDRILL_OFFLINE",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+    assert!(!text.contains("stack ready"), "the stack started: {text}");
+    assert_eq!(
+        std::fs::read_dir(cache.path())
+            .expect("the cache dir")
+            .count(),
+        0,
+        "offline, nothing is written to the cache"
+    );
+}
+
+#[test]
 fn verify_on_manifests_that_expect_no_alert_exits_2_naming_the_flag() {
     let dir = tempfile::tempdir().expect("a temp dir");
     for entry in std::fs::read_dir(repository_root().join("manifests")).expect("the seed") {

@@ -1,6 +1,7 @@
-//! A machine without Prometheus and Alertmanager: `verify` downloads the releases the
-//! manifests pin from a mirror (here a local server holding tarballs of this machine's own
-//! binaries under the pinned names), runs the stack on them, and the next run uses the cache.
+//! A machine without Prometheus, Alertmanager and amtool: `verify` downloads the releases the
+//! manifests pin, and amtool's own Alertmanager release, from a mirror (here a local server
+//! holding tarballs of this machine's own binaries under the pinned names), runs the stack on
+//! them, renders with that amtool, and the next run uses the cache.
 
 use std::path::{Path, PathBuf};
 
@@ -18,17 +19,49 @@ fn installed(var: &str, names: &[&str]) -> PathBuf {
         .unwrap_or_else(|| panic!("{} is installed (the e2e suite needs it)", names[0]))
 }
 
-/// A gzipped tarball (stored, not compressed: the binaries are large) holding `binary` as
-/// `top/name`.
-fn tarball(binary: &Path, top: &str, name: &str) -> Vec<u8> {
+/// A gzipped tarball (stored, not compressed: the binaries are large) holding each
+/// `(name, binary)` as `top/name`.
+fn tarball(top: &str, files: &[(&str, &Path)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::none(),
     ));
-    builder
-        .append_path_with_name(binary, format!("{top}/{name}"))
-        .expect("the binary is readable");
+    for (name, binary) in files {
+        builder
+            .append_path_with_name(binary, format!("{top}/{name}"))
+            .expect("the binary is readable");
+    }
     builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// This machine's amtool as the release's would be: a script running it with Debian's default
+/// templates first (Debian's amtool reads them from a file beside it, no longer beside it
+/// once in the cache; the official amtool holds them).
+fn amtool_as_released(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let amtool = installed("FIREDRILL_AMTOOL_BIN", &["amtool"]);
+    let real = std::fs::canonicalize(&amtool).expect("amtool resolves");
+    let defaults = real
+        .parent()
+        .and_then(Path::parent)
+        .map(|usr| usr.join("share/prometheus/alertmanager/default.tmpl"))
+        .filter(|file| file.is_file());
+    let render = match defaults {
+        Some(file) => format!(
+            "if [ \"$1 $2\" = \"template render\" ]; then\n  shift 2\n  exec '{}' template render '--template.glob={}' \"$@\"\nfi\n",
+            real.display(),
+            file.display()
+        ),
+        None => String::new(),
+    };
+    let script = dir.join("amtool");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n{render}exec '{}' \"$@\"\n", real.display()),
+    )
+    .expect("a temp file");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("a temp file");
+    script
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -39,11 +72,16 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Serves a release as the mirror lays it out: `<component>/v<version>/...`.
-async fn serve_release(server: &MockServer, component: &str, version: &str, binary: &Path) {
+/// Serves a release holding `files` as the mirror lays it out: `<component>/v<version>/...`.
+async fn serve_release(
+    server: &MockServer,
+    component: &str,
+    version: &str,
+    files: &[(&str, &Path)],
+) {
     let platform = this_platform().expect("releases are published for this platform");
     let top = format!("{component}-{version}.{platform}");
-    let archive = tarball(binary, &top, component);
+    let archive = tarball(&top, files);
     let sums = format!("{}  {top}.tar.gz\n", sha256(&archive));
     for (file, body) in [
         ("sha256sums.txt".to_string(), sums.into_bytes()),
@@ -64,10 +102,7 @@ async fn verify(base: &str, cache: &Path, empty_path: &Path) -> (Option<i32>, St
         .env("PATH", empty_path)
         .env("XDG_CACHE_HOME", cache)
         .env("FIREDRILL_DOWNLOAD_BASE", base)
-        .env(
-            "FIREDRILL_AMTOOL_BIN",
-            installed("FIREDRILL_AMTOOL_BIN", &["amtool"]),
-        )
+        .env_remove("FIREDRILL_AMTOOL_BIN")
         .env_remove("FIREDRILL_PROMETHEUS_BIN")
         .env_remove("FIREDRILL_ALERTMANAGER_BIN")
         .env_remove("FIREDRILL_OFFLINE")
@@ -81,24 +116,39 @@ async fn verify(base: &str, cache: &Path, empty_path: &Path) -> (Option<i32>, St
 }
 
 #[tokio::test]
-async fn verify_without_prometheus_and_alertmanager_downloads_the_pinned_releases_runs_on_them_and_reuses_the_cache(
+async fn verify_without_prometheus_alertmanager_and_amtool_downloads_the_pinned_releases_and_amtools_runs_on_them_and_reuses_the_cache(
 ) {
     let server = MockServer::start().await;
+    let scripts = tempfile::tempdir().expect("a temp dir");
     serve_release(
         &server,
         "prometheus",
         "2.27.1",
-        &installed("FIREDRILL_PROMETHEUS_BIN", &["prometheus"]),
+        &[(
+            "prometheus",
+            &installed("FIREDRILL_PROMETHEUS_BIN", &["prometheus"]),
+        )],
+    )
+    .await;
+    let alertmanager = installed(
+        "FIREDRILL_ALERTMANAGER_BIN",
+        &["alertmanager", "prometheus-alertmanager"],
+    );
+    serve_release(
+        &server,
+        "alertmanager",
+        "0.22.2",
+        &[("alertmanager", &alertmanager)],
     )
     .await;
     serve_release(
         &server,
         "alertmanager",
-        "0.22.2",
-        &installed(
-            "FIREDRILL_ALERTMANAGER_BIN",
-            &["alertmanager", "prometheus-alertmanager"],
-        ),
+        "0.28.1",
+        &[
+            ("alertmanager", &alertmanager),
+            ("amtool", &amtool_as_released(scripts.path())),
+        ],
     )
     .await;
     let cache = tempfile::tempdir().expect("a temp dir");
@@ -109,6 +159,8 @@ async fn verify_without_prometheus_and_alertmanager_downloads_the_pinned_release
     for needle in [
         "downloading prometheus 2.27.1 from http://127.0.0.1",
         "downloading alertmanager 0.22.2 from http://127.0.0.1",
+        "downloading amtool 0.28.1 from http://127.0.0.1",
+        "/alertmanager/v0.28.1/alertmanager-0.28.1.linux-amd64.tar.gz",
         "SHA-256 verified",
     ] {
         assert!(text.contains(needle), "`{needle}` missing from: {text}");
@@ -116,6 +168,7 @@ async fn verify_without_prometheus_and_alertmanager_downloads_the_pinned_release
     for binary in [
         "prometheus/2.27.1/prometheus",
         "alertmanager/0.22.2/alertmanager",
+        "alertmanager/0.28.1/amtool",
     ] {
         assert!(
             cache.path().join("firedrill").join(binary).is_file(),
@@ -123,7 +176,7 @@ async fn verify_without_prometheus_and_alertmanager_downloads_the_pinned_release
         );
     }
     let fetched = server.received_requests().await.unwrap().len();
-    assert_eq!(fetched, 4, "two releases, two files each");
+    assert_eq!(fetched, 6, "three releases, two files each");
 
     let (code, text) = verify(&server.uri(), cache.path(), empty_path.path()).await;
     assert_eq!(code, Some(0), "{text}");

@@ -29,7 +29,7 @@ pub use outcome::{
     MessageMatch, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
-pub use render::renderer_available;
+pub use render::provide_renderer;
 pub use time::{format_timestamp, parse_timestamp};
 
 pub(crate) use seen::SeenAlerts;

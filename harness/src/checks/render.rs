@@ -308,30 +308,47 @@ fn template_of(config: &Value, key: &str) -> String {
         .to_string()
 }
 
-/// `Ok` when the renderer's tool, `amtool`, is there; else why not and how to get it.
-pub fn renderer_available() -> Result<(), String> {
-    amtool().map(|_| ())
+/// Makes sure the renderer's tool, `amtool` ≥ 0.25, is there before anything starts:
+/// `FIREDRILL_AMTOOL_BIN`, else an installed one that renders, else Alertmanager's release
+/// of a fixed version downloaded (once, into the cache, where every later lookup finds it);
+/// else why not and how to get one (exit 2).
+pub async fn provide_renderer() -> crate::Result<()> {
+    let tool = crate::lint::Tool::Amtool;
+    match tool.provide(crate::lint::Lookup::from_env(tool)).await {
+        Ok(_) => Ok(()),
+        Err(crate::Error::Start {
+            component,
+            reason,
+            hint,
+        }) => Err(crate::Error::Start {
+            component,
+            reason: format!(
+                "the delivered and resolved checks render the expected Slack messages with \
+                 amtool >= 0.25 on the harness's machine: {reason}"
+            ),
+            hint,
+        }),
+        Err(other) => Err(other),
+    }
 }
 
-/// Alertmanager's `amtool`, found as `firedrill lint` finds it.
+/// Alertmanager's `amtool`, found as `firedrill lint` finds it (`verify` has downloaded it
+/// first where none is installed: [`provide_renderer`]).
 fn amtool() -> Result<PathBuf, String> {
     let tool = crate::lint::Tool::Amtool;
     let found = tool.find().map_err(|why| {
         format!(
             "{why}: amtool (Alertmanager >= 0.25) renders the expected Slack message with \
-             Alertmanager's own templates; {}",
+             Alertmanager's own templates; {} (`firedrill verify` downloads one otherwise)",
             tool.install_hint()
         )
     })?;
-    let renders = std::process::Command::new(&found)
-        .args(["template", "render", "--help"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !renders {
+    if !tool.is_usable(&found) {
         return Err(format!(
             "{} has no `template render` command (it came with Alertmanager 0.25): install a \
-             newer one or point FIREDRILL_AMTOOL_BIN at one",
-            found.display()
+             newer one or point {} at one",
+            found.display(),
+            tool.env_name()
         ));
     }
     Ok(found)

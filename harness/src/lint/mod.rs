@@ -32,6 +32,7 @@ mod tests;
 use std::path::Path;
 
 pub use finding::{Finding, Findings, Severity};
+pub(crate) use tools::Lookup;
 pub use tools::Tool;
 
 use crate::load::inventory::Inventory;

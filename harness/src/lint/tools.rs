@@ -1,10 +1,47 @@
 //! The components' own tools, `promtool` and `amtool`, found like the process backend finds
-//! the components: `FIREDRILL_PROMTOOL_BIN` / `FIREDRILL_AMTOOL_BIN`, then PATH.
+//! the components: `FIREDRILL_PROMTOOL_BIN` / `FIREDRILL_AMTOOL_BIN`, then PATH, and for
+//! amtool the download cache: where no installed amtool renders templates (Alertmanager
+//! < 0.25, or none), `verify` downloads the Alertmanager release [`AMTOOL_VERSION`] for its
+//! amtool ([`Tool::provide`]), and every later lookup finds it in the cache.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::backend::process::download::{self, DownloadConfig, Release};
 use crate::backend::process::on_path;
+use crate::error::{Error, Result as FiredrillResult};
+use crate::spec::ComponentKind;
+
+/// The Alertmanager release whose `amtool` is downloaded when no installed amtool renders
+/// templates. amtool's renderer (`amtool template render`) came with Alertmanager 0.25, so
+/// any release from 0.25 on does; this one is independent of the Alertmanager version the
+/// manifests pin (amtool runs on the harness's machine and never talks to the stack's
+/// Alertmanager), and shares its cache entry with an Alertmanager pinned at the same version.
+pub(crate) const AMTOOL_VERSION: &str = "0.28.1";
+
+/// Where a tool is looked for, read from the environment in one place
+/// ([`Lookup::from_env`]); tests build it from values.
+pub(crate) struct Lookup {
+    /// `FIREDRILL_<TOOL>_BIN`'s value, when set: it wins over everything else.
+    pub(crate) explicit: Option<String>,
+    /// The tool on PATH.
+    pub(crate) on_path: Option<PathBuf>,
+    /// The download cache and how to fetch into it; an error (a bad variable, no HOME) only
+    /// matters when a download is needed.
+    pub(crate) download: FiredrillResult<DownloadConfig>,
+}
+
+impl Lookup {
+    /// `FIREDRILL_<TOOL>_BIN`, PATH, and the download variables
+    /// ([`DownloadConfig::from_env`]).
+    pub(crate) fn from_env(tool: Tool) -> Self {
+        Self {
+            explicit: std::env::var(tool.env_name()).ok(),
+            on_path: on_path(tool.name()),
+            download: DownloadConfig::from_env(),
+        }
+    }
+}
 
 /// A component's own checking tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,37 +67,156 @@ impl Tool {
         format!("FIREDRILL_{}_BIN", self.name().to_uppercase())
     }
 
-    /// How to get it.
+    /// How to get it (the one hint per tool: the download's alternatives too).
     pub fn install_hint(self) -> String {
         let package = match self {
             Tool::Promtool => "prometheus",
             Tool::Amtool => "prometheus-alertmanager",
         };
         format!(
-            "install it (`apt-get install {package}` on Debian/Ubuntu, or a release from \
-             prometheus.io/download) or set {} to its path",
+            "install it (`apt-get install {package}` on Debian/Ubuntu, or `ci/install-deps`; \
+             releases at prometheus.io/download), or set {} to its path",
             self.env_name()
         )
     }
 
-    /// The binary, or why there is none.
-    pub fn find(self) -> Result<PathBuf, String> {
-        self.find_from(std::env::var(self.env_name()).ok())
+    /// The component whose release tarball holds the tool.
+    pub(crate) fn component(self) -> ComponentKind {
+        match self {
+            Tool::Promtool => ComponentKind::Prometheus,
+            Tool::Amtool => ComponentKind::Alertmanager,
+        }
     }
 
-    /// The binary given `FIREDRILL_<TOOL>_BIN`'s value, else on PATH.
-    fn find_from(self, env_value: Option<String>) -> Result<PathBuf, String> {
+    /// The release downloaded when the tool is missing: amtool's [`AMTOOL_VERSION`]; none for
+    /// promtool (`lint` only warns without it).
+    pub(crate) fn release(self) -> Option<Release> {
+        match self {
+            Tool::Amtool => Some(Release::of_tool(self, AMTOOL_VERSION)),
+            Tool::Promtool => None,
+        }
+    }
+
+    /// Whether `binary` does all firedrill asks of the tool: an amtool must render templates
+    /// (`template render`, Alertmanager ≥ 0.25).
+    pub(crate) fn is_usable(self, binary: &Path) -> bool {
+        match self {
+            Tool::Promtool => true,
+            Tool::Amtool => Command::new(binary)
+                .args(["template", "render", "--help"])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+        }
+    }
+
+    /// The binary, or why there is none; never downloads. `FIREDRILL_<TOOL>_BIN` (as it is),
+    /// else the tool on PATH when it does all firedrill asks of it, else (amtool) the one
+    /// `verify` downloaded into the cache, else the tool on PATH anyway.
+    pub fn find(self) -> Result<PathBuf, String> {
+        self.find_in(&Lookup::from_env(self))
+    }
+
+    /// The binary `lookup` points at: `FIREDRILL_<TOOL>_BIN` (as it is), else the tool on
+    /// PATH when it is usable, else the one downloaded into the cache, else the tool on PATH
+    /// anyway (an old amtool still checks configs).
+    pub(crate) fn find_in(self, lookup: &Lookup) -> Result<PathBuf, String> {
         let var = self.env_name();
-        if let Some(value) = env_value {
-            let path = PathBuf::from(&value);
+        if let Some(value) = &lookup.explicit {
+            let path = PathBuf::from(value);
             return if path.is_file() {
                 Ok(path)
             } else {
                 Err(format!("{var}={value} is not a file"))
             };
         }
-        on_path(self.name())
-            .ok_or_else(|| format!("{} is not installed (not on PATH)", self.name()))
+        if let Some(path) = lookup.on_path.as_ref().filter(|p| self.is_usable(p)) {
+            return Ok(path.clone());
+        }
+        let cached = match (self.release(), &lookup.download) {
+            (Some(release), Ok(config)) => download::cached(&release, config),
+            _ => None,
+        };
+        cached.or_else(|| lookup.on_path.clone()).ok_or_else(|| {
+            let also = match self.release() {
+                Some(_) => ", nor in the download cache",
+                None => "",
+            };
+            format!("{} is not installed (not on PATH{also})", self.name())
+        })
+    }
+
+    /// The tool, downloaded when no usable one is installed: `FIREDRILL_<TOOL>_BIN` when set
+    /// (an error when it is not there or not usable), else the tool on PATH when usable, else
+    /// the release [`Tool::release`] from the cache or downloaded into it (unless offline), so
+    /// that [`Tool::find`] finds it from then on. Called once per run, before anything starts.
+    pub(crate) async fn provide(self, lookup: Lookup) -> FiredrillResult<PathBuf> {
+        let var = self.env_name();
+        let unusable = |path: &Path| match self {
+            Tool::Amtool => format!(
+                "{} has no `template render` command (it came with Alertmanager 0.25)",
+                path.display()
+            ),
+            Tool::Promtool => format!("{} cannot be used", path.display()),
+        };
+        if lookup.explicit.is_some() {
+            let path = self
+                .find_in(&lookup)
+                .map_err(|why| Error::start(self.name(), why, self.install_hint()))?;
+            if !self.is_usable(&path) {
+                return Err(Error::start(
+                    self.name(),
+                    format!("{var} is set, and {}", unusable(&path)),
+                    format!(
+                        "point {var} at a newer one, or unset it to use an installed one or the \
+                         download{}",
+                        self.release()
+                            .map(|r| format!(" ({})", r.label()))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+            return Ok(path);
+        }
+        if let Some(path) = lookup.on_path.as_ref().filter(|p| self.is_usable(p)) {
+            return Ok(path.clone());
+        }
+        let old = lookup.on_path.as_deref().map(unusable);
+        let Some(release) = self.release() else {
+            let why =
+                old.unwrap_or_else(|| format!("{} is not installed (not on PATH)", self.name()));
+            return Err(Error::start(self.name(), why, self.install_hint()));
+        };
+        let config = lookup.download?;
+        let provided = download::provide(std::slice::from_ref(&release), &config)
+            .await
+            .map_err(|error| match (error, old) {
+                (
+                    Error::Start {
+                        component,
+                        reason,
+                        hint,
+                    },
+                    Some(old),
+                ) => Error::start(component, format!("{old}; {reason}"), hint),
+                (error, _) => error,
+            })?;
+        let path = provided
+            .into_iter()
+            .next()
+            .expect("one release asked, one binary provided");
+        if !self.is_usable(&path) {
+            return Err(Error::start(
+                self.name(),
+                format!("the downloaded {}", unusable(&path)),
+                format!(
+                    "remove {} and check the mirror ({}), or {}",
+                    path.parent().unwrap_or(&path).display(),
+                    download::BASE_VAR,
+                    self.install_hint()
+                ),
+            ));
+        }
+        Ok(path)
     }
 }
 
@@ -111,10 +267,19 @@ pub(crate) fn one_line(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A lookup with only `FIREDRILL_<TOOL>_BIN` set (nothing on PATH, no cache).
+    fn explicit(value: &str) -> Lookup {
+        Lookup {
+            explicit: Some(value.to_string()),
+            on_path: None,
+            download: Ok(DownloadConfig::new("/nonexistent/cache")),
+        }
+    }
+
     #[test]
     fn a_tool_is_found_by_its_variable_and_a_bad_variable_says_so() {
         let err = Tool::Promtool
-            .find_from(Some("/nonexistent/promtool".into()))
+            .find_in(&explicit("/nonexistent/promtool"))
             .unwrap_err();
         assert!(
             err.contains("FIREDRILL_PROMTOOL_BIN=/nonexistent/promtool"),
@@ -122,7 +287,7 @@ mod tests {
         );
         let here = std::env::current_exe().unwrap();
         assert_eq!(
-            Tool::Amtool.find_from(Some(here.display().to_string())),
+            Tool::Amtool.find_in(&explicit(&here.display().to_string())),
             Ok(here)
         );
         assert!(Tool::Amtool

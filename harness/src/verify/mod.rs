@@ -45,6 +45,15 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
     let started_at = SystemTime::now();
     let wall = Instant::now();
     let spec = load_dir(&options.manifests)?;
+    if !options
+        .start
+        .skips(crate::spec::ComponentKind::Alertmanager)
+    {
+        // The delivered checks render the expected messages with amtool: without it they
+        // could only fail, so it is found, or downloaded, before anything starts; and before
+        // the lint stage, whose `amtool check-config` then uses the same one.
+        crate::checks::provide_renderer().await?;
+    }
     let findings = crate::lint::lint(&spec);
     if findings.iter().any(crate::lint::Finding::is_error) {
         return Err(crate::lint::Findings(findings).into());
@@ -59,18 +68,6 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         options.resolved.clone(),
         options.metric.clone(),
     )?;
-    if !options
-        .start
-        .skips(crate::spec::ComponentKind::Alertmanager)
-    {
-        // The delivered checks render the expected messages with amtool: without it they
-        // could only fail, so say so before anything starts.
-        crate::checks::renderer_available().map_err(|reason| crate::Error::Start {
-            component: "amtool".into(),
-            reason,
-            hint: "the delivered and resolved checks need it on the harness's machine".into(),
-        })?;
-    }
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),

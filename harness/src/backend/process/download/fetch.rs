@@ -274,7 +274,7 @@ fn install(
     if release.binary_in(&root).is_none() {
         return Err(format!(
             "{url} holds no executable {} binary where its releases have one",
-            release.kind
+            release.name()
         ));
     }
     if let Err(e) = std::fs::rename(&root, entry) {
@@ -291,7 +291,7 @@ fn install(
         format!(
             "the cache entry {} holds no {} binary",
             entry.display(),
-            release.kind
+            release.name()
         )
     })
 }

@@ -1,7 +1,10 @@
 //! Binaries on a fresh machine: when Prometheus, Alertmanager or Grafana is not installed, the
 //! release the manifests pin (the image tag, `v2.27.1` → `2.27.1`) is fetched from its
 //! official release host, checked against the SHA-256 sums the release publishes, and cached
-//! per user.
+//! per user. The components' own tools come the same way, from their component's tarball:
+//! `amtool` (which renders the expected Slack messages) from the Alertmanager release
+//! of a fixed version (`AMTOOL_VERSION` in `lint::tools`), when no amtool that renders is
+//! installed.
 //!
 //! - Prometheus and Alertmanager: `https://github.com/prometheus/{name}/releases/download/v{V}/`
 //!   holds `{name}-{V}.{platform}.tar.gz` and `sha256sums.txt` (`sha256sum` format).
@@ -28,6 +31,7 @@ use std::path::{Path, PathBuf};
 pub use fetch::ProgressStyle;
 
 use crate::error::{Error, InputError, Result};
+use crate::lint::Tool;
 use crate::spec::ComponentKind;
 
 /// The platforms the releases are published for, as their file names spell them.
@@ -141,13 +145,16 @@ pub fn this_platform() -> Option<&'static str> {
     }
 }
 
-/// One release of a component: what is fetched for an image.
+/// One release of a component: what is fetched for an image, or for a tool its tarball holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
     /// Which component.
     pub kind: ComponentKind,
     /// The version, without a leading `v` (`2.27.1`).
     pub version: String,
+    /// The binary wanted from the tarball: `None` for the component's own (`prometheus`),
+    /// else a tool the tarball holds beside it (`amtool` in Alertmanager's).
+    pub tool: Option<Tool>,
 }
 
 impl Release {
@@ -182,7 +189,18 @@ impl Release {
         Ok(Self {
             kind,
             version: version.to_string(),
+            tool: None,
         })
+    }
+
+    /// The release of `tool`'s component at `version`, fetched for the tool: `amtool` from
+    /// `alertmanager-{version}.{platform}.tar.gz`. It shares the component's cache entry.
+    pub fn of_tool(tool: Tool, version: &str) -> Self {
+        Self {
+            kind: tool.component(),
+            version: version.to_string(),
+            tool: Some(tool),
+        }
     }
 
     /// The tarball's file name for a platform.
@@ -227,13 +245,19 @@ impl Release {
     }
 
     /// The binary inside an entry (the tarball's top folder): `prometheus`, `alertmanager`,
-    /// `bin/grafana-server`, else Grafana 10+'s `bin/grafana`.
+    /// `bin/grafana-server`, else Grafana 10+'s `bin/grafana`; for a tool, the tool
+    /// (`amtool`).
     pub fn binary_in(&self, entry: &Path) -> Option<PathBuf> {
-        let candidates: &[&str] = match self.kind {
-            ComponentKind::Prometheus => &["prometheus"],
-            ComponentKind::Alertmanager => &["alertmanager"],
-            ComponentKind::Grafana => &["bin/grafana-server", "bin/grafana"],
-            ComponentKind::App => &[],
+        let tool: [&str; 1];
+        let candidates: &[&str] = match (self.tool, self.kind) {
+            (Some(wanted), _) => {
+                tool = [wanted.name()];
+                &tool
+            }
+            (None, ComponentKind::Prometheus) => &["prometheus"],
+            (None, ComponentKind::Alertmanager) => &["alertmanager"],
+            (None, ComponentKind::Grafana) => &["bin/grafana-server", "bin/grafana"],
+            (None, ComponentKind::App) => &[],
         };
         candidates
             .iter()
@@ -241,9 +265,21 @@ impl Release {
             .find(|p| crate::backend::executable::is_executable(p))
     }
 
-    /// `prometheus 2.27.1`.
+    /// What is wanted from the release: the component (`prometheus`), or the tool (`amtool`).
+    pub fn name(&self) -> &'static str {
+        self.tool.map_or(self.kind.as_str(), Tool::name)
+    }
+
+    /// `prometheus 2.27.1`, `amtool 0.28.1`.
     pub fn label(&self) -> String {
-        format!("{} {}", self.kind, self.version)
+        format!("{} {}", self.name(), self.version)
+    }
+
+    /// Every other way to get the wanted binary than downloading it: the one install hint of
+    /// the component ([`alternatives`]) or of the tool ([`Tool::install_hint`]).
+    pub fn alternatives(&self) -> String {
+        self.tool
+            .map_or_else(|| alternatives(self.kind), Tool::install_hint)
     }
 }
 
@@ -312,14 +348,14 @@ pub async fn provide(releases: &[Release], config: &DownloadConfig) -> Result<Ve
                 .await
                 .map_err(|reason| {
                     Error::start(
-                        release.kind.as_str(),
+                        release.name(),
                         format!(
                             "{} is not installed and could not be downloaded: {reason}",
                             release.label()
                         ),
                         format!(
                             "{}; or point {BASE_VAR} at a mirror of the release files",
-                            alternatives(release.kind)
+                            release.alternatives()
                         ),
                     )
                 })?;
@@ -332,7 +368,7 @@ pub async fn provide(releases: &[Release], config: &DownloadConfig) -> Result<Ve
 fn names(releases: &[&Release]) -> String {
     releases
         .iter()
-        .map(|r| r.kind.as_str())
+        .map(|r| r.name())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -348,7 +384,7 @@ fn describe(releases: &[&Release]) -> String {
 fn hints(releases: &[&Release]) -> String {
     releases
         .iter()
-        .map(|r| format!("for {}: {}", r.kind, alternatives(r.kind)))
+        .map(|r| format!("for {}: {}", r.name(), r.alternatives()))
         .collect::<Vec<_>>()
         .join("; ")
 }

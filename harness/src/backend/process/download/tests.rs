@@ -10,8 +10,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::fetch::{expected_sum, line_step, progress_text, remove_leftovers, LEFTOVER_AGE};
 use super::*;
+use crate::lint::Lookup;
 
 const PLATFORM: &str = "linux-amd64";
+/// The Alertmanager release amtool is downloaded from (the tools module's constant).
+const AMTOOL_VERSION: &str = "0.28.1";
 
 fn prometheus() -> Release {
     Release::of_image(ComponentKind::Prometheus, "prom/prometheus:v2.27.1").unwrap()
@@ -125,6 +128,13 @@ fn the_upstream_urls_are_the_ones_each_project_publishes() {
         (
             "https://github.com/prometheus/alertmanager/releases/download/v0.22.2/alertmanager-0.22.2.linux-amd64.tar.gz".to_string(),
             "https://github.com/prometheus/alertmanager/releases/download/v0.22.2/sha256sums.txt".to_string()
+        )
+    );
+    assert_eq!(
+        urls(&Tool::Amtool.release().unwrap()),
+        (
+            "https://github.com/prometheus/alertmanager/releases/download/v0.28.1/alertmanager-0.28.1.linux-amd64.tar.gz".to_string(),
+            "https://github.com/prometheus/alertmanager/releases/download/v0.28.1/sha256sums.txt".to_string()
         )
     );
     assert_eq!(
@@ -534,4 +544,260 @@ fn the_temp_files_of_a_killed_download_are_removed_once_old_and_nothing_else_is(
         listing(folder.path()),
         vec![".download-new.tar.gz", "2.27.1"]
     );
+}
+
+/// A stand-in for amtool: `exit 0` renders (`template render --help` succeeds), `exit 1` is
+/// an amtool older than 0.25.
+const AMTOOL_THAT_RENDERS: &str = "#!/bin/sh\nexit 0\n";
+const AMTOOL_TOO_OLD: &str =
+    "#!/bin/sh\necho 'amtool: error: expected command but got \"template\"' >&2\nexit 1\n";
+
+/// An executable script `name` in `dir`.
+fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Serves Alertmanager's release of amtool's fixed version as upstream lays it out (amtool
+/// beside alertmanager), its sums listed as `sums` makes them from the tarball; returns the
+/// tarball.
+async fn serve_amtool_release(server: &MockServer, sums: impl Fn(&[u8]) -> String) -> Vec<u8> {
+    let top = format!("alertmanager-{AMTOOL_VERSION}.{PLATFORM}");
+    let archive = tarball(&[
+        (&format!("{top}/alertmanager"), "#!/bin/sh\n", 0o755),
+        (&format!("{top}/amtool"), AMTOOL_THAT_RENDERS, 0o755),
+    ]);
+    let folder = format!("/alertmanager/v{AMTOOL_VERSION}");
+    serve(
+        server,
+        &format!("{folder}/sha256sums.txt"),
+        sums(&archive).into_bytes(),
+    )
+    .await;
+    serve(server, &format!("{folder}/{top}.tar.gz"), archive.clone()).await;
+    archive
+}
+
+fn published_sums(archive: &[u8]) -> String {
+    format!(
+        "{}  alertmanager-{AMTOOL_VERSION}.darwin-amd64.tar.gz\n{}  alertmanager-{AMTOOL_VERSION}.{PLATFORM}.tar.gz\n",
+        "0".repeat(64),
+        sha256(archive)
+    )
+}
+
+/// What a machine has for amtool: nothing set, `on_path` on PATH, downloads per `config`.
+fn amtool_lookup(on_path: Option<std::path::PathBuf>, config: &DownloadConfig) -> Lookup {
+    Lookup {
+        explicit: None,
+        on_path,
+        download: Ok(config.clone()),
+    }
+}
+
+#[tokio::test]
+async fn without_an_installed_amtool_it_is_fetched_from_alertmanagers_release_on_the_mirror_and_found_in_the_cache_from_then_on(
+) {
+    let server = MockServer::start().await;
+    serve_amtool_release(&server, published_sums).await;
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path(), &format!("{}/", server.uri()));
+
+    let provided = Tool::Amtool
+        .provide(amtool_lookup(None, &config))
+        .await
+        .unwrap();
+    let expected = cache
+        .path()
+        .join(format!("alertmanager/{AMTOOL_VERSION}/amtool"));
+    assert_eq!(provided, expected);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(
+        listing(&cache.path().join("alertmanager")),
+        vec![
+            AMTOOL_VERSION.to_string(),
+            format!("{AMTOOL_VERSION}/alertmanager"),
+            format!("{AMTOOL_VERSION}/amtool"),
+        ],
+        "temp files were left behind"
+    );
+
+    // `lint` and the renderer look it up without downloading: the cache has it.
+    assert_eq!(
+        Tool::Amtool.find_in(&amtool_lookup(None, &config)),
+        Ok(expected.clone())
+    );
+    assert_eq!(
+        Tool::Amtool
+            .provide(amtool_lookup(None, &config))
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "the cached amtool was fetched again"
+    );
+}
+
+#[tokio::test]
+async fn an_amtool_on_path_too_old_to_render_is_passed_over_for_the_download() {
+    let server = MockServer::start().await;
+    serve_amtool_release(&server, published_sums).await;
+    let cache = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let old = script(bin.path(), "amtool", AMTOOL_TOO_OLD);
+    let config = config(cache.path(), &server.uri());
+
+    // Before the download, `lint` still has the old one to check configs with.
+    assert_eq!(
+        Tool::Amtool.find_in(&amtool_lookup(Some(old.clone()), &config)),
+        Ok(old.clone())
+    );
+    let provided = Tool::Amtool
+        .provide(amtool_lookup(Some(old.clone()), &config))
+        .await
+        .unwrap();
+    let downloaded = cache
+        .path()
+        .join(format!("alertmanager/{AMTOOL_VERSION}/amtool"));
+    assert_eq!(provided, downloaded);
+    assert_eq!(
+        Tool::Amtool.find_in(&amtool_lookup(Some(old), &config)),
+        Ok(downloaded)
+    );
+}
+
+#[tokio::test]
+async fn an_amtool_release_with_a_wrong_checksum_fails_naming_both_sums_and_leaves_no_cache_entry()
+{
+    let server = MockServer::start().await;
+    let published = "f".repeat(64);
+    let archive = serve_amtool_release(&server, |_| {
+        format!(
+            "{published}  alertmanager-{AMTOOL_VERSION}.{PLATFORM}.tar.gz\n",
+            published = "f".repeat(64)
+        )
+    })
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path(), &server.uri());
+
+    let err = Tool::Amtool
+        .provide(amtool_lookup(None, &config))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let text = err.to_string();
+    for needle in [
+        published.as_str(),
+        &sha256(&archive),
+        &format!("amtool {AMTOOL_VERSION} is not installed and could not be downloaded"),
+        &format!("/alertmanager/v{AMTOOL_VERSION}/alertmanager-{AMTOOL_VERSION}.{PLATFORM}.tar.gz"),
+        "apt-get install prometheus-alertmanager",
+        "FIREDRILL_AMTOOL_BIN",
+        "FIREDRILL_DOWNLOAD_BASE",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+    assert_eq!(listing(cache.path()), vec!["alertmanager"], "{text}");
+    assert!(Tool::Amtool.find_in(&amtool_lookup(None, &config)).is_err());
+}
+
+#[tokio::test]
+async fn offline_without_an_amtool_says_what_it_would_fetch_and_the_other_ways() {
+    let cache = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let old = script(bin.path(), "amtool", AMTOOL_TOO_OLD);
+    let mut config = DownloadConfig::new(cache.path());
+    config.platform = Some(PLATFORM.to_string());
+    config.offline = true;
+
+    for on_path in [None, Some(old.clone())] {
+        let err = Tool::Amtool
+            .provide(amtool_lookup(on_path.clone(), &config))
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        for needle in [
+            "cannot start amtool",
+            "FIREDRILL_OFFLINE=1",
+            &format!(
+                "firedrill would download amtool {AMTOOL_VERSION} from https://github.com/prometheus/alertmanager/releases/download/v{AMTOOL_VERSION}/alertmanager-{AMTOOL_VERSION}.{PLATFORM}.tar.gz"
+            ),
+            "apt-get install prometheus-alertmanager",
+            "FIREDRILL_AMTOOL_BIN",
+            "unset FIREDRILL_OFFLINE",
+        ] {
+            assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+        if on_path.is_some() {
+            assert!(
+                text.contains(&format!("{} has no `template render`", old.display())),
+                "the installed amtool is not named: {text}"
+            );
+        }
+    }
+    assert!(listing(cache.path()).is_empty());
+}
+
+#[tokio::test]
+async fn an_explicit_amtool_or_one_installed_that_renders_wins_over_the_download() {
+    let server = MockServer::start().await;
+    serve_amtool_release(&server, published_sums).await;
+    let cache = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let explicit = script(bin.path(), "my-amtool", AMTOOL_THAT_RENDERS);
+    let installed = script(bin.path(), "amtool", AMTOOL_THAT_RENDERS);
+    let config = config(cache.path(), &server.uri());
+
+    let lookup = |explicit: Option<&Path>| Lookup {
+        explicit: explicit.map(|p| p.display().to_string()),
+        on_path: Some(installed.clone()),
+        download: Ok(config.clone()),
+    };
+    assert_eq!(
+        Tool::Amtool.provide(lookup(Some(&explicit))).await.unwrap(),
+        explicit
+    );
+    assert_eq!(
+        Tool::Amtool.find_in(&lookup(Some(&explicit))),
+        Ok(explicit.clone())
+    );
+    assert_eq!(Tool::Amtool.provide(lookup(None)).await.unwrap(), installed);
+
+    // An explicit one that cannot render is an error, not a reason to download.
+    let old = script(bin.path(), "old-amtool", AMTOOL_TOO_OLD);
+    let text = Tool::Amtool
+        .provide(lookup(Some(&old)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains(&format!(
+            "FIREDRILL_AMTOOL_BIN is set, and {} has no `template render`",
+            old.display()
+        )),
+        "{text}"
+    );
+    let text = Tool::Amtool
+        .provide(lookup(Some(Path::new("/nonexistent/amtool"))))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("FIREDRILL_AMTOOL_BIN=/nonexistent/amtool is not a file")
+            && text.contains("apt-get install prometheus-alertmanager"),
+        "{text}"
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "something was downloaded"
+    );
+    assert!(listing(cache.path()).is_empty());
 }
