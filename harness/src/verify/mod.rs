@@ -109,6 +109,16 @@ pub async fn run_checks(
     if let Some(margin) = margin {
         checker = checker.with_margin(margin);
     }
+    if checks
+        .iter()
+        .any(|c| matches!(c, Check::AlertDelivered(_) | Check::AlertResolved(_)))
+    {
+        // Tests calling this directly get amtool as `verify` does (downloaded where none is
+        // installed); where that fails, the checks that render say why when they run.
+        if let Err(e) = crate::checks::provide_renderer().await {
+            tracing::debug!(error = %e, "no amtool for rendering");
+        }
+    }
     let mut outcomes = Vec::new();
     let mut failed: Option<String> = None;
     for (i, check) in checks.iter().enumerate() {
