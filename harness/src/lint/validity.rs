@@ -97,6 +97,20 @@ fn check_files(
         let origin: Origin = origin_of(path);
         match run(&binary, &args) {
             Ok(output) if output.success => {}
+            Ok(output) if left_out_discovery(&output.text).is_some() => {
+                let mechanism = left_out_discovery(&output.text).unwrap_or_default();
+                findings.push(Finding::warning(
+                    &origin,
+                    "",
+                    format!(
+                        "not checked: this {} was built without `{mechanism}` (Debian's \
+                         package leaves Kubernetes discovery out), which the official \
+                         Prometheus has; point {} at an official one to check it",
+                        tool.name(),
+                        tool.env_name()
+                    ),
+                ))
+            }
             Ok(output) if output.text.contains("unknown long flag") => {
                 findings.push(Finding::warning(
                     &origin,
@@ -127,4 +141,35 @@ fn check_files(
         }
     }
     findings
+}
+
+/// The discovery mechanism (`kubernetes_sd_configs`) a promtool rejects as an unknown field:
+/// it was built without it (Debian's is), so the config is valid for the official one.
+fn left_out_discovery(output: &str) -> Option<String> {
+    output.split("field ").skip(1).find_map(|after| {
+        let (name, tail) = after.split_once(' ')?;
+        (name.ends_with("_sd_configs") && tail.starts_with("not found in type config.ScrapeConfig"))
+            .then(|| name.to_string())
+    })
+}
+
+#[cfg(test)]
+mod discovery_tests {
+    use super::left_out_discovery;
+
+    #[test]
+    fn a_promtool_built_without_kubernetes_discovery_is_recognised_by_its_complaint() {
+        let debian =
+            "Checking /w/prometheus.yaml\n  FAILED: parsing YAML file /w/prometheus.yaml: \
+                      yaml: unmarshal errors:\n  line 18: field kubernetes_sd_configs not found \
+                      in type config.ScrapeConfig\n";
+        assert_eq!(
+            left_out_discovery(debian).as_deref(),
+            Some("kubernetes_sd_configs")
+        );
+        let typo = "line 18: field static_config not found in type config.ScrapeConfig";
+        assert_eq!(left_out_discovery(typo), None);
+        let elsewhere = "line 3: field kubernetes_sd_configs not found in type config.GlobalConfig";
+        assert_eq!(left_out_discovery(elsewhere), None);
+    }
 }

@@ -7,6 +7,7 @@
 mod addresses;
 mod alertmanager;
 mod changes;
+mod discovery;
 mod file_refs;
 mod flags;
 mod grafana;
@@ -20,6 +21,7 @@ mod tests;
 
 pub use addresses::{resolve, service_host, split_host_port, split_url, Resolved, ServiceHost};
 pub use changes::{format_changes, Change};
+pub(crate) use discovery::require_no_cluster_discovery;
 pub use placement::Placement;
 pub use timings::Timings;
 

@@ -56,6 +56,7 @@ impl Backend for DockerBackend {
     }
 
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<DockerPlacement> {
+        crate::plan::require_no_cluster_discovery(spec, self.name())?;
         Ok(DockerPlacement::new(spec))
     }
 

@@ -40,6 +40,7 @@ impl Backend for ProcessBackend {
     }
 
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<ProcessPlacement> {
+        crate::plan::require_no_cluster_discovery(spec, self.name())?;
         ProcessPlacement::new(spec)
     }
 
