@@ -151,3 +151,65 @@ async fn a_dropped_stacks_namespace_is_deleted() {
         );
     }
 }
+
+#[tokio::test]
+async fn cluster_scoped_objects_of_the_manifests_are_deleted_with_the_runs_namespace() {
+    if opted_out("cluster_scoped_objects_of_the_manifests_are_deleted_with_the_runs_namespace") {
+        return;
+    }
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    const NAME: &str = "firedrill-corpus-prometheus";
+    let manifests = firedrill::fixtures::repository_root()
+        .join("fixtures/manifests/corpus/working/prometheus-rbac/manifests");
+    let _serial = SERIAL.lock().await;
+    let stack = StackBuilder::new(manifests)
+        .with_options(kube_options())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = kube::Client::try_default().await.unwrap();
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    let bindings: Api<ClusterRoleBinding> = Api::all(client);
+    let role = roles.get(NAME).await.unwrap_or_else(|e| panic!("{e}"));
+    let owners: Vec<String> = role
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .map(|o| format!("{}/{}", o.kind, o.name))
+        .collect();
+    assert!(
+        owners.iter().any(|o| o.starts_with("Namespace/firedrill-")),
+        "the ClusterRole is not owned by the run's namespace: {owners:?}"
+    );
+    let binding = bindings.get(NAME).await.unwrap_or_else(|e| panic!("{e}"));
+    let subject_namespace = binding
+        .subjects
+        .iter()
+        .flatten()
+        .find_map(|s| s.namespace.clone());
+    assert!(
+        subject_namespace
+            .as_deref()
+            .is_some_and(|ns| ns.starts_with("firedrill-")),
+        "the binding's subject stays in {subject_namespace:?}"
+    );
+    stack.shutdown().await;
+
+    // The garbage collector deletes them once the namespace is gone.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let role = roles.get_opt(NAME).await.unwrap();
+        let binding = bindings.get_opt(NAME).await.unwrap();
+        if role.is_none() && binding.is_none() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still there 180 s after the stack stopped: ClusterRole {}, ClusterRoleBinding {}",
+            role.is_some(),
+            binding.is_some()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

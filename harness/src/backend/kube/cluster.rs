@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
@@ -72,6 +73,9 @@ fn no_cluster(why: String) -> Error {
 /// discovery, once each.
 pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result<()> {
     let mut kinds: BTreeMap<String, (ApiResource, ApiCapabilities)> = BTreeMap::new();
+    // The run's Namespace (the first document), once applied: it owns every cluster-scoped
+    // object, so deleting it deletes them.
+    let mut owner: Option<OwnerReference> = None;
     for document in documents {
         let resource = document.resource();
         let mut object: DynamicObject =
@@ -121,6 +125,21 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
         let (resource_type, capabilities) = &kinds[&key];
         if capabilities.scope == Scope::Cluster {
             object.metadata.namespace = None;
+            if let Some(owner) = &owner {
+                if !super::manifests::is_cluster_scoped(&document.value) {
+                    // Not in the listed changes (a kind only the cluster knows): say so.
+                    tracing::info!(
+                        resource,
+                        namespace = owner.name,
+                        "cluster-scoped: owned by the run's namespace"
+                    );
+                }
+                object
+                    .metadata
+                    .owner_references
+                    .get_or_insert_with(Vec::new)
+                    .push(owner.clone());
+            }
         }
         let api: Api<DynamicObject> = match capabilities.scope {
             Scope::Cluster => Api::all_with(client.clone(), resource_type),
@@ -131,8 +150,16 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
             ),
         };
         let name = object.metadata.name.clone().unwrap_or_default();
-        let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(&name, &params, &Patch::Apply(&object))
+        // A cluster-scoped object is applied by a manager of the run's own, so that two runs
+        // of the same manifests both own it (ownerReferences merge by uid) and the garbage
+        // collector deletes it only when the last of their namespaces is gone.
+        let manager = match (&owner, capabilities.scope == Scope::Cluster) {
+            (Some(owner), true) => format!("{FIELD_MANAGER}/{}", owner.name),
+            _ => FIELD_MANAGER.to_string(),
+        };
+        let params = PatchParams::apply(&manager).force();
+        let applied = api
+            .patch(&name, &params, &Patch::Apply(&object))
             .await
             .map_err(|e| {
                 Error::start(
@@ -141,6 +168,15 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
                     "fix the resource, or check the RBAC the kube backend needs (README)",
                 )
             })?;
+        if owner.is_none() && gvk.kind == "Namespace" {
+            owner = applied.metadata.uid.map(|uid| OwnerReference {
+                api_version: "v1".to_string(),
+                kind: "Namespace".to_string(),
+                name: name.clone(),
+                uid,
+                ..OwnerReference::default()
+            });
+        }
     }
     Ok(())
 }

@@ -3,6 +3,11 @@
 //! content differs: the Slack URL, scaled durations), image overrides, files the harness's
 //! caller added (in a ConfigMap of their own), and the Slack recorder the stack's
 //! Alertmanager posts to. The Namespace comes first. Every change is listed.
+//!
+//! Cluster-scoped objects (a ClusterRole for Prometheus, say) cannot live in the namespace:
+//! they are applied owned by it (an `ownerReference` to the run's Namespace), so Kubernetes'
+//! garbage collector deletes them with it, also after a killed run's namespace is reaped.
+//! ServiceAccount subjects of role bindings follow their ServiceAccount into the namespace.
 
 use std::collections::BTreeMap;
 
@@ -80,7 +85,19 @@ pub fn documents(
         !theirs
     });
     for document in out.iter_mut().skip(1) {
-        set_namespace(document, namespace, &mut changes);
+        if is_cluster_scoped(&document.value) {
+            changes.push(Change {
+                component: document.resource(),
+                file: document.source.clone(),
+                key: "metadata.ownerReferences".to_string(),
+                reason: "namespace",
+                from: "<absent>".to_string(),
+                to: format!("Namespace/{namespace} (deleted with the run's namespace)"),
+            });
+        } else {
+            set_namespace(document, namespace, &mut changes);
+        }
+        set_subject_namespaces(document, namespace, &mut changes);
     }
     apply_file_changes(plan, &mut out, &mut changes)?;
     apply_images(plan, images, &mut out, &mut changes);
@@ -128,6 +145,101 @@ fn expand_lists(value: Value) -> Vec<Value> {
         }
     }
     vec![value]
+}
+
+/// Whether Kubernetes' API definitions (k8s-openapi's types) make the document's kind
+/// cluster-scoped. Kinds they do not know (custom resources) count as namespaced here; when
+/// applying, the cluster's own discovery decides, and such an object is owned by the
+/// namespace all the same.
+pub(crate) fn is_cluster_scoped(document: &Value) -> bool {
+    use k8s_openapi::api::{
+        admissionregistration::v1 as admission, core::v1 as core, networking::v1 as networking,
+        node::v1 as node, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
+    };
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+    use k8s_openapi::Resource;
+    use std::any::TypeId;
+
+    fn scope<K: Resource>() -> (&'static str, &'static str, bool)
+    where
+        K::Scope: 'static,
+    {
+        let cluster = TypeId::of::<K::Scope>() == TypeId::of::<k8s_openapi::ClusterResourceScope>();
+        (K::API_VERSION, K::KIND, cluster)
+    }
+    let known = [
+        scope::<rbac::ClusterRole>(),
+        scope::<rbac::ClusterRoleBinding>(),
+        scope::<scheduling::PriorityClass>(),
+        scope::<storage::StorageClass>(),
+        scope::<storage::CSIDriver>(),
+        scope::<core::PersistentVolume>(),
+        scope::<core::Node>(),
+        scope::<networking::IngressClass>(),
+        scope::<node::RuntimeClass>(),
+        scope::<admission::MutatingWebhookConfiguration>(),
+        scope::<admission::ValidatingWebhookConfiguration>(),
+        scope::<apiextensions::CustomResourceDefinition>(),
+    ];
+    let kind = document["kind"].as_str().unwrap_or_default();
+    let api_version = document["apiVersion"].as_str().unwrap_or_default();
+    // The group decides, not the version (rbac.authorization.k8s.io/v1beta1 is the same kind).
+    let group = |v: &str| {
+        v.rsplit_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default()
+    };
+    known
+        .iter()
+        .any(|(v, k, cluster)| *cluster && *k == kind && group(v) == group(api_version))
+}
+
+/// ServiceAccount subjects of a RoleBinding or ClusterRoleBinding that name a namespace name
+/// the run's instead: the ServiceAccount is there now.
+fn set_subject_namespaces(
+    document: &mut AppliedDocument,
+    namespace: &str,
+    changes: &mut Vec<Change>,
+) {
+    let kind = document.value["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if kind != "RoleBinding" && kind != "ClusterRoleBinding" {
+        return;
+    }
+    let resource = document.resource();
+    let Some(subjects) = document
+        .value
+        .get_mut("subjects")
+        .and_then(Value::as_sequence_mut)
+    else {
+        return;
+    };
+    for (i, subject) in subjects.iter_mut().enumerate() {
+        if subject["kind"].as_str() != Some("ServiceAccount") {
+            continue;
+        }
+        let Some(subject) = subject.as_mapping_mut() else {
+            continue;
+        };
+        let before = subject
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if before.is_none() && kind == "RoleBinding" {
+            continue; // the binding's own namespace, which is the run's
+        }
+        subject.insert("namespace".into(), namespace.into());
+        changes.push(Change {
+            component: resource.clone(),
+            file: document.source.clone(),
+            key: format!("subjects[{i}].namespace"),
+            reason: "namespace",
+            from: before.unwrap_or_else(|| "<absent>".to_string()),
+            to: namespace.to_string(),
+        });
+    }
 }
 
 fn set_namespace(document: &mut AppliedDocument, namespace: &str, changes: &mut Vec<Change>) {

@@ -443,3 +443,72 @@ fn the_manifests_own_namespace_is_replaced_by_the_runs_and_fqdns_point_into_it()
         && c.from == "echo-service.monitoring.svc.cluster.local:80"
         && c.to == "echo-service:80"));
 }
+
+#[test]
+fn cluster_scoped_objects_are_owned_by_the_runs_namespace_and_bindings_follow_the_service_account()
+{
+    let spec = load_dir(&repo(
+        "fixtures/manifests/corpus/working/prometheus-rbac/manifests",
+    ))
+    .unwrap();
+    let (_, docs, changes) = applied(&spec, 1.0, &ImageChoice::default(), &[]);
+    let doc = |resource: &str| {
+        docs.iter()
+            .find(|d| d.resource() == resource)
+            .unwrap_or_else(|| panic!("{resource} is not applied"))
+    };
+    let role = doc("ClusterRole/firedrill-corpus-prometheus");
+    let binding = doc("ClusterRoleBinding/firedrill-corpus-prometheus");
+    for cluster_scoped in [role, binding] {
+        assert!(
+            cluster_scoped.value["metadata"]["namespace"].is_null(),
+            "{cluster_scoped:?}"
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.component == cluster_scoped.resource()
+                    && c.key == "metadata.ownerReferences"
+                    && c.to.contains(NAMESPACE)),
+            "{changes:#?}"
+        );
+    }
+    assert_eq!(
+        binding.value["subjects"][0]["namespace"].as_str(),
+        Some(NAMESPACE)
+    );
+    assert!(changes.iter().any(|c| c.component == binding.resource()
+        && c.key == "subjects[0].namespace"
+        && c.from == "default"));
+    let account = doc("ServiceAccount/prometheus");
+    assert_eq!(
+        account.value["metadata"]["namespace"].as_str(),
+        Some(NAMESPACE)
+    );
+}
+
+#[test]
+fn cluster_scope_comes_from_kubernetes_api_definitions_by_group_not_version() {
+    use super::manifests::is_cluster_scoped;
+    let doc = |api_version: &str, kind: &str| -> Value {
+        serde_yaml::from_str(&format!("{{apiVersion: {api_version}, kind: {kind}}}")).unwrap()
+    };
+    assert!(is_cluster_scoped(&doc(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole"
+    )));
+    assert!(is_cluster_scoped(&doc(
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRoleBinding"
+    )));
+    assert!(is_cluster_scoped(&doc(
+        "scheduling.k8s.io/v1",
+        "PriorityClass"
+    )));
+    assert!(!is_cluster_scoped(&doc(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding"
+    )));
+    assert!(!is_cluster_scoped(&doc("v1", "ServiceAccount")));
+    assert!(!is_cluster_scoped(&doc("example.com/v1", "ClusterRole")));
+}
