@@ -14,4 +14,10 @@ pub trait Placement {
 
     /// Where `component` finds the file the manifests mount at `path` (an in-container path).
     fn file_path(&self, component: &ComponentSpec, path: &str) -> String;
+
+    /// The cluster namespace the stack runs in, on a backend that runs it in a cluster:
+    /// Kubernetes service discovery is kept to it.
+    fn cluster_namespace(&self) -> Option<&str> {
+        None
+    }
 }

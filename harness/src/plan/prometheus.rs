@@ -139,6 +139,9 @@ fn rewrite_main_config(
                 job.insert("scrape_timeout".into(), job_interval.to_string().into());
             }
             translate_static_targets(spec, me, job, &path, placement, log);
+            if let Some(namespace) = placement.cluster_namespace() {
+                keep_discovery_in(namespace, job, &path, log);
+            }
         }
     }
 
@@ -182,6 +185,38 @@ fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
     }
     let dir = config_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     format!("{dir}/{pattern}")
+}
+
+/// Kubernetes service discovery sees only the run's namespace, where the manifests' objects
+/// now are: the namespaces they named are the run's now, and discovery across every namespace
+/// would find other runs' pods (and count their requests).
+fn keep_discovery_in(namespace: &str, job: &mut Mapping, path: &str, log: &mut ChangeLog<'_>) {
+    let Some(configs) = job
+        .get_mut("kubernetes_sd_configs")
+        .and_then(Value::as_sequence_mut)
+    else {
+        return;
+    };
+    for (i, config) in configs.iter_mut().enumerate() {
+        let Some(config) = config.as_mapping_mut() else {
+            continue;
+        };
+        let key = format!("{path}.kubernetes_sd_configs[{i}].namespaces");
+        let before = match config.get("namespaces") {
+            Some(value) => serde_yaml::to_string(value)
+                .unwrap_or_default()
+                .trim()
+                .replace('\n', " "),
+            None => "<absent: every namespace>".to_string(),
+        };
+        let mut namespaces = Mapping::new();
+        namespaces.insert(
+            "names".into(),
+            Value::Sequence(vec![Value::String(namespace.to_string())]),
+        );
+        config.insert("namespaces".into(), Value::Mapping(namespaces));
+        log.record(key, "namespace", before, format!("names: [{namespace}]"));
+    }
 }
 
 fn translate_static_targets(

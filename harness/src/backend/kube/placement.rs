@@ -71,4 +71,8 @@ impl Placement for KubePlacement {
     fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
         path.to_string()
     }
+
+    fn cluster_namespace(&self) -> Option<&str> {
+        Some(&self.namespace)
+    }
 }

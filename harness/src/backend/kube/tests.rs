@@ -512,3 +512,27 @@ fn cluster_scope_comes_from_kubernetes_api_definitions_by_group_not_version() {
     assert!(!is_cluster_scoped(&doc("v1", "ServiceAccount")));
     assert!(!is_cluster_scoped(&doc("example.com/v1", "ClusterRole")));
 }
+
+#[test]
+fn kubernetes_discovery_is_kept_to_the_runs_namespace_as_a_listed_change() {
+    let spec = load_dir(&repo("fixtures/manifests/bad/kubernetes-discovery")).unwrap();
+    let (plan, _) = planned(&spec, 1.0);
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.key == "scrape_configs[1].kubernetes_sd_configs[0].namespaces")
+        .unwrap_or_else(|| panic!("no change listed: {:#?}", plan.changes));
+    assert_eq!(change.from, "<absent: every namespace>");
+    assert_eq!(change.to, format!("names: [{NAMESPACE}]"));
+    let prometheus = plan.component("prometheus").unwrap();
+    let config = prometheus
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("prometheus.yaml"))
+        .unwrap();
+    let config: Value = serde_yaml::from_str(config.content.expose()).unwrap();
+    assert_eq!(
+        config["scrape_configs"][1]["kubernetes_sd_configs"][0]["namespaces"]["names"][0].as_str(),
+        Some(NAMESPACE)
+    );
+}
