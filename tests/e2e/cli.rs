@@ -109,18 +109,10 @@ fn verify_without_an_amtool_that_renders_exits_2_before_starting_anything_and_sa
 #[test]
 fn verify_offline_without_an_amtool_exits_2_before_starting_anything_naming_the_amtool_release_it_would_download_and_how_else_to_get_one(
 ) {
-    let empty_path = tempfile::tempdir().expect("a temp dir");
     let cache = tempfile::tempdir().expect("a temp dir");
-    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .args(["verify", "--skip", "grafana"])
-        .current_dir(repository_root())
-        .env("PATH", empty_path.path())
-        .env("XDG_CACHE_HOME", cache.path())
-        .env("FIREDRILL_OFFLINE", "1")
-        .env_remove("FIREDRILL_AMTOOL_BIN")
-        .env_remove("FIREDRILL_DOWNLOAD_BASE")
-        .output()
-        .expect("the firedrill binary runs");
+    let output = verify_offline_on_an_empty_path(cache.path(), |command| {
+        command.env_remove("FIREDRILL_AMTOOL_BIN");
+    });
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     for needle in [
@@ -134,13 +126,7 @@ fn verify_offline_without_an_amtool_exits_2_before_starting_anything_naming_the_
         assert!(text.contains(needle), "`{needle}` missing from: {text}");
     }
     assert!(!text.contains("stack ready"), "the stack started: {text}");
-    assert_eq!(
-        std::fs::read_dir(cache.path())
-            .expect("the cache dir")
-            .count(),
-        0,
-        "offline, nothing is written to the cache"
-    );
+    assert_cache_empty(cache.path());
 }
 
 #[test]
@@ -168,25 +154,18 @@ fn verify_on_manifests_that_expect_no_alert_exits_2_naming_the_flag() {
 #[test]
 fn verify_offline_without_the_binaries_exits_2_before_starting_anything_saying_what_it_would_download_and_how_else_to_get_them(
 ) {
-    let empty_path = tempfile::tempdir().expect("a temp dir");
     let cache = tempfile::tempdir().expect("a temp dir");
     let amtool = firedrill::backend::on_path("amtool")
         .or_else(|| std::env::var_os("FIREDRILL_AMTOOL_BIN").map(Into::into))
         .expect("amtool is installed (the e2e suite needs it)");
-    let output = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .args(["verify", "--skip", "grafana"])
-        .current_dir(repository_root())
-        .env("PATH", empty_path.path())
-        .env("XDG_CACHE_HOME", cache.path())
-        .env("FIREDRILL_OFFLINE", "1")
-        .env("FIREDRILL_AMTOOL_BIN", amtool)
-        // The binaries are the process backend's: whatever backend the suite runs on.
-        .env_remove("FIREDRILL_BACKEND")
-        .env_remove("FIREDRILL_PROMETHEUS_BIN")
-        .env_remove("FIREDRILL_ALERTMANAGER_BIN")
-        .env_remove("FIREDRILL_DOWNLOAD_BASE")
-        .output()
-        .expect("the firedrill binary runs");
+    let output = verify_offline_on_an_empty_path(cache.path(), |command| {
+        command
+            .env("FIREDRILL_AMTOOL_BIN", &amtool)
+            // The binaries are the process backend's: whatever backend the suite runs on.
+            .env_remove("FIREDRILL_BACKEND")
+            .env_remove("FIREDRILL_PROMETHEUS_BIN")
+            .env_remove("FIREDRILL_ALERTMANAGER_BIN");
+    });
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     for needle in [
@@ -204,10 +183,32 @@ fn verify_offline_without_the_binaries_exits_2_before_starting_anything_saying_w
         !text.contains("stack ready") && !text.contains("grafana 7.5.9"),
         "{text}"
     );
+    assert_cache_empty(cache.path());
+}
+
+/// `firedrill verify --skip grafana` offline, with nothing on PATH and `cache` as the cache,
+/// after `adjust` has set the rest of the environment.
+fn verify_offline_on_an_empty_path(
+    cache: &std::path::Path,
+    adjust: impl FnOnce(&mut Command),
+) -> Output {
+    let empty_path = tempfile::tempdir().expect("a temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+    command
+        .args(["verify", "--skip", "grafana"])
+        .current_dir(repository_root())
+        .env("PATH", empty_path.path())
+        .env("XDG_CACHE_HOME", cache)
+        .env("FIREDRILL_OFFLINE", "1")
+        .env_remove("FIREDRILL_DOWNLOAD_BASE");
+    adjust(&mut command);
+    command.output().expect("the firedrill binary runs")
+}
+
+#[track_caller]
+fn assert_cache_empty(cache: &std::path::Path) {
     assert_eq!(
-        std::fs::read_dir(cache.path())
-            .expect("the cache dir")
-            .count(),
+        std::fs::read_dir(cache).expect("the cache dir").count(),
         0,
         "offline, nothing is written to the cache"
     );
