@@ -26,6 +26,12 @@ pub(crate) trait Backend: Sync {
     /// The backend's name, as `--backend` takes it.
     fn name(&self) -> &'static str;
 
+    /// Whether the containers' `httpGet` probes are executed (requests to the apps firedrill
+    /// does not send). Only where Kubernetes runs the pods: the kubelet runs them.
+    fn runs_http_probes(&self) -> bool {
+        false
+    }
+
     /// Places a stack (names, ports, work dirs), before anything starts.
     fn place(&self, spec: &StackSpec, options: &StartOptions) -> Result<Self::Placement>;
 
@@ -169,6 +175,7 @@ pub(crate) async fn start_on<B: Backend>(
     let endpoints = endpoints_of(&components);
     Ok(RunningStack {
         backend: backend.name(),
+        runs_http_probes: backend.runs_http_probes(),
         plan: stack_plan,
         endpoints,
         slack,
@@ -176,6 +183,7 @@ pub(crate) async fn start_on<B: Backend>(
         prometheus_started,
         handle,
         seen_alerts: Default::default(),
+        traffic_baselines: Default::default(),
     })
 }
 

@@ -34,7 +34,13 @@ impl Checker<'_> {
             .join(", "))
     }
 
-    pub(crate) async fn send_traffic(&mut self, traffic: &[Traffic]) -> Result<String, String> {
+    /// Sends the traffic to the first app, having measured the baselines of the metrics the
+    /// checker will check (before firedrill's first request to the stack).
+    pub(crate) async fn send_traffic(
+        &mut self,
+        traffic: &[Traffic],
+        deadline: Duration,
+    ) -> Result<String, String> {
         let app = self
             .stack
             .endpoints()
@@ -42,6 +48,7 @@ impl Checker<'_> {
             .first()
             .cloned()
             .ok_or("the manifests run no app")?;
+        self.measure_baselines(deadline).await?;
         let mut sent = Vec::new();
         for t in traffic {
             for i in 0..t.count {

@@ -101,6 +101,10 @@ impl Backend for KubeBackend {
         "kube"
     }
 
+    fn runs_http_probes(&self) -> bool {
+        true
+    }
+
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<KubePlacement> {
         Ok(KubePlacement::new(spec))
     }
