@@ -89,6 +89,9 @@ pub(crate) struct LaunchedComponent {
     pub(crate) probe: WaitFor,
     /// What it runs as, put before the reason it did not start (`container x (image y) `).
     pub(crate) what: String,
+    /// `host:port` of every further replica of an app, where the backend runs several (kube:
+    /// each pod of a Deployment with `replicas` > 1); empty elsewhere.
+    pub(crate) replicas: Vec<String>,
 }
 
 /// A running stack's backend side.
@@ -238,6 +241,11 @@ fn endpoints_of(components: &[LaunchedComponent]) -> Endpoints {
             .map(|c| AppEndpoint {
                 name: c.name.clone(),
                 url: format!("http://{}", c.address),
+                replicas: c
+                    .replicas
+                    .iter()
+                    .map(|address| format!("http://{address}"))
+                    .collect(),
             })
             .collect(),
     }
