@@ -23,7 +23,7 @@ async fn the_seed_stack_is_scraped_fires_and_delivers_its_slack_message(
     for expected in [
         "app reachable",
         "every scrape target up",
-        "metric api_request_total scraped with value 3",
+        "metric api_request_total rose by 3 with the traffic",
         "every rule healthy",
         "alert DeadMansSwitch pending",
         "alert DeadMansSwitch firing, not before its for",

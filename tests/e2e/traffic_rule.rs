@@ -37,9 +37,10 @@ async fn a_traffic_driven_rule_added_by_the_test_fires_then_resolves() {
         path: "/hello".into(),
         count,
     };
-    let metric = |value| MetricExpectation {
+    // The increase since before the stack's first request: all of the test's traffic so far.
+    let metric = |increase| MetricExpectation {
         name: "api_request_total".into(),
-        value,
+        increase,
     };
 
     // Before any check has seen it active, its resolution proves nothing, and the check says

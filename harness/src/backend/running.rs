@@ -27,6 +27,9 @@ pub struct AppEndpoint {
     pub name: String,
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
+    /// The base URLs of its further replicas, where the backend runs several (kube): the
+    /// traffic goes to each, since Prometheus may read any one of them (through a Service).
+    pub(crate) replicas: Vec<String>,
 }
 
 /// A component left out by explicit opt-out.
@@ -42,6 +45,8 @@ pub struct Skipped {
 /// [`RunningStack::shutdown`] does the same gracefully.
 pub struct RunningStack {
     pub(crate) backend: &'static str,
+    /// Whether the backend executes the containers' `httpGet` probes (kube's kubelet does).
+    pub(crate) runs_http_probes: bool,
     pub(crate) plan: StackPlan,
     pub(crate) endpoints: Endpoints,
     pub(crate) slack: SlackMock,
@@ -50,6 +55,8 @@ pub struct RunningStack {
     pub(crate) handle: Box<dyn StackHandle>,
     /// The alerts checks saw active, for checks in later runs on this stack.
     pub(crate) seen_alerts: crate::checks::SeenAlerts,
+    /// The expected metrics as they were before firedrill's first request to the stack.
+    pub(crate) traffic_baselines: crate::checks::TrafficBaselines,
 }
 
 impl std::fmt::Debug for RunningStack {

@@ -26,6 +26,12 @@ pub(crate) trait Backend: Sync {
     /// The backend's name, as `--backend` takes it.
     fn name(&self) -> &'static str;
 
+    /// Whether the containers' `httpGet` probes are executed (requests to the apps firedrill
+    /// does not send). Only where Kubernetes runs the pods: the kubelet runs them.
+    fn runs_http_probes(&self) -> bool {
+        false
+    }
+
     /// Places a stack (names, ports, work dirs), before anything starts.
     fn place(&self, spec: &StackSpec, options: &StartOptions) -> Result<Self::Placement>;
 
@@ -83,6 +89,9 @@ pub(crate) struct LaunchedComponent {
     pub(crate) probe: WaitFor,
     /// What it runs as, put before the reason it did not start (`container x (image y) `).
     pub(crate) what: String,
+    /// `host:port` of every further replica of an app, where the backend runs several (kube:
+    /// each pod of a Deployment with `replicas` > 1); empty elsewhere.
+    pub(crate) replicas: Vec<String>,
 }
 
 /// A running stack's backend side.
@@ -169,6 +178,7 @@ pub(crate) async fn start_on<B: Backend>(
     let endpoints = endpoints_of(&components);
     Ok(RunningStack {
         backend: backend.name(),
+        runs_http_probes: backend.runs_http_probes(),
         plan: stack_plan,
         endpoints,
         slack,
@@ -176,6 +186,7 @@ pub(crate) async fn start_on<B: Backend>(
         prometheus_started,
         handle,
         seen_alerts: Default::default(),
+        traffic_baselines: Default::default(),
     })
 }
 
@@ -230,6 +241,11 @@ fn endpoints_of(components: &[LaunchedComponent]) -> Endpoints {
             .map(|c| AppEndpoint {
                 name: c.name.clone(),
                 url: format!("http://{}", c.address),
+                replicas: c
+                    .replicas
+                    .iter()
+                    .map(|address| format!("http://{address}"))
+                    .collect(),
             })
             .collect(),
     }

@@ -34,7 +34,14 @@ impl Checker<'_> {
             .join(", "))
     }
 
-    pub(crate) async fn send_traffic(&mut self, traffic: &[Traffic]) -> Result<String, String> {
+    /// Sends the traffic to the first app (to each of its replicas, where the backend runs
+    /// several: Prometheus may read any one of them), having measured the baselines of the
+    /// metrics the checker will check (before firedrill's first request to the stack).
+    pub(crate) async fn send_traffic(
+        &mut self,
+        traffic: &[Traffic],
+        deadline: Duration,
+    ) -> Result<String, String> {
         let app = self
             .stack
             .endpoints()
@@ -42,32 +49,55 @@ impl Checker<'_> {
             .first()
             .cloned()
             .ok_or("the manifests run no app")?;
+        self.measure_baselines(deadline).await?;
+        let replicas: Vec<&String> = std::iter::once(&app.url).chain(&app.replicas).collect();
         let mut sent = Vec::new();
         for t in traffic {
-            for i in 0..t.count {
-                let url = format!("{}{}", app.url, t.path);
-                let response = self
-                    .http
-                    .get(&url)
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!("request {} of {} to GET {}: {e}", i + 1, t.count, t.path)
-                    })?;
-                if !response.status().is_success() {
-                    return Err(format!(
-                        "request {} of {} to GET {} answered {}",
-                        i + 1,
-                        t.count,
-                        t.path,
-                        response.status()
-                    ));
+            for (r, base) in replicas.iter().enumerate() {
+                let to = if replicas.len() > 1 {
+                    format!(" (replica {} of {})", r + 1, replicas.len())
+                } else {
+                    String::new()
+                };
+                for i in 0..t.count {
+                    let url = format!("{base}{}", t.path);
+                    let response = self
+                        .http
+                        .get(&url)
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            format!(
+                                "request {} of {} to GET {}{to}: {e}",
+                                i + 1,
+                                t.count,
+                                t.path
+                            )
+                        })?;
+                    if !response.status().is_success() {
+                        return Err(format!(
+                            "request {} of {} to GET {}{to} answered {}",
+                            i + 1,
+                            t.count,
+                            t.path,
+                            response.status()
+                        ));
+                    }
+                    *self.state.sent.entry(t.path.clone()).or_default() += 1;
                 }
-                *self.state.sent.entry(t.path.clone()).or_default() += 1;
             }
             sent.push(format!("{} x GET {} answered 2xx", t.count, t.path));
         }
-        Ok(sent.join(", "))
+        let each = if replicas.len() > 1 {
+            format!(
+                " on each of the {} replicas of {} (Prometheus may read any one of them)",
+                replicas.len(),
+                app.name
+            )
+        } else {
+            String::new()
+        };
+        Ok(format!("{}{each}", sent.join(", ")))
     }
 }

@@ -17,7 +17,8 @@ pub enum Check {
     SendTraffic(Vec<Traffic>),
     /// Every scrape target is up.
     TargetsUp,
-    /// A metric (summed) has the expected value in Prometheus.
+    /// A metric (summed) rose in Prometheus by what firedrill's traffic must cause, from right
+    /// before its first request (exactly, or at least where the backend runs the apps' probes).
     MetricValue(MetricExpectation),
     /// Every rule has been evaluated without error.
     RulesHealthy,
@@ -51,7 +52,9 @@ impl Check {
                     .join(", ")
             ),
             Check::TargetsUp => "every scrape target up".into(),
-            Check::MetricValue(m) => format!("metric {} scraped with value {}", m.name, m.value),
+            Check::MetricValue(m) => {
+                format!("metric {} rose by {} with the traffic", m.name, m.increase)
+            }
             Check::RulesHealthy => "every rule healthy".into(),
             Check::AlertPending(a) => format!("alert {a} pending"),
             Check::AlertFiring(a) => format!("alert {a} firing, not before its for"),

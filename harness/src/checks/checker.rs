@@ -32,6 +32,8 @@ pub(crate) struct State {
     pub(crate) sent: BTreeMap<String, u32>,
     /// The messages the running check matched, for its outcome.
     pub(crate) matched: Vec<super::outcome::MessageMatch>,
+    /// The expressions whose baseline the traffic check measures before its first request.
+    pub(crate) measure: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -63,6 +65,22 @@ impl<'a> Checker<'a> {
         self
     }
 
+    /// Tells the checker the checks it will run, so that the traffic check measures, before
+    /// firedrill's first request to the stack, the baseline of every metric checked later
+    /// ([`Check::MetricValue`] checks the increase from it). [`crate::verify::run_checks`]
+    /// does this.
+    pub fn for_checks(mut self, checks: &[Check]) -> Self {
+        for check in checks {
+            if let Check::MetricValue(metric) = check {
+                let expr = super::metric::sum_expr(metric);
+                if !self.state.measure.contains(&expr) {
+                    self.state.measure.push(expr);
+                }
+            }
+        }
+        self
+    }
+
     /// The deadlines in force.
     pub fn deadlines(&self) -> &Deadlines {
         &self.deadlines
@@ -83,7 +101,7 @@ impl<'a> Checker<'a> {
         let started = Instant::now();
         let result = match check {
             Check::AppReachable => self.app_reachable(deadline).await,
-            Check::SendTraffic(traffic) => self.send_traffic(traffic).await,
+            Check::SendTraffic(traffic) => self.send_traffic(traffic, deadline).await,
             Check::TargetsUp => self.targets_up(deadline).await,
             Check::MetricValue(metric) => self.metric_value(metric, deadline).await,
             Check::RulesHealthy => self.rules_healthy(deadline).await,

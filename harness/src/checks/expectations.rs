@@ -1,5 +1,5 @@
 //! What the run expects: the traffic to send, the alerts that must fire (and resolve), the
-//! metric value the traffic must produce.
+//! increase of a metric the traffic must cause.
 
 use std::str::FromStr;
 
@@ -47,30 +47,33 @@ impl FromStr for Traffic {
     }
 }
 
-/// A metric whose value (summed over series) the traffic must produce.
+/// How much a metric (summed over series) must rise with the traffic: from its value right
+/// before the traffic's first request to its value after it. Exactly that much where nothing
+/// else sends the apps requests; at least that much where the backend runs the apps' `httpGet`
+/// probes (kube), which the app may count as well.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MetricExpectation {
     /// The metric (a PromQL expression; summed).
     pub name: String,
-    /// The expected value.
-    pub value: f64,
+    /// The increase the traffic must cause.
+    pub increase: f64,
 }
 
 impl FromStr for MetricExpectation {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, value) = s.rsplit_once('=').ok_or_else(|| {
+        let (name, increase) = s.rsplit_once('=').ok_or_else(|| {
             format!(
-                "invalid metric expectation `{s}`: expected NAME=VALUE, e.g. api_request_total=3"
+                "invalid metric expectation `{s}`: expected NAME=INCREASE, e.g. api_request_total=3"
             )
         })?;
-        let value = value
+        let increase = increase
             .parse()
-            .map_err(|_| format!("invalid metric expectation `{s}`: VALUE must be a number"))?;
+            .map_err(|_| format!("invalid metric expectation `{s}`: INCREASE must be a number"))?;
         Ok(MetricExpectation {
             name: name.to_string(),
-            value,
+            increase,
         })
     }
 }
@@ -84,14 +87,14 @@ pub struct Expectations {
     pub alerts: Vec<String>,
     /// Alerts that must also resolve, with the resolved message delivered.
     pub resolved: Vec<String>,
-    /// The metric value the traffic must produce, when known.
+    /// The increase of a metric the traffic must cause, when known.
     pub metric: Option<MetricExpectation>,
 }
 
 impl Expectations {
     /// Expectations for `spec`. With no `alerts`, the alerting rules whose expression is
     /// constant (`vector(1)`) are expected. With no `traffic`, 3 GET /hello. With no metric
-    /// and the seed's app, `api_request_total` must equal the requests sent to /hello.
+    /// and the seed's app, `api_request_total` must rise by the requests sent to /hello.
     /// Alerts the rules do not define are bad input.
     pub fn for_spec(
         spec: &StackSpec,
@@ -164,7 +167,7 @@ impl Expectations {
                 .any(|a| a.image == ECHO_SERVER_IMAGE)
                 .then(|| MetricExpectation {
                     name: "api_request_total".to_string(),
-                    value: traffic
+                    increase: traffic
                         .iter()
                         .filter(|t| t.path == "/hello")
                         .map(|t| f64::from(t.count))
@@ -292,10 +295,10 @@ mod tests {
     }
 
     #[test]
-    fn a_metric_expectation_parses_name_and_value() {
+    fn a_metric_expectation_parses_name_and_increase() {
         let m: MetricExpectation = "api_request_total=3".parse().unwrap();
         assert_eq!(m.name, "api_request_total");
-        assert_eq!(m.value, 3.0);
+        assert_eq!(m.increase, 3.0);
         assert!("api_request_total".parse::<MetricExpectation>().is_err());
     }
 }

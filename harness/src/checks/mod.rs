@@ -11,6 +11,7 @@ mod deadlines;
 mod evidence;
 mod expectations;
 mod grafana;
+mod metric;
 mod outcome;
 mod poll;
 mod prometheus;
@@ -32,4 +33,5 @@ pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use render::provide_renderer;
 pub use time::{format_timestamp, parse_timestamp};
 
+pub(crate) use metric::TrafficBaselines;
 pub(crate) use seen::SeenAlerts;

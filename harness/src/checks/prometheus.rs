@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use super::checker::Checker;
-use super::expectations::MetricExpectation;
 use super::poll::{poll, Look};
 use super::timing::{judge_firing, judge_pending, AlertHistory};
 use crate::clients::{AlertState, PromAlert};
@@ -46,35 +45,6 @@ impl Checker<'_> {
         })
         .await
         .map(|targets| format!("up: {targets}"))
-        .map_err(|e| e.to_string())
-    }
-
-    pub(crate) async fn metric_value(
-        &mut self,
-        metric: &MetricExpectation,
-        deadline: Duration,
-    ) -> Result<String, String> {
-        let prometheus = self.prometheus.clone();
-        let expr = format!("sum({})", metric.name);
-        poll(deadline, || {
-            let prometheus = prometheus.clone();
-            let expr = expr.clone();
-            async move {
-                match prometheus.query(&expr).await {
-                    Err(e) => Look::NotYet(e.to_string()),
-                    Ok(samples) => match samples.first() {
-                        None => Look::NotYet(format!("`{expr}` returned no sample yet")),
-                        Some(s) if s.value == metric.value => Look::Ready(s.value),
-                        Some(s) => Look::NotYet(format!(
-                            "`{expr}` = {} (expected {})",
-                            s.value, metric.value
-                        )),
-                    },
-                }
-            }
-        })
-        .await
-        .map(|value| format!("`{expr}` = {value}"))
         .map_err(|e| e.to_string())
     }
 

@@ -118,8 +118,8 @@ pub struct VerifyArgs {
     /// Requests to send to the app: PATH=COUNT (repeatable) [default: /hello=3].
     #[arg(long = "traffic", value_name = "PATH=COUNT", value_parser = parse_traffic)]
     pub traffic: Vec<Traffic>,
-    /// The value a metric (summed) must reach: NAME=VALUE [default with the seed's app: api_request_total = requests to /hello].
-    #[arg(long = "expect-metric", value_name = "NAME=VALUE", value_parser = parse_metric)]
+    /// How much a metric (summed) must rise with the traffic, from right before it: NAME=INCREASE [default with the seed's app: api_request_total = requests to /hello].
+    #[arg(long = "expect-metric", value_name = "NAME=INCREASE", value_parser = parse_metric)]
     pub expect_metric: Option<MetricExpectation>,
     /// Seconds added to every deadline.
     #[arg(long, value_name = "SECONDS", env = "FIREDRILL_MARGIN")]

@@ -8,9 +8,10 @@ use super::env::resolve_env;
 use super::grafana::parse_grafana;
 use super::inventory::Inventory;
 use super::prometheus::parse_prometheus;
+use super::resources::Container;
 use super::volumes::mounted_files;
 use crate::error::InputError;
-use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec};
+use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, ProbeKind};
 
 /// The components, in manifest order.
 pub(crate) fn components(inventory: &Inventory) -> Result<Vec<ComponentSpec>, InputError> {
@@ -70,5 +71,28 @@ fn component(
         env,
         files,
         config,
+        http_probes: http_probes(site.container),
     })
+}
+
+/// The container's `httpGet` probes, readiness, liveness, startup.
+fn http_probes(container: &Container) -> Vec<HttpProbe> {
+    [
+        (ProbeKind::Readiness, &container.readiness_probe),
+        (ProbeKind::Liveness, &container.liveness_probe),
+        (ProbeKind::Startup, &container.startup_probe),
+    ]
+    .into_iter()
+    .filter_map(|(kind, probe)| {
+        let http_get = probe.as_ref()?.http_get.as_ref()?;
+        Some(HttpProbe {
+            kind,
+            path: http_get
+                .path
+                .clone()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".to_string()),
+        })
+    })
+    .collect()
 }

@@ -73,6 +73,29 @@ pub(crate) struct Container {
     pub volume_mounts: Vec<VolumeMount>,
     #[serde(default)]
     pub env_from: Vec<EnvFromSource>,
+    #[serde(default)]
+    pub readiness_probe: Option<ProbeManifest>,
+    #[serde(default)]
+    pub liveness_probe: Option<ProbeManifest>,
+    #[serde(default)]
+    pub startup_probe: Option<ProbeManifest>,
+}
+
+/// A container's `readinessProbe` / `livenessProbe` / `startupProbe`: only `httpGet` sends
+/// the app requests (`exec` and `tcpSocket` do not).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProbeManifest {
+    #[serde(default)]
+    pub http_get: Option<HttpGetManifest>,
+}
+
+/// `httpGet` of a probe.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct HttpGetManifest {
+    /// The path; the kubelet requests `/` when it is absent.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// `ports[]` of a container.

@@ -221,6 +221,45 @@ pub struct ComponentSpec {
     pub files: Vec<MountedFile>,
     /// The parsed configuration of a known component.
     pub config: ComponentConfig,
+    /// The container's `httpGet` probes (requests a backend that runs probes sends it).
+    pub(crate) http_probes: Vec<HttpProbe>,
+}
+
+/// Which probe of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeKind {
+    /// `readinessProbe`.
+    Readiness,
+    /// `livenessProbe`.
+    Liveness,
+    /// `startupProbe`.
+    Startup,
+}
+
+impl fmt::Display for ProbeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProbeKind::Readiness => "readiness",
+            ProbeKind::Liveness => "liveness",
+            ProbeKind::Startup => "startup",
+        })
+    }
+}
+
+/// An `httpGet` probe a container declares: on a backend that runs probes (the kubelet does),
+/// requests to the container that firedrill does not send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpProbe {
+    /// Which probe.
+    pub(crate) kind: ProbeKind,
+    /// The path it GETs.
+    pub(crate) path: String,
+}
+
+impl fmt::Display for HttpProbe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the {} probe GET {}", self.kind, self.path)
+    }
 }
 
 impl ComponentSpec {

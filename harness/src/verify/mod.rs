@@ -31,7 +31,7 @@ pub struct VerifyOptions {
     pub alerts: Vec<String>,
     /// Alerts expected to fire and then resolve.
     pub resolved: Vec<String>,
-    /// The metric value the traffic must produce.
+    /// The increase of a metric the traffic must cause.
     pub metric: Option<MetricExpectation>,
     /// Where to write the artifacts (none when `None`).
     pub artifacts: Option<PathBuf>,
@@ -105,7 +105,7 @@ pub async fn run_checks(
     margin: Option<std::time::Duration>,
     progress: &mut dyn Progress,
 ) -> Vec<CheckOutcome> {
-    let mut checker = Checker::new(stack);
+    let mut checker = Checker::new(stack).for_checks(checks);
     if let Some(margin) = margin {
         checker = checker.with_margin(margin);
     }

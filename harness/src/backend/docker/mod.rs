@@ -261,6 +261,7 @@ async fn start(
             address: format!("127.0.0.1:{}", ports[&main_port]),
             probe: readiness_in_container(run.kind),
             what: format!("container {} (image {}) ", run.name, run.image.reference),
+            replicas: Vec::new(),
         });
     }
     Ok(Launched {

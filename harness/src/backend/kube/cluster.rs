@@ -381,19 +381,28 @@ pub async fn pod_of(
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Option<Pod> {
+    pods_of(client, namespace, labels).await.into_iter().next()
+}
+
+/// Every running pod (not being deleted) with these labels: each replica of a workload.
+pub async fn pods_of(
+    client: &Client,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<Pod> {
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let selector = labels
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",");
-    let pods = api
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .ok()?;
+    let Ok(pods) = api.list(&ListParams::default().labels(&selector)).await else {
+        return Vec::new();
+    };
     pods.into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+        .collect()
 }
 
 /// When a container of a pod started (its current run), as this process's clock tells it.

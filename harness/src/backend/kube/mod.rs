@@ -101,6 +101,10 @@ impl Backend for KubeBackend {
         "kube"
     }
 
+    fn runs_http_probes(&self) -> bool {
+        true
+    }
+
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<KubePlacement> {
         Ok(KubePlacement::new(spec))
     }
@@ -221,7 +225,10 @@ async fn start(
     for component in components {
         let spec = &component.spec;
         let container = spec.origin.key.clone().unwrap_or_else(|| spec.name.clone());
-        let running = cluster::pod_of(&client, &namespace, &spec.pod_labels).await;
+        let mut running_pods = cluster::pods_of(&client, &namespace, &spec.pod_labels)
+            .await
+            .into_iter();
+        let running = running_pods.next();
         if spec.kind() == ComponentKind::Prometheus {
             if let Some(started) = running
                 .as_ref()
@@ -248,12 +255,23 @@ async fn start(
             )
         })?;
         let forward = Forward::start(client.clone(), &namespace, &pod, port).await?;
+        // An app's further replicas get a forward each: the traffic goes to every one, as
+        // Prometheus may scrape any of them (through a Service, one at a time).
+        let mut replicas = Vec::new();
+        if spec.kind() == ComponentKind::App {
+            for replica in running_pods.filter_map(|p| p.metadata.name) {
+                let forward = Forward::start(client.clone(), &namespace, &replica, port).await?;
+                replicas.push(forward.address().to_string());
+                stack.forwards.push(forward);
+            }
+        }
         launched.push(LaunchedComponent {
             name: spec.name.clone(),
             kind: spec.kind(),
             address: forward.address().to_string(),
             probe: readiness_through_forward(spec.kind()),
             what: format!("pod {pod} container {container} "),
+            replicas,
         });
         stack.components.push(ComponentPod {
             name: spec.name.clone(),

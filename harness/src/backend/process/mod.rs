@@ -236,6 +236,7 @@ fn start(
             address: launch.listen.clone(),
             probe: super::readiness_of(*kind),
             what: String::new(),
+            replicas: Vec::new(),
         });
     }
     stack.workdir = Some(placement.into_workdir());
