@@ -213,3 +213,32 @@ fn assert_cache_empty(cache: &std::path::Path) {
         "offline, nothing is written to the cache"
     );
 }
+
+#[test]
+fn verify_of_a_scrape_job_with_kubernetes_discovery_on_the_process_backend_exits_2_naming_the_job_and_the_kube_backend(
+) {
+    let output = firedrill(
+        &[
+            "verify",
+            "--backend",
+            "process",
+            "--skip",
+            "grafana",
+            "--manifests",
+            "fixtures/manifests/kubernetes-discovery",
+        ],
+        &[],
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    for needle in [
+        "prometheus-config.yaml",
+        "ConfigMap/prometheus-config",
+        "scrape_configs[1].kubernetes_sd_configs",
+        "scrape job `echo`",
+        "--backend kube",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+    assert!(!text.contains("stack ready"), "the stack started: {text}");
+}

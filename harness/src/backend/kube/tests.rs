@@ -515,7 +515,7 @@ fn cluster_scope_comes_from_kubernetes_api_definitions_by_group_not_version() {
 
 #[test]
 fn kubernetes_discovery_is_kept_to_the_runs_namespace_as_a_listed_change() {
-    let spec = load_dir(&repo("fixtures/manifests/bad/kubernetes-discovery")).unwrap();
+    let spec = load_dir(&repo("fixtures/manifests/kubernetes-discovery")).unwrap();
     let (plan, _) = planned(&spec, 1.0);
     let change = plan
         .changes
