@@ -54,7 +54,10 @@ pub struct RunningStack {
     pub(crate) prometheus_started: Instant,
     pub(crate) handle: Box<dyn StackHandle>,
     /// The alerts checks saw active, for checks in later runs on this stack.
-    pub(crate) seen_alerts: crate::checks::SeenAlerts,
+    pub(crate) seen_alerts: std::sync::Arc<crate::checks::SeenAlerts>,
+    /// Records Alertmanager's groups into `seen_alerts` from the start; stops on drop.
+    #[allow(dead_code)] // held for its Drop
+    pub(crate) alert_watch: crate::checks::AlertWatch,
     /// The expected metrics as they were before firedrill's first request to the stack.
     pub(crate) traffic_baselines: crate::checks::TrafficBaselines,
 }

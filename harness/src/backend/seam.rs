@@ -176,6 +176,8 @@ pub(crate) async fn start_on<B: Backend>(
     }
 
     let endpoints = endpoints_of(&components);
+    let seen_alerts = std::sync::Arc::new(crate::checks::SeenAlerts::default());
+    let alert_watch = crate::checks::AlertWatch::start(&endpoints.alertmanager, &seen_alerts);
     Ok(RunningStack {
         backend: backend.name(),
         runs_http_probes: backend.runs_http_probes(),
@@ -185,7 +187,8 @@ pub(crate) async fn start_on<B: Backend>(
         skipped,
         prometheus_started,
         handle,
-        seen_alerts: Default::default(),
+        seen_alerts,
+        alert_watch,
         traffic_baselines: Default::default(),
     })
 }

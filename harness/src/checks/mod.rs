@@ -34,4 +34,4 @@ pub use render::provide_renderer;
 pub use time::{format_timestamp, parse_timestamp};
 
 pub(crate) use metric::TrafficBaselines;
-pub(crate) use seen::SeenAlerts;
+pub(crate) use seen::{AlertWatch, SeenAlerts};

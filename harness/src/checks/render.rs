@@ -67,7 +67,7 @@ pub(crate) struct DataAlert {
 
 impl DataAlert {
     /// The zero time, as Go writes it.
-    const ZERO_TIME: &'static str = "0001-01-01T00:00:00Z";
+    pub(crate) const ZERO_TIME: &'static str = "0001-01-01T00:00:00Z";
 
     /// The alert as a firing member of a notification.
     pub(crate) fn firing(alert: &AmAlert) -> Self {

@@ -3,7 +3,8 @@
 //! Prometheus has stopped reporting it.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::clients::{AmAlert, AmAlertGroup, PromAlert};
 
@@ -31,6 +32,43 @@ pub(crate) struct SeenGroup {
     /// changes it while the alert fires; a message carries the version of its flush), by
     /// fingerprint, oldest first, at most [`VERSIONS_KEPT`] each.
     pub(crate) versions: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+}
+
+/// How often [`AlertWatch`] reads Alertmanager's groups.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// Records Alertmanager's aggregation groups into a stack's [`SeenAlerts`] from the moment
+/// the stack is ready, not only while a check polls: an alert that fires and resolves before
+/// any check runs (a target down while the cluster starts its pods, say) may still travel in
+/// the message of another alert's group, and the delivered check must know it. Stops when
+/// dropped (with the stack), or with the runtime that started it.
+#[derive(Debug)]
+pub(crate) struct AlertWatch(Option<tokio::task::JoinHandle<()>>);
+
+impl AlertWatch {
+    /// Starts watching the Alertmanager at `base_url` on the current runtime.
+    pub(crate) fn start(base_url: &str, seen: &Arc<SeenAlerts>) -> Self {
+        let client =
+            crate::clients::AlertmanagerClient::new(base_url).with_timeout(Duration::from_secs(2));
+        let seen = Arc::clone(seen);
+        let task = tokio::spawn(async move {
+            loop {
+                if let Ok(groups) = client.alert_groups().await {
+                    seen.record_groups(&groups);
+                }
+                tokio::time::sleep(WATCH_EVERY).await;
+            }
+        });
+        Self(Some(task))
+    }
+}
+
+impl Drop for AlertWatch {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
 }
 
 /// How many versions of an alert's annotations are kept.

@@ -517,7 +517,13 @@ fn candidates(
         .map(|a| (a, false))
         .chain(group.gone.iter().map(|a| (a, true)))
         .enumerate()
-        .filter_map(|(i, (a, gone))| as_member(a, gone).map(|d| (i, d)))
+        // A gone alert whose resolution time is unknown can only have travelled firing.
+        .map(|(i, (a, gone))| {
+            (
+                i,
+                as_member(a, gone).unwrap_or_else(|| DataAlert::firing(a)),
+            )
+        })
         .collect();
     // The target's and the others' earlier annotations: the message carries those of its
     // flush. Every version of the target is tried; the others at their latest and, in a
@@ -555,11 +561,22 @@ fn candidates(
                 chosen.sort_by_key(|(i, _)| *i);
                 let mut contents: Vec<Vec<DataAlert>> = vec![Vec::new()];
                 for (_, member) in &chosen {
-                    let choices = if chosen.len() <= 2 && member.fingerprint != target.fingerprint {
-                        versions_of(member)
-                    } else {
-                        vec![member.clone()]
-                    };
+                    let mut choices =
+                        if chosen.len() <= 2 && member.fingerprint != target.fingerprint {
+                            versions_of(member)
+                        } else {
+                            vec![member.clone()]
+                        };
+                    // Another alert gone from the group may have travelled still firing
+                    // (flushed before it resolved; one that came and went before any check
+                    // ran, say).
+                    if member.status == "resolved" && member.fingerprint != target.fingerprint {
+                        choices.push(DataAlert {
+                            status: "firing",
+                            ends_at: DataAlert::ZERO_TIME.to_string(),
+                            ..member.clone()
+                        });
+                    }
                     contents = contents
                         .into_iter()
                         .flat_map(|prefix| {
@@ -660,6 +677,41 @@ mod tests {
             "{got:?}"
         );
         assert!(got.iter().all(|c| c.contains("A:firing")), "{got:?}");
+    }
+
+    #[test]
+    fn another_alert_gone_from_the_group_is_tried_firing_as_well_as_resolved() {
+        // EchoDown fired while the cluster started its pods and resolved before any check
+        // ran; the watch saw it come and go. HighRequests's message may carry it either way.
+        let g = group(vec![am("HighRequests", "1")], vec![am("EchoDown", "2")]);
+        let known = contents(&candidates(
+            &g,
+            "HighRequests",
+            NotificationStatus::Firing,
+            &|_| Some("2026-11-25T12:56:00Z".into()),
+        ));
+        for expected in [
+            "HighRequests:firing",
+            "HighRequests:firing,EchoDown:resolved",
+            "HighRequests:firing,EchoDown:firing",
+            "EchoDown:firing,HighRequests:firing",
+        ] {
+            assert!(
+                known.contains(&expected.to_string()),
+                "{expected}: {known:?}"
+            );
+        }
+        let unknown = contents(&candidates(
+            &g,
+            "HighRequests",
+            NotificationStatus::Firing,
+            &|_| None,
+        ));
+        assert!(
+            unknown.contains(&"HighRequests:firing,EchoDown:firing".to_string())
+                && !unknown.iter().any(|c| c.contains("EchoDown:resolved")),
+            "{unknown:?}"
+        );
     }
 
     #[test]
