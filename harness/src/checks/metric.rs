@@ -155,26 +155,39 @@ pub(crate) enum OtherRequests {
         /// Every `httpGet` probe of every app.
         probes: Vec<AppProbe>,
     },
+    /// The traffic went to each of several pods of the app, and Prometheus may scrape more
+    /// than one of them (one target per pod): each such scrape counts the whole traffic.
+    Replicas {
+        /// The app.
+        app: String,
+        /// How many of its pods got the traffic.
+        pods: usize,
+        /// The `httpGet` probes the backend runs too, if any.
+        probes: Vec<AppProbe>,
+    },
 }
 
 impl OtherRequests {
     /// Who else sends `apps` requests on `backend`.
+    /// `replicas`: the app whose pods all got the traffic, and how many, where there are
+    /// several.
     pub(crate) fn of<'a>(
         backend: &'static str,
         runs_http_probes: bool,
         apps: impl Iterator<Item = &'a ComponentSpec>,
+        replicas: Option<(String, usize)>,
     ) -> Self {
+        let probes: Vec<AppProbe> = if runs_http_probes {
+            Self::http_probes(apps)
+        } else {
+            Vec::new()
+        };
+        if let Some((app, pods)) = replicas.filter(|(_, pods)| *pods > 1) {
+            return OtherRequests::Replicas { app, pods, probes };
+        }
         if !runs_http_probes {
             return OtherRequests::NoProbesRun { backend };
         }
-        let probes: Vec<AppProbe> = apps
-            .flat_map(|app| {
-                app.http_probes.iter().map(|probe| AppProbe {
-                    app: app.name.clone(),
-                    probe: probe.clone(),
-                })
-            })
-            .collect();
         if probes.is_empty() {
             OtherRequests::NoHttpProbes { backend }
         } else {
@@ -182,9 +195,22 @@ impl OtherRequests {
         }
     }
 
+    fn http_probes<'a>(apps: impl Iterator<Item = &'a ComponentSpec>) -> Vec<AppProbe> {
+        apps.flat_map(|app| {
+            app.http_probes.iter().map(|probe| AppProbe {
+                app: app.name.clone(),
+                probe: probe.clone(),
+            })
+        })
+        .collect()
+    }
+
     /// Whether only firedrill sends requests, so the increase must be exact.
     fn exact(&self) -> bool {
-        !matches!(self, OtherRequests::Probes { .. })
+        !matches!(
+            self,
+            OtherRequests::Probes { .. } | OtherRequests::Replicas { .. }
+        )
     }
 
     /// Why the increase must be exact, or which probes can add to it.
@@ -200,6 +226,7 @@ impl OtherRequests {
             OtherRequests::Probes { .. } => {
                 format!("which {} on this backend can cause", self.probes())
             }
+            OtherRequests::Replicas { .. } => format!("which {} can cause", self.probes()),
         }
     }
 
@@ -208,6 +235,14 @@ impl OtherRequests {
         match self {
             OtherRequests::Probes { probes, .. } => {
                 join_and(&probes.iter().map(ToString::to_string).collect::<Vec<_>>())
+            }
+            OtherRequests::Replicas { app, pods, probes } => {
+                let mut sources = vec![format!(
+                    "scrapes of more than one of the {pods} pods of {app} (each got the \
+                     whole traffic)"
+                )];
+                sources.extend(probes.iter().map(ToString::to_string));
+                join_and(&sources)
             }
             _ => String::new(),
         }
@@ -337,10 +372,17 @@ pub(crate) fn sum_expr(metric: &MetricExpectation) -> String {
 impl Checker<'_> {
     /// Who besides firedrill sends the apps requests on this stack.
     fn other_requests(&self) -> OtherRequests {
+        let replicas = self
+            .stack
+            .endpoints()
+            .apps
+            .first()
+            .map(|app| (app.name.clone(), 1 + app.replicas.len()));
         OtherRequests::of(
             self.stack.backend(),
             self.stack.runs_http_probes,
             self.stack.plan().spec.apps(),
+            replicas,
         )
     }
 
@@ -595,11 +637,11 @@ mod tests {
         )))
         .expect("the variant loads");
         assert_eq!(
-            OtherRequests::of("process", false, spec.apps()),
+            OtherRequests::of("process", false, spec.apps(), None),
             OtherRequests::NoProbesRun { backend: "process" }
         );
         assert_eq!(
-            OtherRequests::of("kube", true, spec.apps()),
+            OtherRequests::of("kube", true, spec.apps(), None),
             kube_with_readiness_probe()
         );
         let seed = crate::load::load_dir(std::path::Path::new(concat!(
@@ -607,9 +649,45 @@ mod tests {
             "/../manifests"
         )))
         .expect("the seed loads");
-        let none = OtherRequests::of("kube", true, seed.apps());
+        let none = OtherRequests::of("kube", true, seed.apps(), Some(("echo".into(), 1)));
         assert_eq!(none, OtherRequests::NoHttpProbes { backend: "kube" });
         assert!(none.exact());
+    }
+
+    #[test]
+    fn traffic_sent_to_each_of_several_pods_is_expected_at_least_once_and_says_why() {
+        let seed = crate::load::load_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../manifests"
+        )))
+        .expect("the seed loads");
+        let others = OtherRequests::of("kube", true, seed.apps(), Some(("echo".into(), 2)));
+        assert!(!others.exact());
+        let per_pod = judge_increase(
+            EXPR,
+            3.0,
+            Baseline::Value(0.0),
+            &seen(&[Some(6.0)]),
+            &others,
+        );
+        let Look::Ready(detail) = per_pod else {
+            panic!("each scraped pod counts the whole traffic: {per_pod:?}");
+        };
+        assert!(
+            detail.contains("more than one of the 2 pods of echo"),
+            "{detail}"
+        );
+        let short = judge_increase(
+            EXPR,
+            3.0,
+            Baseline::Value(0.0),
+            &seen(&[Some(2.0)]),
+            &others,
+        );
+        assert!(
+            matches!(&short, Look::NotYet(why) if why.contains("expected at least 3")),
+            "{short:?}"
+        );
     }
 
     #[test]
