@@ -29,11 +29,12 @@ impl ManagedChild {
     /// Starts `launch` with its log in `log_path`: a program is spawned with stdout and stderr
     /// appended there, and on Linux gets SIGKILL when the thread that spawned it dies, so a
     /// killed harness leaves nothing behind; the in-process app is served on a thread.
-    pub(crate) fn spawn(name: &str, launch: &Launch, log_path: PathBuf) -> Result<Self> {
+    pub(crate) fn spawn(name: &str, launch: &mut Launch, log_path: PathBuf) -> Result<Self> {
         let program = match &launch.program {
             Program::Executable(program) => program,
             Program::InProcessEchoServer => {
-                let app = InProcessApp::start(name, &launch.listen, &log_path)?;
+                let app =
+                    InProcessApp::start(name, &launch.listen, launch.listener.take(), &log_path)?;
                 tracing::debug!(component = name, listen = %launch.listen, "started inside firedrill");
                 return Ok(Self {
                     name: name.to_string(),

@@ -23,16 +23,25 @@ pub(crate) struct InProcessApp {
 }
 
 impl InProcessApp {
-    /// Binds `listen` (`127.0.0.1:PORT`) and serves the app there; `log_path` gets the app's
-    /// log (its listening line, and how it ended).
-    pub(crate) fn start(name: &str, listen: &str, log_path: &Path) -> Result<Self> {
-        let listener = TcpListener::bind(listen).map_err(|e| {
-            Error::start(
-                name,
-                format!("could not listen on {listen}: {e}"),
-                "another program took the port firedrill reserved; run again",
-            )
-        })?;
+    /// Serves the app on `listener` (the port's reservation), else on `listen`
+    /// (`127.0.0.1:PORT`), bound now; `log_path` gets the app's log (its listening line, and
+    /// how it ended).
+    pub(crate) fn start(
+        name: &str,
+        listen: &str,
+        listener: Option<TcpListener>,
+        log_path: &Path,
+    ) -> Result<Self> {
+        let listener = match listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(listen).map_err(|e| {
+                Error::start(
+                    name,
+                    format!("could not listen on {listen}: {e}"),
+                    "another program took the port firedrill reserved; run again",
+                )
+            })?,
+        };
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::io("making the app's listener non-blocking", e))?;
@@ -139,7 +148,8 @@ mod tests {
     async fn the_app_answers_counts_and_stops_when_asked() {
         let dir = tempfile::tempdir().unwrap();
         let address = free_address();
-        let mut app = InProcessApp::start("echo", &address, &dir.path().join("echo.log")).unwrap();
+        let mut app =
+            InProcessApp::start("echo", &address, None, &dir.path().join("echo.log")).unwrap();
         let client = reqwest::Client::new();
         let hello = client
             .get(format!("http://{address}/hello"))
@@ -172,12 +182,32 @@ mod tests {
         assert!(log.contains(&format!("listening on {address}")), "{log}");
     }
 
+    #[tokio::test]
+    async fn the_app_serves_on_the_reserved_listener_it_is_handed() {
+        let dir = tempfile::tempdir().unwrap();
+        let reserved = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = reserved.local_addr().unwrap().to_string();
+        // Handed over, the port is never free: binding it again must not be needed.
+        let mut app = InProcessApp::start(
+            "echo",
+            &address,
+            Some(reserved),
+            &dir.path().join("echo.log"),
+        )
+        .unwrap();
+        let hello = reqwest::get(format!("http://{address}/hello"))
+            .await
+            .unwrap();
+        assert_eq!(hello.status(), 200);
+        app.stop(Duration::from_secs(5)).await;
+    }
+
     #[test]
     fn a_taken_port_fails_the_start_naming_the_address() {
         let dir = tempfile::tempdir().unwrap();
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = taken.local_addr().unwrap().to_string();
-        let error = InProcessApp::start("echo", &address, &dir.path().join("echo.log"))
+        let error = InProcessApp::start("echo", &address, None, &dir.path().join("echo.log"))
             .unwrap_err()
             .to_string();
         assert!(error.contains(&address), "{error}");
@@ -189,7 +219,7 @@ mod tests {
         let address = free_address();
         let app = tokio::runtime::Runtime::new()
             .unwrap()
-            .block_on(async { InProcessApp::start("echo", &address, &dir.path().join("l")) })
+            .block_on(async { InProcessApp::start("echo", &address, None, &dir.path().join("l")) })
             .unwrap();
         let answered = std::net::TcpStream::connect(&address).is_ok();
         let ended = Arc::clone(&app.ended);

@@ -28,6 +28,8 @@ pub(crate) struct Launch {
     pub(crate) env: Vec<(String, EnvValue)>,
     /// Where the component listens, `127.0.0.1:PORT`.
     pub(crate) listen: String,
+    /// The reserved listener itself, for a component served inside firedrill.
+    pub(crate) listener: Option<std::net::TcpListener>,
 }
 
 pub use crate::spec::ECHO_SERVER_IMAGE;
@@ -177,6 +179,7 @@ pub(crate) fn launch_of(
         args,
         env,
         listen,
+        listener: None,
     })
 }
 

@@ -206,7 +206,12 @@ fn start(
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
         }
-        let launch = launch::launch_of(component, &placement, options, programs)?;
+        let mut launch = launch::launch_of(component, &placement, options, programs)?;
+        if launch.program == launch::Program::InProcessEchoServer {
+            // Served with the reserved listener itself: the port is never free in between.
+            launch.listener = crate::backend::container_port(&component.spec)
+                .and_then(|port| placement.take_reservation(&component.spec.name, port));
+        }
         launches.push((component.spec.name.clone(), kind, launch));
     }
 
@@ -221,7 +226,7 @@ fn start(
     };
     let mut prometheus_started = Instant::now();
     let mut launched = Vec::new();
-    for (name, kind, launch) in &launches {
+    for (name, kind, launch) in &mut launches {
         if *kind == ComponentKind::Prometheus {
             prometheus_started = Instant::now();
         }

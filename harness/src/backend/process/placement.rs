@@ -13,7 +13,7 @@ use crate::spec::{ComponentSpec, StackSpec};
 #[derive(Debug)]
 pub struct ProcessPlacement {
     ports: BTreeMap<(String, u16), u16>,
-    reservations: Vec<TcpListener>,
+    reservations: BTreeMap<(String, u16), TcpListener>,
     workdir: tempfile::TempDir,
 }
 
@@ -28,7 +28,7 @@ impl ProcessPlacement {
         super::stale::claim(workdir.path())
             .map_err(|e| Error::io("writing the work dir's owner", e))?;
         let mut ports = BTreeMap::new();
-        let mut reservations = Vec::new();
+        let mut reservations = BTreeMap::new();
         for component in &spec.components {
             let container_ports: Vec<u16> = if component.ports.is_empty() {
                 crate::backend::container_port(component)
@@ -45,7 +45,7 @@ impl ProcessPlacement {
                     .map_err(|e| Error::io("reading a reserved port", e))?
                     .port();
                 ports.insert((component.name.clone(), *port), host_port);
-                reservations.push(listener);
+                reservations.insert((component.name.clone(), *port), listener);
             }
         }
         Ok(Self {
@@ -75,6 +75,12 @@ impl ProcessPlacement {
     /// Releases the reserved ports just before the components bind them.
     pub(crate) fn release_ports(&mut self) {
         self.reservations.clear();
+    }
+
+    /// The listener reserving `component`'s container `port`, for a component served inside
+    /// firedrill: it keeps the port, so no other program can take it in between.
+    pub(crate) fn take_reservation(&mut self, component: &str, port: u16) -> Option<TcpListener> {
+        self.reservations.remove(&(component.to_string(), port))
     }
 
     pub(crate) fn into_workdir(self) -> tempfile::TempDir {

@@ -229,13 +229,14 @@ mod tests {
 
     /// A child that never binds anything (a component that failed to bind but lives on).
     fn spawn(program: &str, args: &[&str], dir: &std::path::Path) -> ManagedChild {
-        let launch = Launch {
+        let mut launch = Launch {
             program: Program::Executable(PathBuf::from(program)),
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
             listen: String::new(),
+            listener: None,
         };
-        ManagedChild::spawn("component", &launch, dir.join("component.log")).unwrap()
+        ManagedChild::spawn("component", &mut launch, dir.join("component.log")).unwrap()
     }
 
     /// Another stack's server: answers every readiness probe (TCP, `/-/ready`).
