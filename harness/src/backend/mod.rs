@@ -63,13 +63,29 @@ macro_rules! on_backend {
 }
 
 /// The error for a backend this build lacks.
-#[allow(dead_code)] // unused when every backend is built in
 fn not_built_in(kind: BackendKind) -> crate::Error {
     let reason = kind
         .require_built_in()
         .err()
         .unwrap_or_else(|| format!("the {kind} backend is not built in"));
     crate::Error::Input(crate::InputError::new("FIREDRILL_BACKEND", reason))
+}
+
+/// `Err` for manifests the chosen backend cannot run as written (a scrape job discovering
+/// targets through the Kubernetes API, on a backend without a cluster), or a backend this
+/// build lacks; what [`start`] would refuse, said before anything starts.
+pub fn refuse_unrunnable(spec: &StackSpec, options: &StartOptions) -> Result<()> {
+    match options.backend {
+        BackendKind::Process | BackendKind::Docker => {
+            crate::plan::require_no_cluster_discovery(spec, &options.backend.to_string())
+        }
+        BackendKind::Kube => Ok(()),
+    }?;
+    if options.backend.is_built_in() {
+        Ok(())
+    } else {
+        Err(not_built_in(options.backend))
+    }
 }
 
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.

@@ -1,7 +1,6 @@
 //! Runs checks against a running stack: typed clients, the state earlier checks found, and
 //! evidence when one fails.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::check::Check;
@@ -28,8 +27,6 @@ pub struct Checker<'a> {
 /// the alerts seen active, is kept with the stack.)
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    /// Requests sent per path.
-    pub(crate) sent: BTreeMap<String, u32>,
     /// The messages the running check matched, for its outcome.
     pub(crate) matched: Vec<super::outcome::MessageMatch>,
     /// The expressions whose baseline the traffic check measures before its first request.

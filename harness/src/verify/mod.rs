@@ -68,6 +68,7 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         options.resolved.clone(),
         options.metric.clone(),
     )?;
+    backend::refuse_unrunnable(&spec, &options.start)?;
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),
