@@ -178,19 +178,33 @@ async fn start(
         components: Vec::new(),
         forwards: Vec::new(),
     };
-    cluster::apply_all(&client, &documents).await?;
-    let deployments: Vec<String> = documents
-        .iter()
-        .filter(|d| d.value["kind"].as_str() == Some("Deployment"))
-        .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
-        .collect();
-    cluster::await_deployments(
-        &client,
-        &namespace,
-        &deployments,
-        super::seam::start_timeout()?,
-    )
-    .await?;
+    // The monitored first: the apps, their Services and the Slack recorder are applied and
+    // available before Prometheus and Alertmanager start, as a monitoring rollout into a
+    // running cluster finds them. Started together, the seconds a pod takes to become
+    // routable would count, at a compressed time scale, as a target down for longer than a
+    // rule's scaled `for` (an `up == 0` alert production never sends), and Alertmanager's
+    // first posts could go nowhere.
+    let (monitoring, monitored) = by_phase(&documents, plan);
+    let timeout = super::seam::start_timeout()?;
+    let began = Instant::now();
+    for phase in [monitored, monitoring] {
+        if phase.is_empty() {
+            continue;
+        }
+        cluster::apply_all(&client, &phase).await?;
+        let deployments: Vec<String> = phase
+            .iter()
+            .filter(|d| d.value["kind"].as_str() == Some("Deployment"))
+            .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
+            .collect();
+        cluster::await_deployments(
+            &client,
+            &namespace,
+            &deployments,
+            timeout.saturating_sub(began.elapsed()),
+        )
+        .await?;
+    }
     // Refined below from the Prometheus container's start time (the checks' timing floors
     // count from it); the rollout's end is later, never earlier.
     let mut prometheus_started = Instant::now();
@@ -284,6 +298,33 @@ async fn start(
         handle: Box::new(stack),
         components: launched,
         prometheus_started,
+    })
+}
+
+/// The documents in the order they are applied: first everything but the Deployments that
+/// run Prometheus or Alertmanager (the Namespace first, cluster-scoped objects, the apps,
+/// their Services, the recorder), then those Deployments. Returns (monitoring, monitored).
+fn by_phase(
+    documents: &[AppliedDocument],
+    plan: &StackPlan,
+) -> (Vec<AppliedDocument>, Vec<AppliedDocument>) {
+    let monitoring: std::collections::BTreeSet<&str> = plan
+        .spec
+        .components
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind(),
+                ComponentKind::Prometheus | ComponentKind::Alertmanager
+            )
+        })
+        .map(|c| c.pod.as_str())
+        .collect();
+    documents.iter().cloned().partition(|d| {
+        d.value["kind"].as_str() == Some("Deployment")
+            && d.value["metadata"]["name"]
+                .as_str()
+                .is_some_and(|name| monitoring.contains(name))
     })
 }
 

@@ -536,3 +536,28 @@ fn kubernetes_discovery_is_kept_to_the_runs_namespace_as_a_listed_change() {
         Some(NAMESPACE)
     );
 }
+
+#[test]
+fn the_monitored_are_applied_before_prometheus_and_alertmanager() {
+    let spec = seed();
+    let (plan, docs, _) = applied(&spec, 30.0, &ImageChoice::default(), &[]);
+    let (monitoring, monitored) = super::by_phase(&docs, &plan);
+    let names = |docs: &[AppliedDocument]| -> Vec<String> {
+        docs.iter().map(AppliedDocument::resource).collect()
+    };
+    assert_eq!(
+        names(&monitoring),
+        vec!["Deployment/prometheus-deployment".to_string()]
+    );
+    let first = names(&monitored);
+    assert_eq!(first[0], format!("Namespace/{NAMESPACE}"));
+    for expected in [
+        "Deployment/echo-deployment",
+        "Service/echo-service",
+        &format!("Deployment/{RECORDER_NAME}"),
+        &format!("Service/{RECORDER_NAME}"),
+    ] {
+        assert!(first.iter().any(|r| r == expected), "{expected}: {first:?}");
+    }
+    assert_eq!(monitoring.len() + monitored.len(), docs.len());
+}
