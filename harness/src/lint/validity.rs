@@ -144,13 +144,23 @@ fn check_files(
 }
 
 /// The discovery mechanism (`kubernetes_sd_configs`) a promtool rejects as an unknown field:
-/// it was built without it (Debian's is), so the config is valid for the official one.
+/// it was built without it (Debian's is), so the config is valid for the official one. Only
+/// when that is all it rejects: any other complaint stays an error.
 fn left_out_discovery(output: &str) -> Option<String> {
-    output.split("field ").skip(1).find_map(|after| {
-        let (name, tail) = after.split_once(' ')?;
-        (name.ends_with("_sd_configs") && tail.starts_with("not found in type config.ScrapeConfig"))
-            .then(|| name.to_string())
-    })
+    let mut left_out = None;
+    for complaint in output.split("field ").skip(1) {
+        let (name, tail) = complaint.split_once(' ')?;
+        if !(name.ends_with("_sd_configs")
+            && tail.starts_with("not found in type config.ScrapeConfig"))
+        {
+            return None;
+        }
+        left_out.get_or_insert_with(|| name.to_string());
+    }
+    // One complaint per `line N:` of the unmarshal errors: each must have been one of those.
+    let lines = output.matches("\n  line ").count() + usize::from(output.starts_with("line "));
+    let fields = output.matches("field ").count();
+    (lines <= fields).then_some(left_out).flatten()
 }
 
 #[cfg(test)]
@@ -171,5 +181,13 @@ mod discovery_tests {
         assert_eq!(left_out_discovery(typo), None);
         let elsewhere = "line 3: field kubernetes_sd_configs not found in type config.GlobalConfig";
         assert_eq!(left_out_discovery(elsewhere), None);
+        let and_a_typo = "yaml: unmarshal errors:\n  line 18: field kubernetes_sd_configs not \
+                          found in type config.ScrapeConfig\n  line 20: field scrape_intervall \
+                          not found in type config.ScrapeConfig\n";
+        assert_eq!(left_out_discovery(and_a_typo), None);
+        let and_a_bad_value = "yaml: unmarshal errors:\n  line 18: field kubernetes_sd_configs \
+                               not found in type config.ScrapeConfig\n  line 4: cannot unmarshal \
+                               !!str `x` into model.Duration\n";
+        assert_eq!(left_out_discovery(and_a_bad_value), None);
     }
 }
