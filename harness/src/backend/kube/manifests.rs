@@ -84,6 +84,11 @@ pub fn documents(
         }
         !theirs
     });
+    let accounts: Vec<String> = out
+        .iter()
+        .filter(|d| d.value["kind"].as_str() == Some("ServiceAccount"))
+        .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
     for document in out.iter_mut().skip(1) {
         if is_cluster_scoped(&document.value) {
             changes.push(Change {
@@ -97,7 +102,7 @@ pub fn documents(
         } else {
             set_namespace(document, namespace, &mut changes);
         }
-        set_subject_namespaces(document, namespace, &mut changes);
+        set_subject_namespaces(document, namespace, &accounts, &mut changes);
     }
     apply_file_changes(plan, &mut out, &mut changes)?;
     apply_images(plan, images, &mut out, &mut changes);
@@ -194,11 +199,13 @@ pub(crate) fn is_cluster_scoped(document: &Value) -> bool {
         .any(|(v, k, cluster)| *cluster && *k == kind && group(v) == group(api_version))
 }
 
-/// ServiceAccount subjects of a RoleBinding or ClusterRoleBinding that name a namespace name
-/// the run's instead: the ServiceAccount is there now.
+/// ServiceAccount subjects of a RoleBinding or ClusterRoleBinding that name one of the
+/// manifests' own `accounts` name the run's namespace instead: the ServiceAccount is there
+/// now. Subjects naming accounts the manifests do not define (`kube-system`'s) stay.
 fn set_subject_namespaces(
     document: &mut AppliedDocument,
     namespace: &str,
+    accounts: &[String],
     changes: &mut Vec<Change>,
 ) {
     let kind = document.value["kind"]
@@ -217,7 +224,11 @@ fn set_subject_namespaces(
         return;
     };
     for (i, subject) in subjects.iter_mut().enumerate() {
-        if subject["kind"].as_str() != Some("ServiceAccount") {
+        if subject["kind"].as_str() != Some("ServiceAccount")
+            || !subject["name"]
+                .as_str()
+                .is_some_and(|name| accounts.iter().any(|a| a == name))
+        {
             continue;
         }
         let Some(subject) = subject.as_mapping_mut() else {

@@ -480,6 +480,11 @@ fn cluster_scoped_objects_are_owned_by_the_runs_namespace_and_bindings_follow_th
     assert!(changes.iter().any(|c| c.component == binding.resource()
         && c.key == "subjects[0].namespace"
         && c.from == "default"));
+    assert_eq!(
+        binding.value["subjects"][1]["namespace"].as_str(),
+        Some("kube-system"),
+        "an account the manifests do not define was moved"
+    );
     let account = doc("ServiceAccount/prometheus");
     assert_eq!(
         account.value["metadata"]["namespace"].as_str(),
