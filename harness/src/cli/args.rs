@@ -64,10 +64,11 @@ pub struct StackArgs {
         env = "FIREDRILL_MANIFESTS"
     )]
     pub manifests: PathBuf,
-    /// Where the stack runs: `process` (local binaries on 127.0.0.1) or `docker` (the manifests'
+    /// Where the stack runs: `process` (local binaries on 127.0.0.1), `docker` (the manifests'
     /// images, one container each, on a network of their own; images can be overridden with
     /// FIREDRILL_IMAGE_PROMETHEUS/_ALERTMANAGER/_GRAFANA/_APP or redirected to a mirror with
-    /// FIREDRILL_IMAGE_PREFIX).
+    /// FIREDRILL_IMAGE_PREFIX) or `kube` (the manifests applied to a cluster, in a namespace
+    /// of the run's own; see --context).
     #[arg(long, value_name = "BACKEND", default_value = "process", env = "FIREDRILL_BACKEND", value_parser = parse_backend)]
     pub backend: BackendKind,
     /// Divide every duration (intervals, for, group_wait, ...) by N; 1 keeps the manifests' timings.
