@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use firedrill::backend::{BackendKind, StartOptions};
-use firedrill::fixtures::{seed_manifests, StackBuilder};
+use firedrill::fixtures::seed_manifests;
 use firedrill::spec::ComponentKind;
+use firedrill::StackBuilder;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 

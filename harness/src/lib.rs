@@ -25,9 +25,12 @@ pub mod secret;
 pub mod slack;
 pub mod snapshot;
 pub mod spec;
+mod stack;
 pub mod verify;
 
+pub use checks::{assert_all_passed, try_assert_all_passed, Check, CheckOutcome};
 pub use error::{Error, InputError, Result};
+pub use stack::{Stack, StackBuilder};
 
 /// The README's Rust examples, compiled as `no_run` doctests so they stay true.
 #[cfg(doctest)]

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use firedrill::backend::Endpoints;
 use firedrill::checks::{poll, Look};
-use firedrill::fixtures::{seed_manifests, StackBuilder};
+use firedrill::fixtures::seed_manifests;
+use firedrill::StackBuilder;
 
 /// How long components may take to go away after the stack is dropped.
 const GONE_WITHIN: Duration = Duration::from_secs(30);

@@ -95,7 +95,7 @@ async fn a_process_component_that_fails_with_the_slack_url_in_its_log_does_not_s
     use std::os::unix::fs::PermissionsExt;
 
     use firedrill::backend::{BackendKind, StartOptions};
-    use firedrill::fixtures::StackBuilder;
+    use firedrill::StackBuilder;
 
     let spec = load_dir(&seed_manifests()).unwrap_or_else(|e| panic!("{e}"));
     let url = spec

@@ -1,8 +1,8 @@
 //! The seed's stack, checked as its author checked it by hand.
 
-use firedrill::backend::RunningStack;
 use firedrill::checks::assert_all_passed;
 use firedrill::fixtures::seed_stack;
+use firedrill::Stack;
 use rstest::rstest;
 
 use super::support::{assert_grafana_skipped_only_by_opt_out, run_standard_checks};
@@ -12,7 +12,7 @@ const SEED_TEXT: &str = "\n*Alert:* DeadMansSwitch\n*Summary:* テストアラ�
 #[rstest]
 #[tokio::test]
 async fn the_seed_stack_is_scraped_fires_and_delivers_its_slack_message(
-    #[future] seed_stack: RunningStack,
+    #[future] seed_stack: Stack,
 ) {
     let stack = seed_stack.await;
     let outcomes = run_standard_checks(&stack).await;

@@ -1,18 +1,16 @@
 //! The seed's Slack payloads, snapshotted: a change to its template shows as a diff.
 //! `cargo insta review` accepts a change; CI (`INSTA_UPDATE=no`) fails on it.
 
-use firedrill::backend::RunningStack;
 use firedrill::checks::assert_all_passed;
 use firedrill::fixtures::seed_stack;
+use firedrill::Stack;
 use rstest::rstest;
 
 use super::support::run_standard_checks;
 
 #[rstest]
 #[tokio::test]
-async fn the_seed_delivers_the_slack_payload_its_snapshot_shows(
-    #[future] seed_stack: RunningStack,
-) {
+async fn the_seed_delivers_the_slack_payload_its_snapshot_shows(#[future] seed_stack: Stack) {
     let stack = seed_stack.await;
     let outcomes = run_standard_checks(&stack).await;
     assert_all_passed(&outcomes);

@@ -1,9 +1,9 @@
 //! Helpers shared by the end-to-end tests.
 
-use firedrill::backend::RunningStack;
 use firedrill::checks::{Check, CheckOutcome, Expectations};
 use firedrill::spec::ComponentKind;
-use firedrill::verify::{run_checks, standard_checks, SilentProgress};
+use firedrill::verify::standard_checks;
+use firedrill::Stack;
 
 /// Whether the environment leaves Grafana out explicitly (`FIREDRILL_SKIP=grafana`).
 pub fn grafana_opted_out() -> bool {
@@ -13,27 +13,21 @@ pub fn grafana_opted_out() -> bool {
 }
 
 /// Runs the standard checks for the stack's default expectations.
-pub async fn run_standard_checks(stack: &RunningStack) -> Vec<CheckOutcome> {
+pub async fn run_standard_checks(stack: &Stack) -> Vec<CheckOutcome> {
     let spec = &stack.plan().spec;
     let expectations =
         Expectations::for_spec(spec, vec![], vec![], vec![], None).expect("default expectations");
-    run_checks(
-        stack,
-        &standard_checks(&expectations),
-        None,
-        &mut SilentProgress,
-    )
-    .await
+    run(stack, &standard_checks(&expectations)).await
 }
 
 /// Runs the given checks in order.
-pub async fn run(stack: &RunningStack, checks: &[Check]) -> Vec<CheckOutcome> {
-    run_checks(stack, checks, None, &mut SilentProgress).await
+pub async fn run(stack: &Stack, checks: &[Check]) -> Vec<CheckOutcome> {
+    stack.run(checks).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Grafana's checks are skipped exactly when Grafana was left out on purpose.
 #[track_caller]
-pub fn assert_grafana_skipped_only_by_opt_out(stack: &RunningStack, outcomes: &[CheckOutcome]) {
+pub fn assert_grafana_skipped_only_by_opt_out(stack: &Stack, outcomes: &[CheckOutcome]) {
     let grafana_checks: Vec<&CheckOutcome> = outcomes
         .iter()
         .filter(|o| o.name.starts_with("grafana"))

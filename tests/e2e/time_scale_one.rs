@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use firedrill::checks::{assert_all_passed, Check};
-use firedrill::fixtures::{seed_manifests, start_options, StackBuilder};
+use firedrill::fixtures::{seed_manifests, start_options};
+use firedrill::StackBuilder;
 
 use super::support::run;
 

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use firedrill::checks::{
-    assert_all_passed, poll, Check, CheckStatus, Checker, Look, MetricExpectation, Traffic,
+    assert_all_passed, poll, Check, CheckStatus, Look, MetricExpectation, Traffic,
 };
 use firedrill::clients::PrometheusClient;
-use firedrill::fixtures::{seed_manifests, StackBuilder};
+use firedrill::fixtures::seed_manifests;
+use firedrill::StackBuilder;
 
 use super::support::run;
 
@@ -87,7 +88,7 @@ async fn a_traffic_driven_rule_added_by_the_test_fires_then_resolves() {
     // The resolved check starts only once Prometheus has dropped the alert, in a run of its
     // own: what it knows of the alert comes from the checks that saw it firing.
     let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
-    let deadline = Checker::new(&stack).deadlines().stops_firing();
+    let deadline = stack.deadlines().stops_firing();
     poll(deadline, || {
         let prometheus = prometheus.clone();
         let alert = alert.clone();

@@ -2,17 +2,16 @@
 
 use std::path::PathBuf;
 
-use firedrill::backend::RunningStack;
 use firedrill::checks::assert_all_passed;
-use firedrill::fixtures::{
-    projected_manifests, renamed_manifests, template_files_manifests, StackBuilder,
-};
+use firedrill::fixtures::{projected_manifests, renamed_manifests, template_files_manifests};
+use firedrill::Stack;
+use firedrill::StackBuilder;
 
 use super::support::{assert_grafana_skipped_only_by_opt_out, run_standard_checks};
 
 /// Starts the variant, runs the standard checks, and asserts they all passed, that Grafana
 /// was skipped only by opt-out, and that `alert` was among the expected alerts.
-async fn verify_variant(dir: PathBuf, alert: &str) -> RunningStack {
+async fn verify_variant(dir: PathBuf, alert: &str) -> Stack {
     let stack = StackBuilder::new(dir)
         .start()
         .await

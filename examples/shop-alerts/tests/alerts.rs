@@ -8,11 +8,11 @@
 
 use std::path::PathBuf;
 
-use firedrill::backend::{BackendKind, RunningStack, StartOptions};
+use firedrill::backend::{BackendKind, StartOptions};
 use firedrill::checks::{assert_all_passed, Check, Traffic};
-use firedrill::fixtures::StackBuilder;
 use firedrill::spec::ComponentKind;
-use firedrill::verify::{run_checks, SilentProgress};
+use firedrill::Stack;
+use firedrill::StackBuilder;
 
 const ORDERS_API_IMAGE: &str = "registry.example.com/shop/orders-api:1.4.2";
 
@@ -20,7 +20,7 @@ fn manifests() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("k8s")
 }
 
-async fn shop() -> RunningStack {
+async fn shop() -> Stack {
     let options = StartOptions::new(BackendKind::Process).with_app_command(
         ORDERS_API_IMAGE,
         format!("{} --listen {{listen}}", env!("CARGO_BIN_EXE_orders-api")),
@@ -48,7 +48,7 @@ async fn placing_orders_pages_the_shop_team_in_its_channel() {
         Check::AlertInAlertmanager("OrdersPlaced".into()),
         Check::AlertDelivered("OrdersPlaced".into()),
     ];
-    let outcomes = run_checks(&stack, &checks, None, &mut SilentProgress).await;
+    let outcomes = stack.run(&checks).await.unwrap_or_else(|e| panic!("{e}"));
     assert_all_passed(&outcomes);
     let messages = stack.slack().messages().await;
     let page = messages
@@ -68,7 +68,7 @@ async fn the_heartbeat_reaches_its_own_channel_and_never_the_on_call_one() {
         Check::AlertInAlertmanager("ShopHeartbeat".into()),
         Check::AlertDelivered("ShopHeartbeat".into()),
     ];
-    let outcomes = run_checks(&stack, &checks, None, &mut SilentProgress).await;
+    let outcomes = stack.run(&checks).await.unwrap_or_else(|e| panic!("{e}"));
     assert_all_passed(&outcomes);
     let messages = stack.slack().messages().await;
     assert!(
@@ -100,7 +100,7 @@ async fn firedrills_seed_stack_runs_from_another_crate_without_a_firedrill_execu
         Check::TargetsUp,
         Check::AlertDelivered("DeadMansSwitch".into()),
     ];
-    let outcomes = run_checks(&stack, &checks, None, &mut SilentProgress).await;
+    let outcomes = stack.run(&checks).await.unwrap_or_else(|e| panic!("{e}"));
     assert_all_passed(&outcomes);
     stack.shutdown().await;
 }

@@ -53,13 +53,6 @@ pub struct RunningStack {
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) prometheus_started: Instant,
     pub(crate) handle: Box<dyn StackHandle>,
-    /// The alerts checks saw active, for checks in later runs on this stack.
-    pub(crate) seen_alerts: std::sync::Arc<crate::checks::SeenAlerts>,
-    /// Records Alertmanager's groups into `seen_alerts` from the start; stops on drop.
-    #[allow(dead_code)] // held for its Drop
-    pub(crate) alert_watch: crate::checks::AlertWatch,
-    /// The expected metrics as they were before firedrill's first request to the stack.
-    pub(crate) traffic_baselines: crate::checks::TrafficBaselines,
 }
 
 impl std::fmt::Debug for RunningStack {

@@ -176,8 +176,6 @@ pub(crate) async fn start_on<B: Backend>(
     }
 
     let endpoints = endpoints_of(&components);
-    let seen_alerts = std::sync::Arc::new(crate::checks::SeenAlerts::default());
-    let alert_watch = crate::checks::AlertWatch::start(&endpoints.alertmanager, &seen_alerts);
     Ok(RunningStack {
         backend: backend.name(),
         runs_http_probes: backend.runs_http_probes(),
@@ -187,9 +185,6 @@ pub(crate) async fn start_on<B: Backend>(
         skipped,
         prometheus_started,
         handle,
-        seen_alerts,
-        alert_watch,
-        traffic_baselines: Default::default(),
     })
 }
 

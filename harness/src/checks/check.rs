@@ -70,6 +70,18 @@ impl Check {
         }
     }
 
+    /// The alert the check is about, if any.
+    pub fn alert(&self) -> Option<&str> {
+        match self {
+            Check::AlertPending(a)
+            | Check::AlertFiring(a)
+            | Check::AlertInAlertmanager(a)
+            | Check::AlertDelivered(a)
+            | Check::AlertResolved(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// The component the check needs; when it was left out, the check is skipped.
     pub fn needs(&self) -> ComponentKind {
         match self {

@@ -3,18 +3,25 @@
 
 use std::time::{Duration, Instant};
 
+use super::cause::Cause;
 use super::check::Check;
 use super::deadlines::Deadlines;
 use super::evidence::gather_evidence;
 use super::outcome::{CheckOutcome, CheckStatus, SkipReason};
+use super::session::Session;
 use crate::backend::RunningStack;
 use crate::clients::{AlertmanagerClient, GrafanaClient, PrometheusClient};
 use crate::duration::PromDuration;
 use crate::spec::ComponentKind;
 
-/// Runs [`Check`]s against one running stack, whatever its backend.
+/// Log lines searched for a component's own account of a failure.
+const LOG_LINES_SEARCHED: usize = 400;
+
+/// Runs [`Check`]s against one running stack, whatever its backend, remembering what it sees
+/// in the stack's [`Session`].
 pub struct Checker<'a> {
     pub(crate) stack: &'a RunningStack,
+    pub(crate) session: &'a Session,
     pub(crate) deadlines: Deadlines,
     pub(crate) http: reqwest::Client,
     pub(crate) prometheus: PrometheusClient,
@@ -24,7 +31,7 @@ pub struct Checker<'a> {
 }
 
 /// What earlier checks of this checker found, for later ones. (What outlives the checker,
-/// the alerts seen active, is kept with the stack.)
+/// the alerts seen active, is kept in the [`Session`].)
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// The messages the running check matched, for its outcome.
@@ -34,8 +41,9 @@ pub(crate) struct State {
 }
 
 impl<'a> Checker<'a> {
-    /// A checker with the deadlines of the stack's plan and the default margin.
-    pub fn new(stack: &'a RunningStack) -> Self {
+    /// A checker with the deadlines of the stack's plan and the default margin, remembering
+    /// what it sees in `session` (the stack's, see [`Session::start`]).
+    pub fn new(stack: &'a RunningStack, session: &'a Session) -> Self {
         let endpoints = stack.endpoints();
         let grafana = endpoints.grafana.as_ref().and_then(|url| {
             let spec = stack.plan().spec.grafana()?;
@@ -47,6 +55,7 @@ impl<'a> Checker<'a> {
         });
         Self {
             stack,
+            session,
             deadlines: Deadlines::new(stack.plan().timings),
             http: reqwest::Client::new(),
             prometheus: PrometheusClient::new(&endpoints.prometheus),
@@ -69,7 +78,7 @@ impl<'a> Checker<'a> {
     pub fn for_checks(mut self, checks: &[Check]) -> Self {
         for check in checks {
             if let Check::MetricValue(metric) = check {
-                let expr = super::metric::sum_expr(metric);
+                let expr = super::prometheus::sum_expr(metric);
                 if !self.state.measure.contains(&expr) {
                     self.state.measure.push(expr);
                 }
@@ -129,14 +138,49 @@ impl<'a> Checker<'a> {
                 elapsed,
                 deadline: Some(deadline),
                 detail: match self.cause_of(check).await {
-                    Some(cause) if !reason.contains(&cause) => format!("{cause}; {reason}"),
-                    _ => reason,
+                    Some(cause) => {
+                        format!(
+                            "{}; {reason}",
+                            self.stack.plan().spec.redact(&cause.to_string())
+                        )
+                    }
+                    None => reason,
                 },
                 skip: None,
                 messages,
                 evidence: Some(gather_evidence(self).await),
             },
         }
+    }
+
+    /// Why `check` failed, when a known breakage explains it.
+    async fn cause_of(&self, check: &Check) -> Option<Cause> {
+        match check {
+            Check::TargetsUp => self.scrape_cause().await,
+            Check::MetricValue(m) => match self.scrape_cause().await {
+                Some(cause) => Some(cause),
+                None => self.missing_metric_cause(&m.name).await,
+            },
+            Check::AlertPending(alert) | Check::AlertFiring(alert) => self.rule_cause(alert).await,
+            Check::AlertInAlertmanager(alert) => self.notifier_cause(alert).await,
+            Check::AlertDelivered(_) | Check::AlertResolved(_) => self.delivery_cause().await,
+            _ => None,
+        }
+    }
+
+    /// The last line of `component`'s log that holds one of `needles`, shortened to its
+    /// `err=` part where it has one.
+    pub(crate) async fn log_mention(&self, component: &str, needles: &[&str]) -> Option<String> {
+        let tails = self.stack.log_tails(LOG_LINES_SEARCHED).await;
+        let (_, log) = tails.iter().find(|(name, _)| name == component)?;
+        let line = log
+            .lines()
+            .rev()
+            .find(|line| needles.iter().any(|n| line.contains(n)))?;
+        Some(match line.find("err=") {
+            Some(at) => line[at..].to_string(),
+            None => line.trim().to_string(),
+        })
     }
 
     /// The alert's `for`, scaled (zero for checks about no alert).

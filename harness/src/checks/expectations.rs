@@ -103,28 +103,8 @@ impl Expectations {
         resolved: Vec<String>,
         metric: Option<MetricExpectation>,
     ) -> Result<Self, InputError> {
-        let defined: Vec<&str> = spec
-            .prometheus()
-            .alert_rules()
-            .filter_map(|(_, r)| r.alert.as_deref())
-            .collect();
-        for name in alerts.iter().chain(&resolved) {
-            if !defined.contains(&name.as_str()) {
-                return Err(InputError::new(
-                    &spec.dir,
-                    format!(
-                        "expected alert `{name}` is not defined by any rule (defined: {}){}",
-                        if defined.is_empty() {
-                            "none".to_string()
-                        } else {
-                            defined.join(", ")
-                        },
-                        unmatched_rule_files(spec)
-                    ),
-                )
-                .key("--expect-alert"));
-            }
-        }
+        require_defined(spec, alerts.iter().chain(&resolved), "--expect-alert")?;
+        let defined = defined_alerts(spec);
         let mut alerts = if alerts.is_empty() {
             spec.prometheus()
                 .alert_rules()
@@ -181,6 +161,72 @@ impl Expectations {
             metric,
         })
     }
+}
+
+impl Expectations {
+    /// What a list of checks expects, as written (no defaults): for the summary of a run
+    /// driven from Rust.
+    pub(crate) fn of_checks<'a>(checks: impl IntoIterator<Item = &'a super::Check>) -> Self {
+        use super::Check;
+        let mut expectations = Expectations {
+            traffic: Vec::new(),
+            alerts: Vec::new(),
+            resolved: Vec::new(),
+            metric: None,
+        };
+        for check in checks {
+            match check {
+                Check::SendTraffic(traffic) => expectations.traffic.extend(traffic.iter().cloned()),
+                Check::MetricValue(metric) => expectations.metric = Some(metric.clone()),
+                Check::AlertResolved(alert) if !expectations.resolved.contains(alert) => {
+                    expectations.resolved.push(alert.clone());
+                }
+                _ => {}
+            }
+            if let Some(alert) = check.alert() {
+                if !expectations.alerts.iter().any(|a| a == alert) {
+                    expectations.alerts.push(alert.to_string());
+                }
+            }
+        }
+        expectations
+    }
+}
+
+/// The alerts the stack's alerting rules define.
+fn defined_alerts(spec: &StackSpec) -> Vec<&str> {
+    spec.prometheus()
+        .alert_rules()
+        .filter_map(|(_, r)| r.alert.as_deref())
+        .collect()
+}
+
+/// `Err` naming the first of `alerts` no alerting rule of `spec` defines, with those that
+/// are defined; `key` is what named it (`--expect-alert`, a check).
+pub(crate) fn require_defined<'a>(
+    spec: &StackSpec,
+    alerts: impl IntoIterator<Item = &'a String>,
+    key: &str,
+) -> Result<(), InputError> {
+    let defined = defined_alerts(spec);
+    for name in alerts {
+        if !defined.contains(&name.as_str()) {
+            return Err(InputError::new(
+                &spec.dir,
+                format!(
+                    "expected alert `{name}` is not defined by any rule (defined: {}){}",
+                    if defined.is_empty() {
+                        "none".to_string()
+                    } else {
+                        defined.join(", ")
+                    },
+                    unmatched_rule_files(spec)
+                ),
+            )
+            .key(key));
+        }
+    }
+    Ok(())
 }
 
 /// `; rule_files `X` matches no mounted file` for each `rule_files` pattern of the

@@ -4,34 +4,30 @@
 
 mod alertmanager;
 mod app;
-mod causes;
+mod cause;
 mod check;
 mod checker;
 mod deadlines;
 mod evidence;
 mod expectations;
 mod grafana;
-mod metric;
 mod outcome;
 mod poll;
 mod prometheus;
-mod render;
-mod seen;
+mod session;
 mod slack;
 mod time;
-mod timing;
 
 pub use check::Check;
 pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
+pub(crate) use expectations::require_defined;
 pub use expectations::{Expectations, MetricExpectation, Traffic};
 pub use outcome::{
     assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
     MessageMatch, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
-pub use render::provide_renderer;
+pub use session::Session;
+pub use slack::provide_renderer;
 pub use time::{format_timestamp, parse_timestamp};
-
-pub(crate) use metric::TrafficBaselines;
-pub(crate) use seen::{AlertWatch, SeenAlerts};

@@ -10,13 +10,13 @@ pub use standard_checks::standard_checks;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use crate::backend::{self, RunningStack, StartOptions};
+use crate::backend::{RunningStack, StartOptions};
 use crate::checks::{
-    Check, CheckOutcome, Checker, Expectations, MetricExpectation, SkipReason, Traffic,
+    Check, CheckOutcome, Checker, Expectations, MetricExpectation, Session, SkipReason, Traffic,
 };
 use crate::error::Result;
-use crate::load::load_dir;
 use crate::report::{write_artifacts, Summary};
+use crate::stack::StackBuilder;
 
 /// What `firedrill verify` does.
 #[derive(Debug, Clone, Default)]
@@ -44,45 +44,34 @@ pub struct VerifyOptions {
 pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Result<Summary> {
     let started_at = SystemTime::now();
     let wall = Instant::now();
-    let spec = load_dir(&options.manifests)?;
-    if !options
-        .start
-        .skips(crate::spec::ComponentKind::Alertmanager)
-    {
-        // The delivered checks render the expected messages with amtool: without it they
-        // could only fail, so it is found, or downloaded, before anything starts; and before
-        // the lint stage, whose `amtool check-config` then uses the same one.
-        crate::checks::provide_renderer().await?;
+    let mut builder = StackBuilder::new(&options.manifests).with_options(options.start.clone());
+    if let Some(margin) = options.margin {
+        builder = builder.with_margin(margin);
     }
-    let findings = crate::lint::lint(&spec);
-    if findings.iter().any(crate::lint::Finding::is_error) {
-        return Err(crate::lint::Findings(findings).into());
-    }
-    for finding in &findings {
-        progress.message(&finding.to_string());
-    }
+    // Without an amtool that renders, the delivered checks could only fail: verify requires
+    // one before anything starts.
+    let prepared = builder.prepare(true, progress).await?;
     let expectations = Expectations::for_spec(
-        &spec,
+        &prepared.spec,
         options.traffic.clone(),
         options.alerts.clone(),
         options.resolved.clone(),
         options.metric.clone(),
     )?;
-    backend::refuse_unrunnable(&spec, &options.start)?;
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),
         options.start.backend,
         options.start.plan.time_scale
     ));
-    let stack = backend::start(&spec, &options.start).await?;
+    let stack = prepared.start().await?;
     let start_elapsed = wall.elapsed();
     progress.message(&format!(
         "stack ready in {:.1} s",
         start_elapsed.as_secs_f64()
     ));
     let checks = standard_checks(&expectations);
-    let outcomes = run_checks(&stack, &checks, options.margin, progress).await;
+    let outcomes = stack.run_with_progress(&checks, progress).await?;
     let summary = Summary::new(
         &stack,
         &expectations,
@@ -99,26 +88,18 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
     Ok(summary)
 }
 
-/// Runs `checks` in order; after a failure, the rest are reported as not run (skipped).
-pub async fn run_checks(
+/// Runs `checks` in order on `stack`, remembering what they see in `session`; after a
+/// failure, the rest are reported as not run (skipped).
+pub(crate) async fn run_checks(
     stack: &RunningStack,
+    session: &Session,
     checks: &[Check],
     margin: Option<std::time::Duration>,
     progress: &mut dyn Progress,
 ) -> Vec<CheckOutcome> {
-    let mut checker = Checker::new(stack).for_checks(checks);
+    let mut checker = Checker::new(stack, session).for_checks(checks);
     if let Some(margin) = margin {
         checker = checker.with_margin(margin);
-    }
-    if checks
-        .iter()
-        .any(|c| matches!(c, Check::AlertDelivered(_) | Check::AlertResolved(_)))
-    {
-        // Tests calling this directly get amtool as `verify` does (downloaded where none is
-        // installed); where that fails, the checks that render say why when they run.
-        if let Err(e) = crate::checks::provide_renderer().await {
-            tracing::debug!(error = %e, "no amtool for rendering");
-        }
     }
     let mut outcomes = Vec::new();
     let mut failed: Option<String> = None;

@@ -20,105 +20,15 @@
 //! The baseline is taken once per stack, before its first request, so every later check
 //! measures the increase caused by all of firedrill's traffic to the stack so far.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::checker::Checker;
-use super::expectations::MetricExpectation;
-use super::poll::{poll, Look};
-use crate::clients::{ClientError, PrometheusClient};
+use crate::checks::app::baselines::{sum_now, Baseline, BaselineState};
+use crate::checks::checker::Checker;
+use crate::checks::expectations::MetricExpectation;
+use crate::checks::poll::{poll, Look};
 use crate::spec::{ComponentSpec, HttpProbe};
-
-/// `sum(expr)` as Prometheus answered right before firedrill's first request to the stack.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Baseline {
-    /// It had this value.
-    Value(f64),
-    /// No sample: nothing scraped yet (or the metric not exposed yet). A counter starts at 0,
-    /// so the increase counts from 0.
-    NoSample,
-}
-
-impl Baseline {
-    /// The value the increase is counted from.
-    fn value(self) -> f64 {
-        match self {
-            Baseline::Value(v) => v,
-            Baseline::NoSample => 0.0,
-        }
-    }
-}
-
-impl fmt::Display for Baseline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Baseline::Value(v) => write!(f, "{v} before the traffic"),
-            Baseline::NoSample => f.write_str("0 before the traffic (no sample yet)"),
-        }
-    }
-}
-
-/// The baselines of a stack, kept with it: measured once, before firedrill's first request.
-#[derive(Debug, Default)]
-pub(crate) struct TrafficBaselines {
-    inner: Mutex<BaselinesInner>,
-}
-
-#[derive(Debug, Default)]
-struct BaselinesInner {
-    /// Whether firedrill has started sending the stack requests.
-    traffic_started: bool,
-    /// By expression (`sum(...)`).
-    values: BTreeMap<String, Baseline>,
-}
-
-/// What is known of an expression's baseline when its check runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum BaselineState {
-    /// Measured before the first request.
-    Measured(Baseline),
-    /// Traffic was sent, but this expression was not measured before it.
-    NotMeasured,
-    /// No traffic was sent to the stack yet.
-    NoTraffic,
-}
-
-impl TrafficBaselines {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BaselinesInner> {
-        // A poisoned lock only means a check panicked mid-update; the map is still usable.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Whether firedrill has started sending the stack requests.
-    pub(crate) fn traffic_started(&self) -> bool {
-        self.lock().traffic_started
-    }
-
-    /// Records what `expr` was before any traffic; ignored once traffic has started.
-    pub(crate) fn record(&self, expr: &str, baseline: Baseline) {
-        let mut inner = self.lock();
-        if !inner.traffic_started {
-            inner.values.insert(expr.to_string(), baseline);
-        }
-    }
-
-    /// From now on no baseline is taken: requests are on their way.
-    pub(crate) fn start_traffic(&self) {
-        self.lock().traffic_started = true;
-    }
-
-    /// What is known of `expr`'s baseline.
-    pub(crate) fn state(&self, expr: &str) -> BaselineState {
-        let inner = self.lock();
-        match inner.values.get(expr) {
-            Some(baseline) => BaselineState::Measured(*baseline),
-            None if inner.traffic_started => BaselineState::NotMeasured,
-            None => BaselineState::NoTraffic,
-        }
-    }
-}
 
 /// A probe of an app, as the detail names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,11 +269,6 @@ pub(crate) fn judge_increase(
     ))
 }
 
-/// `sum(expr)` now: its value, `None` without a sample.
-async fn sum_now(prometheus: &PrometheusClient, expr: &str) -> Result<Option<f64>, ClientError> {
-    Ok(prometheus.query(expr).await?.first().map(|s| s.value))
-}
-
 /// `sum(NAME)`, the expression the check compares.
 pub(crate) fn sum_expr(metric: &MetricExpectation) -> String {
     format!("sum({})", metric.name)
@@ -386,48 +291,13 @@ impl Checker<'_> {
         )
     }
 
-    /// Before firedrill's first request to the stack: measures the baseline of every metric
-    /// the checker was told it will check. Later traffic measures nothing (the first
-    /// baselines stand).
-    pub(crate) async fn measure_baselines(&mut self, deadline: Duration) -> Result<(), String> {
-        let baselines = &self.stack.traffic_baselines;
-        if baselines.traffic_started() {
-            return Ok(());
-        }
-        for expr in self.state.measure.clone() {
-            let prometheus = self.prometheus.clone();
-            let value = poll(deadline, || {
-                let prometheus = prometheus.clone();
-                let expr = expr.clone();
-                async move {
-                    match sum_now(&prometheus, &expr).await {
-                        Ok(value) => Look::Ready(value),
-                        Err(e @ ClientError::Api { .. }) => Look::Failed(e.to_string()),
-                        Err(e) => Look::NotYet(e.to_string()),
-                    }
-                }
-            })
-            .await
-            .map_err(|e| format!("measuring `{expr}` before the traffic: {e}"))?;
-            baselines.record(
-                &expr,
-                match value {
-                    Some(v) => Baseline::Value(v),
-                    None => Baseline::NoSample,
-                },
-            );
-        }
-        baselines.start_traffic();
-        Ok(())
-    }
-
     pub(crate) async fn metric_value(
         &mut self,
         metric: &MetricExpectation,
         deadline: Duration,
     ) -> Result<String, String> {
         let expr = sum_expr(metric);
-        let before = match self.stack.traffic_baselines.state(&expr) {
+        let before = match self.session.baselines.state(&expr) {
             BaselineState::Measured(before) => before,
             BaselineState::NotMeasured => {
                 return Err(format!(
@@ -688,20 +558,5 @@ mod tests {
             matches!(&short, Look::NotYet(why) if why.contains("expected at least 3")),
             "{short:?}"
         );
-    }
-
-    #[test]
-    fn baselines_are_taken_only_before_the_first_request() {
-        let baselines = TrafficBaselines::default();
-        assert_eq!(baselines.state(EXPR), BaselineState::NoTraffic);
-        baselines.record(EXPR, Baseline::Value(1.0));
-        baselines.start_traffic();
-        baselines.record(EXPR, Baseline::Value(9.0));
-        baselines.record("sum(other)", Baseline::NoSample);
-        assert_eq!(
-            baselines.state(EXPR),
-            BaselineState::Measured(Baseline::Value(1.0))
-        );
-        assert_eq!(baselines.state("sum(other)"), BaselineState::NotMeasured);
     }
 }

@@ -2,13 +2,18 @@
 //! routed to a receiver that notifies Slack. Which receiver is Alertmanager's own answer
 //! (each alert's `receivers` in its API), never a prediction of the harness.
 
+mod causes;
+mod seen;
+
+pub(crate) use seen::{AlertWatch, SeenAlerts, SeenGroup};
+
 use std::time::Duration;
 
 use serde_yaml::Value;
 
-use super::checker::Checker;
-use super::poll::{poll, Look};
-use super::time::parse_timestamp;
+use crate::checks::checker::Checker;
+use crate::checks::poll::{poll, Look};
+use crate::checks::time::parse_timestamp;
 use crate::clients::{AmAlert, AmAlertState};
 use crate::spec::AlertmanagerSpec;
 
@@ -19,7 +24,7 @@ impl Checker<'_> {
         deadline: Duration,
     ) -> Result<String, String> {
         let alertmanager = self.alertmanager.clone();
-        let seen = &self.stack.seen_alerts;
+        let seen = &self.session.seen_alerts;
         let found = poll(deadline, || {
             let alertmanager = alertmanager.clone();
             async move {
@@ -59,10 +64,10 @@ impl Checker<'_> {
                 .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
         });
         if let Some(a) = &in_prometheus {
-            self.stack.seen_alerts.record(a);
+            self.session.seen_alerts.record(a);
         }
         let active_at = in_prometheus
-            .or_else(|| self.stack.seen_alerts.get(alert))
+            .or_else(|| self.session.seen_alerts.get(alert))
             .and_then(|a| a.active_at.as_deref().and_then(parse_timestamp))
             .ok_or_else(|| {
                 format!(

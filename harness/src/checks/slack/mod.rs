@@ -1,21 +1,25 @@
 //! Checks of what Slack received. A message counts for an alert when it is exactly what
 //! Alertmanager's templates render for a group that carries the alert (see
-//! [`super::render`]): the group is Alertmanager's own (`/api/v2/alerts/groups`: receiver,
+//! [`render`]): the group is Alertmanager's own (`/api/v2/alerts/groups`: receiver,
 //! group labels, alerts), and which of its alerts a message carries is found by rendering
 //! the group's possible contents and comparing, never by looking for the alert's name in
 //! the text.
+
+mod render;
+
+pub use render::provide_renderer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use serde_yaml::Value;
 
-use super::checker::Checker;
-use super::outcome::MessageMatch;
-use super::poll::{poll, Look};
-use super::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
-use super::seen::SeenGroup;
-use super::time::format_timestamp;
+use self::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
+use crate::checks::alertmanager::SeenGroup;
+use crate::checks::checker::Checker;
+use crate::checks::outcome::MessageMatch;
+use crate::checks::poll::{poll, Look};
+use crate::checks::time::format_timestamp;
 use crate::clients::{AmAlert, PromAlert};
 use crate::slack::{NotificationStatus, SlackMessage};
 
@@ -44,7 +48,7 @@ impl Checker<'_> {
             .into_iter()
             .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
             .ok_or_else(|| format!("{alert} is not active in prometheus"))?;
-        self.stack.seen_alerts.record(&found);
+        self.session.seen_alerts.record(&found);
         Ok(found)
     }
 
@@ -86,7 +90,7 @@ impl Checker<'_> {
         let since = found
             .active_at
             .as_deref()
-            .and_then(super::time::parse_timestamp);
+            .and_then(crate::checks::time::parse_timestamp);
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;
@@ -107,7 +111,7 @@ impl Checker<'_> {
         // saw.
         let found = match self.prometheus_alert(alert).await {
             Ok(found) => Some(found),
-            Err(_) => self.stack.seen_alerts.get(alert),
+            Err(_) => self.session.seen_alerts.get(alert),
         };
         if found.is_none() {
             return Err(format!(
@@ -116,7 +120,7 @@ impl Checker<'_> {
             ));
         }
         let mut receivers: Vec<String> = self
-            .stack
+            .session
             .seen_alerts
             .groups()
             .into_iter()
@@ -248,7 +252,7 @@ impl Checker<'_> {
                         deadline.as_secs_f64()
                     ))
                 }
-                Look::NotYet(_) => tokio::time::sleep(super::poll::POLL_INTERVAL).await,
+                Look::NotYet(_) => tokio::time::sleep(crate::checks::poll::POLL_INTERVAL).await,
             }
         }
     }
@@ -262,7 +266,7 @@ impl Checker<'_> {
             Err(e) => return Look::NotYet(e.to_string()),
         };
         let groups: Vec<SeenGroup> = self
-            .stack
+            .session
             .seen_alerts
             .record_groups(&groups_now)
             .into_iter()

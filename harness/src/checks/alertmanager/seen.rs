@@ -1,5 +1,5 @@
 //! What checks have seen of a stack's alerts, kept with the stack: a check that runs later,
-//! in another [`super::Checker`], still knows an alert's labels and annotations after
+//! in another [`crate::checks::Checker`], still knows an alert's labels and annotations after
 //! Prometheus has stopped reporting it.
 
 use std::collections::BTreeMap;

@@ -1,10 +1,18 @@
-//! Checks against Prometheus: targets, metric values, rule health, alert states.
+//! Checks against Prometheus: targets, metric values, rule health, alert states, and the
+//! causes Prometheus can tell.
+
+mod causes;
+mod metric;
+mod timing;
+
+pub(crate) use causes::metric_sum;
+pub(crate) use metric::sum_expr;
 
 use std::time::{Duration, Instant};
 
-use super::checker::Checker;
-use super::poll::{poll, Look};
-use super::timing::{judge_firing, judge_pending, AlertHistory};
+use self::timing::{judge_firing, judge_pending, AlertHistory};
+use crate::checks::checker::Checker;
+use crate::checks::poll::{poll, Look};
 use crate::clients::{AlertState, PromAlert};
 
 impl Checker<'_> {
@@ -123,7 +131,7 @@ impl Checker<'_> {
         })
         .await
         .map_err(|e| e.to_string())?;
-        self.stack.seen_alerts.record(&found);
+        self.session.seen_alerts.record(&found);
         Ok(found)
     }
 

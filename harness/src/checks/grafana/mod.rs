@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::checker::Checker;
-use super::poll::{poll, Look};
+use crate::checks::checker::Checker;
+use crate::checks::poll::{poll, Look};
 use crate::clients::grafana::uses_uid_proxy_route;
 use crate::clients::{GrafanaClient, GrafanaDatasource};
 use crate::plan::{resolve, split_url};

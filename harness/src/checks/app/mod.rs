@@ -1,10 +1,12 @@
-//! Checks of the app: reachable, traffic.
+//! Checks of the app: reachable, traffic (and the baselines measured before it).
+
+pub(crate) mod baselines;
 
 use std::time::Duration;
 
-use super::checker::Checker;
-use super::expectations::Traffic;
-use super::poll::{poll, Look};
+use crate::checks::checker::Checker;
+use crate::checks::expectations::Traffic;
+use crate::checks::poll::{poll, Look};
 
 impl Checker<'_> {
     pub(crate) async fn app_reachable(&mut self, deadline: Duration) -> Result<String, String> {

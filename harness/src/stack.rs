@@ -1,0 +1,308 @@
+//! The front door for tests: [`StackBuilder`] starts the stack its manifests describe, after
+//! what `firedrill verify` does before anything starts (load, lint, refuse what the backend
+//! cannot run), and hands back a [`Stack`]: the running stack with the checks' session, which
+//! runs [`Check`]s, refuses an alert no rule defines at once, and writes the artifacts and the
+//! review page where asked.
+//!
+//! ```no_run
+//! use firedrill::{assert_all_passed, Check, StackBuilder};
+//!
+//! # async fn example() -> firedrill::Result<()> {
+//! let stack = StackBuilder::new("k8s/monitoring")
+//!     .with_artifacts("target/firedrill")
+//!     .start()
+//!     .await?;
+//! let outcomes = stack
+//!     .run(&[Check::AlertFiring("HighErrorRate".into()), Check::AlertDelivered("HighErrorRate".into())])
+//!     .await?;
+//! assert_all_passed(&outcomes);
+//! stack.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::backend::{self, RunningStack, StartOptions};
+use crate::checks::{Check, CheckOutcome, Expectations, Session};
+use crate::error::Result;
+use crate::load::{add_rule_file, load_dir};
+use crate::report::{write_artifacts, Summary};
+use crate::spec::{ComponentKind, StackSpec};
+use crate::verify::{run_checks, Progress, SilentProgress};
+
+/// Builds a stack for a test: the manifests under a directory, with overrides.
+#[derive(Debug, Clone)]
+pub struct StackBuilder {
+    manifests: PathBuf,
+    options: Option<StartOptions>,
+    extra_rules: Vec<(String, String)>,
+    artifacts: Option<PathBuf>,
+    margin: Option<Duration>,
+}
+
+impl StackBuilder {
+    /// A stack from the manifests under `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            manifests: dir.into(),
+            options: None,
+            extra_rules: Vec::new(),
+            artifacts: None,
+            margin: None,
+        }
+    }
+
+    /// Adds a rule file (Prometheus's rule format) to the manifests' Prometheus.
+    pub fn with_extra_rules(mut self, name: impl Into<String>, yaml: impl Into<String>) -> Self {
+        self.extra_rules.push((name.into(), yaml.into()));
+        self
+    }
+
+    /// Uses these options (backend, time scale, skips, app commands) instead of the ones the
+    /// environment gives ([`StartOptions::from_env`]).
+    pub fn with_options(mut self, options: StartOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// Writes the run's artifacts under `dir` after every [`Stack::run`]: `summary.json`
+    /// with every outcome so far, the recorded Slack payloads, the effective configs, the
+    /// logs and `review.html`, as `firedrill verify --artifacts` does.
+    pub fn with_artifacts(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.artifacts = Some(dir.into());
+        self
+    }
+
+    /// Adds `margin` to every check's deadline (default: `FIREDRILL_MARGIN`, else 10 s).
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = Some(margin);
+        self
+    }
+
+    /// The manifests with the overrides applied; nothing is started.
+    pub fn spec(&self) -> Result<StackSpec> {
+        let mut spec = load_dir(&self.manifests)?;
+        for (name, yaml) in &self.extra_rules {
+            add_rule_file(&mut spec, name, yaml)?;
+        }
+        Ok(spec)
+    }
+
+    /// The options in force: the given ones, else the environment's.
+    pub fn options(&self) -> Result<StartOptions> {
+        match &self.options {
+            Some(options) => Ok(options.clone()),
+            None => StartOptions::from_env(),
+        }
+    }
+
+    /// Lints the manifests and starts the stack. An error finding (what `firedrill lint`
+    /// rejects: a template reading an annotation no rule gives, a Service selecting no pod,
+    /// what promtool or amtool reject) is an error before anything starts; warnings are
+    /// logged (`FIREDRILL_LOG=warn`).
+    pub async fn start(self) -> Result<Stack> {
+        let prepared = self.prepare(false, &mut LoggedWarnings).await?;
+        prepared.start().await
+    }
+
+    /// Everything before anything starts: load, amtool for the checks that render (required
+    /// when `require_renderer`, else only tried), lint (errors are `Err`, warnings go to
+    /// `progress` and the log), what the backend cannot run.
+    pub(crate) async fn prepare(
+        self,
+        require_renderer: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<Prepared> {
+        let spec = self.spec()?;
+        let options = self.options()?;
+        if !options.skips(ComponentKind::Alertmanager) {
+            // The delivered checks render the expected messages with amtool: found, or
+            // downloaded, before anything starts, and before lint, whose `amtool check-config`
+            // then uses the same one.
+            match crate::checks::provide_renderer().await {
+                Ok(()) => {}
+                Err(e) if require_renderer => return Err(e),
+                // Where it cannot be had, the checks that render say why when they run.
+                Err(e) => tracing::warn!(error = %e, "no amtool for rendering"),
+            }
+        }
+        let findings = crate::lint::lint(&spec);
+        if findings.iter().any(crate::lint::Finding::is_error) {
+            return Err(crate::lint::Findings(findings).into());
+        }
+        for finding in &findings {
+            progress.message(&finding.to_string());
+        }
+        backend::refuse_unrunnable(&spec, &options)?;
+        let margin = match self.margin {
+            Some(margin) => margin,
+            None => crate::checks::margin_from_env()?,
+        };
+        Ok(Prepared {
+            spec,
+            options,
+            artifacts: self.artifacts,
+            margin,
+        })
+    }
+}
+
+/// Lint's warnings, for a test: into the log (`FIREDRILL_LOG=warn`), as there is no
+/// progress line to print them on.
+struct LoggedWarnings;
+
+impl Progress for LoggedWarnings {
+    fn message(&mut self, text: &str) {
+        tracing::warn!("{text}");
+    }
+
+    fn check_started(&mut self, _n: usize, _total: usize, _name: &str) {}
+
+    fn check_finished(&mut self, _n: usize, _total: usize, _outcome: &CheckOutcome) {}
+}
+
+/// A stack loaded, linted and accepted by its backend, not started yet.
+pub(crate) struct Prepared {
+    pub(crate) spec: StackSpec,
+    pub(crate) options: StartOptions,
+    artifacts: Option<PathBuf>,
+    margin: Duration,
+}
+
+impl Prepared {
+    /// Starts the stack and its checks' session.
+    pub(crate) async fn start(self) -> Result<Stack> {
+        let started_at = SystemTime::now();
+        let wall = Instant::now();
+        let running = backend::start(&self.spec, &self.options).await?;
+        let session = Session::start(&running);
+        Ok(Stack {
+            running,
+            session,
+            artifacts: self.artifacts,
+            margin: self.margin,
+            started_at,
+            wall,
+            start_elapsed: wall.elapsed(),
+            runs: Mutex::new(Runs::default()),
+        })
+    }
+}
+
+/// Every check run on a stack so far, for its summary.
+#[derive(Debug, Default)]
+struct Runs {
+    checks: Vec<Check>,
+    outcomes: Vec<CheckOutcome>,
+}
+
+/// A started stack and what the checks saw on it. It dereferences to the
+/// [`RunningStack`] (endpoints, Slack mock, logs). Dropping it stops everything it started,
+/// also while a test panics; [`Stack::shutdown`] does the same gracefully.
+#[derive(Debug)]
+pub struct Stack {
+    running: RunningStack,
+    session: Session,
+    artifacts: Option<PathBuf>,
+    margin: Duration,
+    started_at: SystemTime,
+    wall: Instant,
+    start_elapsed: Duration,
+    runs: Mutex<Runs>,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = RunningStack;
+
+    fn deref(&self) -> &RunningStack {
+        &self.running
+    }
+}
+
+impl Stack {
+    /// Runs `checks` in order (after a failure, the rest are reported as not run). A check
+    /// about an alert no rule defines is an error at once, before any check runs. With
+    /// [`StackBuilder::with_artifacts`], the artifacts are written afterwards.
+    pub async fn run(&self, checks: &[Check]) -> Result<Vec<CheckOutcome>> {
+        self.run_with_progress(checks, &mut SilentProgress).await
+    }
+
+    /// [`Stack::run`], reporting each check to `progress` as it starts and finishes.
+    pub async fn run_with_progress(
+        &self,
+        checks: &[Check],
+        progress: &mut dyn Progress,
+    ) -> Result<Vec<CheckOutcome>> {
+        let alerts: Vec<String> = checks
+            .iter()
+            .filter_map(Check::alert)
+            .map(str::to_string)
+            .collect();
+        crate::checks::require_defined(&self.running.plan().spec, &alerts, "checks")?;
+        let outcomes = run_checks(
+            &self.running,
+            &self.session,
+            checks,
+            Some(self.margin),
+            progress,
+        )
+        .await;
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            runs.checks.extend(checks.iter().cloned());
+            runs.outcomes.extend(outcomes.iter().cloned());
+        }
+        if let Some(dir) = &self.artifacts {
+            write_artifacts(dir, &self.running, &self.summary()).await?;
+        }
+        Ok(outcomes)
+    }
+
+    /// The summary of every check run on this stack so far, as `summary.json` holds it.
+    pub fn summary(&self) -> Summary {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        Summary::new(
+            &self.running,
+            &Expectations::of_checks(&runs.checks),
+            runs.outcomes.clone(),
+            self.started_at,
+            self.start_elapsed,
+            self.wall.elapsed(),
+        )
+    }
+
+    /// The running stack: endpoints, Slack mock, logs.
+    pub fn running(&self) -> &RunningStack {
+        &self.running
+    }
+
+    /// The checks' session on this stack (what [`crate::verify::run_checks`] needs).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The checks' deadlines on this stack: from its plan's scaled timings, plus the margin.
+    pub fn deadlines(&self) -> crate::checks::Deadlines {
+        let mut deadlines = crate::checks::Deadlines::new(self.running.plan().timings);
+        deadlines.margin = self.margin;
+        deadlines
+    }
+
+    /// How long starting the stack took.
+    pub fn start_elapsed(&self) -> Duration {
+        self.start_elapsed
+    }
+
+    /// Stops every component gracefully and removes what the run created, unless it was
+    /// asked to keep it.
+    pub async fn shutdown(self) {
+        let Stack {
+            running, session, ..
+        } = self;
+        drop(session);
+        running.shutdown().await
+    }
+}
