@@ -11,7 +11,6 @@ use super::outcome::{CheckOutcome, CheckStatus, SkipReason};
 use super::session::Session;
 use crate::backend::RunningStack;
 use crate::clients::{AlertmanagerClient, GrafanaClient, PrometheusClient};
-use crate::duration::PromDuration;
 use crate::spec::ComponentKind;
 
 /// Log lines searched for a component's own account of a failure.
@@ -194,15 +193,6 @@ impl<'a> Checker<'a> {
 
     /// The scaled `for` of an alerting rule (the longest, if several rules share the name).
     pub(crate) fn for_of(&self, alert: &str) -> Duration {
-        let plan = self.stack.plan();
-        plan.spec
-            .prometheus()
-            .alert_rules()
-            .filter(|(_, r)| r.alert.as_deref() == Some(alert))
-            .map(|(_, r)| r.for_)
-            .max()
-            .unwrap_or(PromDuration::from_secs(0))
-            .scaled_down(plan.time_scale)
-            .get()
+        self.stack.plan().alert_for(alert)
     }
 }

@@ -67,6 +67,35 @@ impl Timings {
     }
 }
 
+impl super::StackPlan {
+    /// The scaled `for` of an alerting rule (the longest, if several rules share the name;
+    /// zero for an alert no rule defines).
+    pub fn alert_for(&self, alert: &str) -> Duration {
+        self.spec
+            .prometheus()
+            .alert_rules()
+            .filter(|(_, r)| r.alert.as_deref() == Some(alert))
+            .map(|(_, r)| r.for_.scaled_down(self.time_scale).get())
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// The scaled evaluation interval of the first rule group holding `alert` (its own
+    /// `interval`, else the global `evaluation_interval`).
+    pub fn alert_group_interval(&self, alert: &str) -> Duration {
+        let prometheus = self.spec.prometheus();
+        prometheus
+            .rule_files
+            .iter()
+            .flat_map(|f| &f.groups)
+            .find(|g| g.rules.iter().any(|r| r.alert.as_deref() == Some(alert)))
+            .and_then(|g| g.interval)
+            .unwrap_or(prometheus.evaluation_interval)
+            .scaled_down(self.time_scale)
+            .get()
+    }
+}
+
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
 }

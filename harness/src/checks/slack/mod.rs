@@ -206,17 +206,7 @@ impl Checker<'_> {
             .ok_or_else(|| {
                 format!("prometheus has no record of {alert} firing (`{expr}` is empty)")
             })?;
-        let interval = plan
-            .spec
-            .prometheus()
-            .rule_files
-            .iter()
-            .flat_map(|f| &f.groups)
-            .find(|g| g.rules.iter().any(|r| r.alert.as_deref() == Some(alert)))
-            .and_then(|g| g.interval)
-            .unwrap_or(plan.spec.prometheus().evaluation_interval)
-            .scaled_down(plan.time_scale)
-            .get();
+        let interval = plan.alert_group_interval(alert);
         Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(last_firing) + interval)
     }
 
