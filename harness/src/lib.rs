@@ -13,6 +13,9 @@
 
 pub mod backend;
 pub mod checks;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 pub mod clients;
 pub(crate) mod duration;
 pub mod error;

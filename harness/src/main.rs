@@ -1,24 +1,6 @@
-//! The `firedrill` command: `verify` (the main job), `up`, `render`, `echo-server`.
+//! The `firedrill` command: `verify` (the main job), `up`, `render`, `lint`, `echo-server`,
+//! `slack-recorder`. Everything is in the library's `cli` module.
 
-mod cli;
-
-use std::process::ExitCode;
-
-use clap::Parser;
-
-fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    cli::init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let code = runtime.block_on(cli::run(args));
-    ExitCode::from(code as u8)
+fn main() -> std::process::ExitCode {
+    firedrill::cli::main()
 }

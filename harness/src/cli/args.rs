@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use firedrill::backend::{parse_skippable, parse_time_scale, BackendKind};
-use firedrill::checks::{MetricExpectation, Traffic};
-use firedrill::spec::ComponentKind;
+use crate::backend::{parse_skippable, parse_time_scale, BackendKind};
+use crate::checks::{MetricExpectation, Traffic};
+use crate::spec::ComponentKind;
 
 /// Proves a monitoring stack works before it ships: the app is scraped by a real
 /// Prometheus, its alert rules fire, a real Alertmanager delivers the notification to a

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use firedrill::backend::{self, StartOptions};
-use firedrill::checks::format_timestamp;
-use firedrill::load::load_dir;
-use firedrill::plan::format_changes;
-use firedrill::report::redact_secret_keys;
-use firedrill::spec::FileContent;
-use firedrill::verify::{verify, StderrProgress, VerifyOptions};
-use firedrill::Error;
+use crate::backend::{self, StartOptions};
+use crate::checks::format_timestamp;
+use crate::load::load_dir;
+use crate::plan::format_changes;
+use crate::report::redact_secret_keys;
+use crate::spec::FileContent;
+use crate::verify::{verify, StderrProgress, VerifyOptions};
+use crate::Error;
 
 use super::args::{
     Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,
@@ -62,7 +62,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         margin: match args.margin {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => {
-                return Err(Error::Input(firedrill::InputError::new(
+                return Err(Error::Input(crate::InputError::new(
                     "--margin",
                     format!("invalid margin {s}: expected seconds ≥ 0"),
                 )))
@@ -95,7 +95,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         summary.stack_start_ms as f64 / 1000.0
     );
     println!("firedrill: {}", summary.closing_line());
-    let review = firedrill::report::review_path(&artifacts);
+    let review = crate::report::review_path(&artifacts);
     if review.is_file() {
         println!(
             "firedrill: review the notifications in {}",
@@ -166,7 +166,7 @@ fn render_command(args: StackArgs) -> Result<i32, Error> {
 }
 
 fn lint_command(args: LintArgs) -> i32 {
-    let findings = firedrill::lint::lint_dir(&args.manifests);
+    let findings = crate::lint::lint_dir(&args.manifests);
     for finding in &findings {
         println!("{finding}");
     }
@@ -204,7 +204,7 @@ async fn slack_recorder_command(args: SlackRecorderArgs) -> Result<i32, Error> {
             "choose another --listen address",
         )
     })?;
-    let recorder = firedrill::slack::SlackMock::start_on(listener).await;
+    let recorder = crate::slack::SlackMock::start_on(listener).await;
     eprintln!("firedrill: slack recorder listening on {}", args.listen);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
