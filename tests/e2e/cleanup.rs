@@ -29,7 +29,10 @@ async fn assert_nothing_answers(endpoints: &Endpoints) {
                     Ok(response) => {
                         Look::NotYet(format!("{url} still answers {}", response.status()))
                     }
-                    Err(_) => Look::Ready(()),
+                    // Gone: nothing accepts the connection. A time-out or another error
+                    // is not proof (a stopped-but-not-removed process times out).
+                    Err(e) if e.is_connect() => Look::Ready(()),
+                    Err(e) => Look::NotYet(format!("{url}: {e}")),
                 }
             }
         })

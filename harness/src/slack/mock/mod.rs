@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use super::message::SlackMessage;
-use super::recorder::{RecordedRequest, RECORDED_PATH};
+use crate::slack::message::SlackMessage;
+use crate::slack::recorder::{RecordedRequest, RECORDED_PATH};
 
 /// A path shaped like a real incoming webhook, for configs that point at the mock.
 pub const MOCK_WEBHOOK_PATH: &str = "/services/T00000000/B00000000/firedrillmocktoken";
@@ -208,5 +208,4 @@ impl SlackMock {
 }
 
 #[cfg(test)]
-#[path = "mock_tests.rs"]
 mod tests;

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::error::ClientError;
-use super::http::HttpBase;
-use super::prometheus_types::{PromAlert, RuleGroupStatus, Target};
-use super::sample::{InstantQueryData, Sample, Series};
+use crate::clients::error::ClientError;
+use crate::clients::http::HttpBase;
+use crate::clients::prometheus_types::{PromAlert, RuleGroupStatus, Target};
+use crate::clients::sample::{InstantQueryData, Sample, Series};
 
 /// Talks to one Prometheus server.
 #[derive(Debug, Clone)]
@@ -143,5 +143,4 @@ impl PrometheusClient {
 }
 
 #[cfg(test)]
-#[path = "prometheus_tests.rs"]
 mod tests;

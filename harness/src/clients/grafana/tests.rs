@@ -13,7 +13,7 @@ use super::*;
 /// A recorded answer from `testdata/grafana/`.
 macro_rules! recorded {
     ($file:literal) => {
-        include_str!(concat!("testdata/grafana/", $file))
+        include_str!(concat!("../testdata/grafana/", $file))
     };
 }
 

@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::error::ClientError;
-use super::http::{encode_path_segment, BasicAuth, HttpBase};
-use super::sample::{InstantQueryData, Sample};
+use crate::clients::error::ClientError;
+use crate::clients::http::{encode_path_segment, BasicAuth, HttpBase};
+use crate::clients::sample::{InstantQueryData, Sample};
 use crate::secret::SecretString;
 
 /// Talks to one Grafana as a basic-auth user. `Debug` shows the password as `<redacted>`.
@@ -412,5 +412,4 @@ impl GrafanaClient {
 }
 
 #[cfg(test)]
-#[path = "grafana_tests.rs"]
 mod tests;

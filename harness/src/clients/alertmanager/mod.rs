@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use super::error::ClientError;
-use super::http::HttpBase;
+use crate::clients::error::ClientError;
+use crate::clients::http::HttpBase;
 use crate::secret::SecretString;
 
 /// Talks to one Alertmanager.
@@ -210,7 +210,6 @@ impl AlertmanagerClient {
 }
 
 #[cfg(test)]
-#[path = "alertmanager_tests.rs"]
 mod tests;
 
 impl AmAlertState {
