@@ -14,7 +14,6 @@
 pub mod backend;
 pub mod checks;
 pub mod clients;
-pub(crate) mod duration;
 pub mod error;
 pub mod fixtures;
 pub mod lint;
@@ -25,6 +24,7 @@ pub mod secret;
 pub mod slack;
 pub mod snapshot;
 pub mod spec;
+pub mod time;
 pub mod verify;
 
 pub use error::{Error, InputError, Result};

@@ -8,9 +8,9 @@ use serde_yaml::Value;
 
 use super::checker::Checker;
 use super::poll::{poll, Look};
-use super::time::parse_timestamp;
 use crate::clients::{AmAlert, AmAlertState};
 use crate::spec::AlertmanagerSpec;
+use crate::time::parse_timestamp;
 
 impl Checker<'_> {
     pub(crate) async fn alert_in_alertmanager(

@@ -9,8 +9,8 @@ use super::evidence::gather_evidence;
 use super::outcome::{CheckOutcome, CheckStatus, SkipReason};
 use crate::backend::RunningStack;
 use crate::clients::{AlertmanagerClient, GrafanaClient, PrometheusClient};
-use crate::duration::PromDuration;
 use crate::spec::ComponentKind;
+use crate::time::PromDuration;
 
 /// Runs [`Check`]s against one running stack, whatever its backend.
 pub struct Checker<'a> {

@@ -18,7 +18,6 @@ mod prometheus;
 mod render;
 mod seen;
 mod slack;
-mod time;
 mod timing;
 
 pub use check::Check;
@@ -31,7 +30,6 @@ pub use outcome::{
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use render::provide_renderer;
-pub use time::{format_timestamp, parse_timestamp};
 
 pub(crate) use metric::TrafficBaselines;
 pub(crate) use seen::{AlertWatch, SeenAlerts};

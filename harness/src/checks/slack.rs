@@ -15,9 +15,9 @@ use super::outcome::MessageMatch;
 use super::poll::{poll, Look};
 use super::render::{compare, DataAlert, Rendered, SlackRenderer, TemplateData};
 use super::seen::SeenGroup;
-use super::time::format_timestamp;
 use crate::clients::{AmAlert, PromAlert};
 use crate::slack::{NotificationStatus, SlackMessage};
+use crate::time::format_timestamp;
 
 /// At most this many other alerts of a group are combined into candidate contents (2^n).
 const MAX_COMBINED: usize = 6;
@@ -86,7 +86,7 @@ impl Checker<'_> {
         let since = found
             .active_at
             .as_deref()
-            .and_then(super::time::parse_timestamp);
+            .and_then(crate::time::parse_timestamp);
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;

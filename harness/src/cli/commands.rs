@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use firedrill::backend::{self, StartOptions};
-use firedrill::checks::format_timestamp;
 use firedrill::load::load_dir;
 use firedrill::plan::format_changes;
 use firedrill::report::redact_secret_keys;
 use firedrill::spec::FileContent;
+use firedrill::time::format_timestamp;
 use firedrill::verify::{verify, StderrProgress, VerifyOptions};
 use firedrill::Error;
 
