@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use firedrill::backend::{self, StartOptions};
 use firedrill::load::load_dir;
 use firedrill::plan::format_changes;
-use firedrill::report::redact_secret_keys;
+use firedrill::secret::redact_secret_keys;
 use firedrill::spec::FileContent;
 use firedrill::time::format_timestamp;
 use firedrill::verify::{verify, StderrProgress, VerifyOptions};

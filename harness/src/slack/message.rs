@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use super::redact::redact_path;
+use crate::secret::redact_path;
 use crate::time::{rfc3339_millis, unix_millis};
 
 /// Request headers never recorded, because they carry credentials.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::secret::SecretString;
+use crate::secret::{redact_secrets, url_secrets, SecretString};
 
 /// The seed's app image; the harness brings this app along (served inside firedrill on the
 /// process backend, `firedrill echo-server` in an image built for containers).
@@ -78,16 +78,6 @@ impl StackSpec {
     /// password, env vars from Secrets), for redacting logs, evidence and artifacts.
     pub fn secrets(&self) -> Vec<SecretString> {
         let mut secrets = Vec::new();
-        let add_url = |url: &SecretString, secrets: &mut Vec<SecretString>| {
-            secrets.push(url.clone());
-            if let Some((_, rest)) = url.expose().split_once("://") {
-                if let Some(i) = rest.find('/') {
-                    if rest.len() - i > 8 {
-                        secrets.push(SecretString::new(&rest[i..]));
-                    }
-                }
-            }
-        };
         for component in &self.components {
             for env in &component.env {
                 if let EnvValue::Secret(value) = &env.value {
@@ -102,7 +92,7 @@ impl StackSpec {
                             .flat_map(|r| r.slack.iter().filter_map(|s| s.api_url.as_ref())),
                     );
                     for url in urls {
-                        add_url(url, &mut secrets);
+                        secrets.extend(url_secrets(url));
                     }
                 }
                 ComponentConfig::Grafana(g) => secrets.push(g.admin_password.clone()),
@@ -114,11 +104,12 @@ impl StackSpec {
         secrets
     }
 
-    /// `text` with every secret of the manifests replaced by `<redacted>`.
+    /// `text` with every secret of the manifests replaced by `<redacted>`
+    /// ([`redact_secrets`] over [`StackSpec::secrets`]).
     pub fn redact(&self, text: &str) -> String {
         let secrets = self.secrets();
         let refs: Vec<&SecretString> = secrets.iter().collect();
-        crate::slack::redact_secrets(text, &refs)
+        redact_secrets(text, &refs)
     }
 
     /// The app components (every container that is not Prometheus, Alertmanager or Grafana).
