@@ -5,7 +5,7 @@
 use super::check::Check;
 use super::checker::Checker;
 use crate::clients::Target;
-use crate::lint::suggest::nearest;
+use crate::error::suggest::nearest;
 
 /// Log lines searched for a component's own account of a failure.
 const LOG_LINES_SEARCHED: usize = 400;

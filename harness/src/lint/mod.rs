@@ -1,7 +1,7 @@
 //! Everything that can be known before anything starts, reported before anything starts:
 //! `firedrill lint`, and the first stage of `firedrill verify`.
 //!
-//! Each rule is one file and yields typed [`Finding`]s naming the file, the resource and the
+//! Each rule is one file and yields typed [`Finding`](crate::error::Finding)s naming the file, the resource and the
 //! key, with a one-line message saying the cause and what to do:
 //!
 //! 1. `services`: a Service's selector matches a pod template, its target ports are ports
@@ -14,11 +14,9 @@
 //!
 //! Where firedrill must predict what Prometheus or Alertmanager does, it asks their own tools.
 
-mod finding;
 mod pods;
 mod routing;
 mod services;
-pub(crate) mod suggest;
 mod targets;
 mod template_refs;
 mod templates;
@@ -31,10 +29,10 @@ mod tests;
 
 use std::path::Path;
 
-pub use finding::{Finding, Findings, Severity};
 pub(crate) use tools::Lookup;
 pub use tools::Tool;
 
+use crate::error::{Finding, Severity};
 use crate::load::inventory::Inventory;
 use crate::load::{read_inventory, spec_of};
 use crate::spec::StackSpec;

@@ -14,11 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_yaml::Value;
 
 use super::routing::{route, Routed};
-use super::suggest::did_you_mean;
 use super::template_refs::{defines, reads, Reference, Source};
 use super::tools::Tool;
 use super::workspace::Workspace;
-use super::Finding;
+use crate::error::suggest::did_you_mean;
+use crate::error::Finding;
 use crate::spec::{ComponentKind, Origin, Rule, StackSpec};
 
 /// Slack config keys that hold no template text worth reading (and the URL is a secret).

@@ -10,7 +10,8 @@ mod validity;
 
 use std::path::{Path, PathBuf};
 
-use super::{lint_dir, Finding, Severity, Tool};
+use super::{lint_dir, Tool};
+use crate::error::{Finding, Severity};
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

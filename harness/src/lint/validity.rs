@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::tools::{one_line, run, Tool};
 use super::workspace::Workspace;
-use super::Finding;
+use crate::error::Finding;
 use crate::spec::{ComponentKind, ComponentSpec, Origin, StackSpec};
 
 /// The findings of promtool and amtool.

@@ -14,8 +14,9 @@ pub use prometheus::{PrometheusSpec, Rule, RuleFile, RuleGroup};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::error::Location;
 use crate::secret::{redact_secrets, url_secrets, SecretString};
 
 /// The seed's app image; the harness brings this app along (served inside firedrill on the
@@ -185,6 +186,20 @@ impl fmt::Display for Origin {
             write!(f, " key `{key}`")?;
         }
         Ok(())
+    }
+}
+
+impl Location for Origin {
+    fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 }
 

@@ -55,8 +55,8 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         crate::checks::provide_renderer().await?;
     }
     let findings = crate::lint::lint(&spec);
-    if findings.iter().any(crate::lint::Finding::is_error) {
-        return Err(crate::lint::Findings(findings).into());
+    if findings.iter().any(crate::error::Finding::is_error) {
+        return Err(crate::error::Findings(findings).into());
     }
     for finding in &findings {
         progress.message(&finding.to_string());

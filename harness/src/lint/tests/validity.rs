@@ -1,6 +1,7 @@
 use super::{edit, lint_seed_with, seed_copy, the_finding, tools_installed};
+use crate::error::Severity;
 use crate::lint::workspace::Workspace;
-use crate::lint::{lint_dir, validity, Severity, Tool};
+use crate::lint::{lint_dir, validity, Tool};
 use crate::load::load_dir;
 
 #[test]
