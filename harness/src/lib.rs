@@ -25,6 +25,7 @@ pub mod slack;
 pub mod snapshot;
 pub mod spec;
 pub mod time;
+pub mod tools;
 pub mod verify;
 
 pub use error::{Error, InputError, Result};

@@ -29,7 +29,6 @@ pub use outcome::{
     MessageMatch, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
-pub use render::provide_renderer;
 
 pub(crate) use metric::TrafficBaselines;
 pub(crate) use seen::{AlertWatch, SeenAlerts};

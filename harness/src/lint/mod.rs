@@ -1,7 +1,7 @@
 //! Everything that can be known before anything starts, reported before anything starts:
 //! `firedrill lint`, and the first stage of `firedrill verify`.
 //!
-//! Each rule is one file and yields typed [`Finding`](crate::error::Finding)s naming the file, the resource and the
+//! Each rule is one file and yields typed [`Finding`]s naming the file, the resource and the
 //! key, with a one-line message saying the cause and what to do:
 //!
 //! 1. `services`: a Service's selector matches a pod template, its target ports are ports
@@ -28,9 +28,6 @@ mod workspace;
 mod tests;
 
 use std::path::Path;
-
-pub(crate) use tools::Lookup;
-pub use tools::Tool;
 
 use crate::error::{Finding, Severity};
 use crate::load::inventory::Inventory;

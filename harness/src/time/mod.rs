@@ -1,5 +1,5 @@
-//! Durations and timestamps: Prometheus-style durations ([`PromDuration`] is crate-internal)
-//! and RFC 3339 timestamps, parsed and printed in one place.
+//! Durations and timestamps: Prometheus-style durations (`PromDuration`, crate-internal) and
+//! RFC 3339 timestamps, parsed and printed in one place.
 //!
 //! Only [`format_timestamp`] and [`parse_timestamp`] are public; everything else here is the
 //! crate's own. (The external date-time crate is `::time`.)

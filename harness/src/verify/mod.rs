@@ -52,7 +52,7 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         // The delivered checks render the expected messages with amtool: without it they
         // could only fail, so it is found, or downloaded, before anything starts; and before
         // the lint stage, whose `amtool check-config` then uses the same one.
-        crate::checks::provide_renderer().await?;
+        crate::tools::provide_renderer().await?;
     }
     let findings = crate::lint::lint(&spec);
     if findings.iter().any(crate::error::Finding::is_error) {
@@ -116,7 +116,7 @@ pub async fn run_checks(
     {
         // Tests calling this directly get amtool as `verify` does (downloaded where none is
         // installed); where that fails, the checks that render say why when they run.
-        if let Err(e) = crate::checks::provide_renderer().await {
+        if let Err(e) = crate::tools::provide_renderer().await {
             tracing::debug!(error = %e, "no amtool for rendering");
         }
     }
