@@ -17,7 +17,6 @@ pub mod checks;
 #[doc(hidden)]
 pub mod cli;
 pub mod clients;
-pub(crate) mod duration;
 pub mod error;
 pub mod fixtures;
 pub mod lint;
@@ -29,6 +28,8 @@ pub mod slack;
 pub mod snapshot;
 pub mod spec;
 mod stack;
+pub mod time;
+pub mod tools;
 pub mod verify;
 
 pub use checks::{assert_all_passed, try_assert_all_passed, Check, CheckOutcome};

@@ -33,8 +33,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::backend::RunningStack;
-use crate::secret::SecretString;
-use crate::slack::{redact_secrets, SlackMessage};
+use crate::secret::{redact_secrets, SecretString};
+use crate::slack::SlackMessage;
 
 /// The stack's recorded Slack payloads, normalised ([`normalise_payloads`]) and redacted of
 /// the manifests' secrets, as YAML (multi-line texts as block scalars, so a diff shows the

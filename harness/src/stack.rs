@@ -122,7 +122,7 @@ impl StackBuilder {
             // The delivered checks render the expected messages with amtool: found, or
             // downloaded, before anything starts, and before lint, whose `amtool check-config`
             // then uses the same one.
-            match crate::checks::provide_renderer().await {
+            match crate::tools::provide_renderer().await {
                 Ok(()) => {}
                 Err(e) if require_renderer => return Err(e),
                 // Where it cannot be had, the checks that render say why when they run.
@@ -130,8 +130,8 @@ impl StackBuilder {
             }
         }
         let findings = crate::lint::lint(&spec);
-        if findings.iter().any(crate::lint::Finding::is_error) {
-            return Err(crate::lint::Findings(findings).into());
+        if findings.iter().any(crate::error::Finding::is_error) {
+            return Err(crate::error::Findings(findings).into());
         }
         for finding in &findings {
             progress.message(&finding.to_string());

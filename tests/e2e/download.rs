@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use firedrill::backend::on_path;
-use firedrill::backend::process::download::this_platform;
 use firedrill::fixtures::repository_root;
+use firedrill::tools::download::this_platform;
+use firedrill::tools::on_path;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -9,7 +9,6 @@
 
 #[cfg(feature = "docker")]
 pub(crate) mod docker;
-mod executable;
 mod flags;
 #[cfg(feature = "kube")]
 pub(crate) mod kube;
@@ -22,7 +21,6 @@ mod running;
 pub(crate) mod seam;
 mod wait_for;
 
-pub use executable::{firedrill_executable, on_path};
 pub use logs::tail_lines;
 pub use options::{parse_skippable, parse_time_scale, BackendKind, StartOptions};
 pub use running::{AppEndpoint, Endpoints, RunningStack, Skipped};

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::checker::Checker;
-use super::time::format_timestamp;
+use crate::time::format_timestamp;
 
 /// Lines of each component's log shown.
 pub const LOG_TAIL_LINES: usize = 20;

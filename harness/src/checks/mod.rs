@@ -16,7 +16,6 @@ mod poll;
 mod prometheus;
 mod session;
 mod slack;
-mod time;
 
 pub use check::Check;
 pub use checker::Checker;
@@ -29,5 +28,3 @@ pub use outcome::{
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
 pub use session::Session;
-pub use slack::provide_renderer;
-pub use time::{format_timestamp, parse_timestamp};

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{self, StartOptions};
-use crate::checks::format_timestamp;
 use crate::load::load_dir;
 use crate::plan::format_changes;
-use crate::report::redact_secret_keys;
+use crate::secret::redact_secret_keys;
 use crate::spec::FileContent;
+use crate::time::format_timestamp;
 use crate::verify::{verify, StderrProgress, VerifyOptions};
 use crate::Error;
 

@@ -14,11 +14,9 @@
 //!
 //! Where firedrill must predict what Prometheus or Alertmanager does, it asks their own tools.
 
-mod finding;
 mod pods;
 mod routing;
 mod services;
-pub(crate) mod suggest;
 mod targets;
 mod template_refs;
 mod templates;
@@ -31,10 +29,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use finding::{Finding, Findings, Severity};
-pub(crate) use tools::Lookup;
-pub use tools::Tool;
-
+use crate::error::{Finding, Severity};
 use crate::load::inventory::Inventory;
 use crate::load::{read_inventory, spec_of};
 use crate::spec::StackSpec;

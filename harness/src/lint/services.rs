@@ -3,8 +3,8 @@
 //! Services without a selector (endpoints managed elsewhere) are left alone.
 
 use super::pods::{labels_text, namespace_of, pod_templates, PodTemplate};
-use super::suggest::did_you_mean;
-use super::Finding;
+use crate::error::suggest::did_you_mean;
+use crate::error::Finding;
 use crate::load::inventory::{Inventory, Located};
 use crate::load::resources::{PortRef, ServiceManifest};
 use crate::spec::Origin;

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use serde_yaml::Value;
 
 use super::pods::{namespace_of, DEFAULT_NAMESPACE};
-use super::suggest::nearest_loosely;
-use super::Finding;
+use crate::error::suggest::nearest_loosely;
+use crate::error::Finding;
 use crate::load::inventory::Inventory;
 use crate::plan::{service_host, split_host_port};
 use crate::spec::{ComponentKind, Origin, StackSpec};

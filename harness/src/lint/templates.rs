@@ -14,12 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_yaml::Value;
 
 use super::routing::{route, Routed};
-use super::suggest::did_you_mean;
 use super::template_refs::{defines, reads, Reference, Source};
-use super::tools::Tool;
 use super::workspace::Workspace;
-use super::Finding;
+use crate::error::suggest::did_you_mean;
+use crate::error::Finding;
 use crate::spec::{ComponentKind, Origin, Rule, StackSpec};
+use crate::tools::Tool;
 
 /// Slack config keys that hold no template text worth reading (and the URL is a secret).
 const SKIPPED_KEYS: [&str; 3] = ["api_url", "api_url_file", "send_resolved"];

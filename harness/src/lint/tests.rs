@@ -10,7 +10,9 @@ mod validity;
 
 use std::path::{Path, PathBuf};
 
-use super::{lint_dir, Finding, Severity, Tool};
+use super::lint_dir;
+use crate::error::{Finding, Severity};
+use crate::tools::Tool;
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

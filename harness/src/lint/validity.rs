@@ -6,10 +6,11 @@
 
 use std::path::PathBuf;
 
-use super::tools::{one_line, run, Tool};
+use super::tools::{one_line, run};
 use super::workspace::Workspace;
-use super::Finding;
+use crate::error::Finding;
 use crate::spec::{ComponentKind, ComponentSpec, Origin, StackSpec};
+use crate::tools::Tool;
 
 /// The findings of promtool and amtool.
 pub(crate) fn check(spec: &StackSpec, workspace: &Workspace) -> Vec<Finding> {

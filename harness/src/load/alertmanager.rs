@@ -40,7 +40,7 @@ pub(crate) fn parse_alertmanager(
     };
     let resolve_timeout = match &global {
         Some(global) => global.duration_or("resolve_timeout", "5m")?,
-        None => crate::duration::PromDuration::from_secs(300),
+        None => crate::time::PromDuration::from_secs(300),
     };
     let mut receivers = Vec::new();
     for receiver in root.items_of("receivers")? {

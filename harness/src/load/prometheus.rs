@@ -5,10 +5,10 @@ use super::container_site::ContainerSite;
 use super::file_refs::check_file_refs;
 use super::paths;
 use super::yaml_node::{ConfigDocument, Node};
-use crate::duration::PromDuration;
 use crate::error::InputError;
 use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{MountedFile, PrometheusSpec, Rule, RuleFile, RuleGroup};
+use crate::time::PromDuration;
 
 /// The image's config path when `--config.file` is not given.
 const DEFAULT_CONFIG_PATH: &str = "/etc/prometheus/prometheus.yml";

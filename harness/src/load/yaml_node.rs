@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_yaml::Value;
 
-use crate::duration::PromDuration;
 use crate::error::InputError;
 use crate::spec::{MountedFile, Origin};
+use crate::time::PromDuration;
 
 /// A mounted config file, parsed, with what errors about it need.
 pub(crate) struct ConfigDocument<'a> {

@@ -8,10 +8,10 @@ use super::changes::{Change, ChangeLog};
 use super::file_refs::translate_file_refs;
 use super::time_scale::{mapping_mut, scale_key};
 use super::{Placement, PlannedFile};
-use crate::duration::PromDuration;
 use crate::secret::SecretString;
 use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{AlertmanagerSpec, ComponentSpec, FileContent};
+use crate::time::PromDuration;
 
 /// The rewritten config file. `slack_base` is the mock's base URL as Alertmanager reaches it.
 pub(crate) fn plan_alertmanager(

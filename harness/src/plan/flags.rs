@@ -1,7 +1,7 @@
 //! Durations given as command-line flags rather than in a config file.
 
 use super::changes::Change;
-use crate::duration::PromDuration;
+use crate::time::PromDuration;
 
 /// Scales `--flag=DURATION` (or `--flag DURATION`) in `args`; when absent and the scale is not
 /// 1, adds the scaled `default`. Prometheus's `--rules.alert.resend-delay` (1m) is one: an

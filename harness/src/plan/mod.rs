@@ -25,8 +25,8 @@ pub(crate) use discovery::require_no_cluster_discovery;
 pub use placement::Placement;
 pub use timings::Timings;
 
-use crate::duration::PromDuration;
 use crate::spec::{ComponentConfig, ComponentSpec, FileContent, StackSpec};
+use crate::time::PromDuration;
 
 /// How to plan: the time scale.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,9 +9,9 @@ use super::changes::{Change, ChangeLog};
 use super::file_refs::{plan_target_files, translate_file_refs};
 use super::time_scale::{mapping_mut, scale_key};
 use super::{Placement, PlannedFile};
-use crate::duration::PromDuration;
 use crate::spec::file_refs::ConfigFormat;
 use crate::spec::{ComponentSpec, FileContent, PrometheusSpec, StackSpec};
+use crate::time::PromDuration;
 
 const DEFAULT_INTERVAL: PromDuration = PromDuration::from_secs(60);
 const DEFAULT_SCRAPE_TIMEOUT: PromDuration = PromDuration::from_secs(10);

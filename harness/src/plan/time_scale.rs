@@ -3,7 +3,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::changes::ChangeLog;
-use crate::duration::PromDuration;
+use crate::time::PromDuration;
 
 /// Scales the duration under `key` of `map` (at YAML path `path`) by `scale`.
 /// When the key is absent and `default` is given, the scaled default is written, so that

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::duration::PromDuration;
 use crate::spec::StackSpec;
+use crate::time::PromDuration;
 
 /// Scaled timings of the stack (serialized in milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -3,14 +3,12 @@
 use std::path::Path;
 
 use super::mrkdwn::escape_html;
-use super::redact_yaml::redact_secret_keys;
 use super::review::{review_html, ReviewRun};
 use super::summary::Summary;
 use crate::backend::RunningStack;
 use crate::error::{Error, Result};
 use crate::plan::format_changes;
-use crate::secret::SecretString;
-use crate::slack::redact_secrets;
+use crate::secret::{redact_secret_keys, redact_secrets, SecretString};
 use crate::spec::FileContent;
 
 /// Writes every artifact of the run under `dir` (created if needed). Every file, the recorded

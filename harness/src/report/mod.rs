@@ -4,11 +4,9 @@
 
 mod artifacts;
 pub(crate) mod mrkdwn;
-mod redact_yaml;
 mod review;
 mod summary;
 
 pub use artifacts::{review_path, write_artifacts};
-pub use redact_yaml::redact_secret_keys;
 pub use review::{review_html, ReviewRun};
 pub use summary::{Summary, Totals};

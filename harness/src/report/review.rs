@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::mrkdwn::{escape_html, mrkdwn_to_html, plain_to_html};
 use super::summary::Summary;
-use crate::checks::{format_timestamp, parse_timestamp, CheckOutcome, CheckStatus, MessageMatch};
+use crate::checks::{CheckOutcome, CheckStatus, MessageMatch};
 use crate::slack::SlackMessage;
+use crate::time::{format_timestamp, parse_timestamp};
 
 /// What the page says about the run besides its notifications.
 #[derive(Debug, Clone)]

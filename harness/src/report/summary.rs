@@ -3,8 +3,9 @@
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{RunningStack, Skipped};
-use crate::checks::{format_timestamp, CheckOutcome, CheckStatus, Expectations};
+use crate::checks::{CheckOutcome, CheckStatus, Expectations};
 use crate::plan::Timings;
+use crate::time::format_timestamp;
 
 /// The run's result.
 #[derive(Debug, Clone, serde::Serialize)]

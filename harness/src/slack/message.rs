@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use super::redact::redact_path;
-use super::timestamp::{rfc3339_utc, unix_millis};
+use crate::secret::redact_path;
+use crate::time::{rfc3339_millis, unix_millis};
 
 /// Request headers never recorded, because they carry credentials.
 pub const DROPPED_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
@@ -155,7 +155,7 @@ impl SlackMessage {
     pub fn to_json(&self) -> Value {
         json!({
             "seq": self.seq,
-            "received_at": rfc3339_utc(self.received_at),
+            "received_at": rfc3339_millis(self.received_at),
             "received_at_unix_ms": self.received_at_unix_ms(),
             "path": self.path,
             "headers": self.headers,

@@ -4,9 +4,6 @@
 pub(crate) mod message;
 pub(crate) mod mock;
 pub(crate) mod recorder;
-pub(crate) mod redact;
-pub(crate) mod timestamp;
 
 pub use message::{NotificationStatus, SlackMessage, DROPPED_HEADERS};
 pub use mock::{SlackMock, MOCK_WEBHOOK_PATH};
-pub use redact::{redact_path, redact_secrets};

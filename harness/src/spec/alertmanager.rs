@@ -1,7 +1,7 @@
 //! Alertmanager's configuration as the manifests give it.
 
-use crate::duration::PromDuration;
 use crate::secret::SecretString;
+use crate::time::PromDuration;
 
 /// Alertmanager's config file, parsed where the harness needs it.
 ///

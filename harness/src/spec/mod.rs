@@ -14,9 +14,10 @@ pub use prometheus::{PrometheusSpec, Rule, RuleFile, RuleGroup};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::secret::SecretString;
+use crate::error::Location;
+use crate::secret::{redact_secrets, url_secrets, SecretString};
 
 /// The seed's app image; the harness brings this app along (served inside firedrill on the
 /// process backend, `firedrill echo-server` in an image built for containers).
@@ -78,16 +79,6 @@ impl StackSpec {
     /// password, env vars from Secrets), for redacting logs, evidence and artifacts.
     pub fn secrets(&self) -> Vec<SecretString> {
         let mut secrets = Vec::new();
-        let add_url = |url: &SecretString, secrets: &mut Vec<SecretString>| {
-            secrets.push(url.clone());
-            if let Some((_, rest)) = url.expose().split_once("://") {
-                if let Some(i) = rest.find('/') {
-                    if rest.len() - i > 8 {
-                        secrets.push(SecretString::new(&rest[i..]));
-                    }
-                }
-            }
-        };
         for component in &self.components {
             for env in &component.env {
                 if let EnvValue::Secret(value) = &env.value {
@@ -102,7 +93,7 @@ impl StackSpec {
                             .flat_map(|r| r.slack.iter().filter_map(|s| s.api_url.as_ref())),
                     );
                     for url in urls {
-                        add_url(url, &mut secrets);
+                        secrets.extend(url_secrets(url));
                     }
                 }
                 ComponentConfig::Grafana(g) => secrets.push(g.admin_password.clone()),
@@ -114,11 +105,12 @@ impl StackSpec {
         secrets
     }
 
-    /// `text` with every secret of the manifests replaced by `<redacted>`.
+    /// `text` with every secret of the manifests replaced by `<redacted>`
+    /// ([`redact_secrets`] over [`StackSpec::secrets`]).
     pub fn redact(&self, text: &str) -> String {
         let secrets = self.secrets();
         let refs: Vec<&SecretString> = secrets.iter().collect();
-        crate::slack::redact_secrets(text, &refs)
+        redact_secrets(text, &refs)
     }
 
     /// The app components (every container that is not Prometheus, Alertmanager or Grafana).
@@ -194,6 +186,20 @@ impl fmt::Display for Origin {
             write!(f, " key `{key}`")?;
         }
         Ok(())
+    }
+}
+
+impl Location for Origin {
+    fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::duration::PromDuration;
+use crate::time::PromDuration;
 
 /// Prometheus's main config file and the rule files it loads.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 //!
 //! The `firedrill` executable is used rather than the `echo-server` fixture binary because it
 //! is always there when the harness runs (tests included: see
-//! [`crate::backend::firedrill_executable`]), while the fixture binary is only built
+//! [`crate::tools::firedrill_executable`]), while the fixture binary is only built
 //! on request.
 
 use std::path::{Path, PathBuf};
@@ -17,8 +17,8 @@ use testcontainers::bollard::query_parameters::BuildImageOptions;
 
 use super::archive::Archive;
 use super::engine::Docker;
-use crate::backend::firedrill_executable;
 use crate::error::{Error, Result};
+use crate::tools::firedrill_executable;
 
 /// How long building the app image may take.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(300);

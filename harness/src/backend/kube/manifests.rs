@@ -758,7 +758,7 @@ fn redact_secret_document(plan: &StackPlan, value: &mut Value) {
                 };
                 *v = Value::from(format!(
                     "<base64 of:>\n{}",
-                    crate::report::redact_secret_keys(&text)
+                    crate::secret::redact_secret_keys(&text)
                 ));
             } else {
                 *v = Value::from(crate::secret::SecretString::REDACTED);

@@ -3,13 +3,28 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::binaries::{find_binary, install_hint, on_path};
 use super::ProcessPlacement;
 use crate::backend::StartOptions;
 use crate::error::{Error, Result};
 use crate::plan::{ComponentPlan, Placement, StackPlan};
 use crate::secret::SecretString;
 use crate::spec::{ComponentKind, EnvValue};
+use crate::tools::{self, find_binary, on_path};
+
+/// How to run an app whose image firedrill does not know.
+const APP_COMMAND_HINT: &str =
+    "map the app's image to a local command with `--app-command IMAGE=COMMAND`";
+
+/// The component firedrill runs from a program of its own (installed or downloaded), for a
+/// kind of container; `None` for an app.
+pub(crate) fn released(kind: ComponentKind) -> Option<tools::Component> {
+    match kind {
+        ComponentKind::Prometheus => Some(tools::Component::Prometheus),
+        ComponentKind::Alertmanager => Some(tools::Component::Alertmanager),
+        ComponentKind::Grafana => Some(tools::Component::Grafana),
+        ComponentKind::App => None,
+    }
+}
 
 /// What runs a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +91,7 @@ fn data_dir(placement: &ProcessPlacement, component: &str) -> PathBuf {
 }
 
 /// How to run a component whose args the plan already holds (see [`apply_backend_flags`]),
-/// with the programs [`super::binaries::resolve`] found for the images (PATH otherwise).
+/// with the programs [`tools::resolve`] found for the images (PATH otherwise).
 pub(crate) fn launch_of(
     component: &ComponentPlan,
     placement: &ProcessPlacement,
@@ -106,21 +121,21 @@ pub(crate) fn launch_of(
         .map(|e| (e.name.clone(), e.value.clone()))
         .collect();
 
-    let program_of = |kind: ComponentKind| match programs.get(&spec.image) {
+    let program_of = |kind: tools::Component| match programs.get(&spec.image) {
         Some(program) => Ok(program.clone()),
         None => find_binary(kind),
     };
     let (program, args) = match spec.kind() {
         ComponentKind::Prometheus => (
-            Program::Executable(program_of(ComponentKind::Prometheus)?),
+            Program::Executable(program_of(tools::Component::Prometheus)?),
             component.args.clone(),
         ),
         ComponentKind::Alertmanager => (
-            Program::Executable(program_of(ComponentKind::Alertmanager)?),
+            Program::Executable(program_of(tools::Component::Alertmanager)?),
             component.args.clone(),
         ),
         ComponentKind::Grafana => {
-            let program = program_of(ComponentKind::Grafana)?;
+            let program = program_of(tools::Component::Grafana)?;
             let home = grafana_home(&program)?;
             let grafana = match &spec.config {
                 crate::spec::ComponentConfig::Grafana(g) => g,
@@ -201,7 +216,7 @@ fn app_command(
             Error::start(
                 name,
                 format!("the command for image {image} is empty"),
-                install_hint(ComponentKind::App),
+                APP_COMMAND_HINT,
             )
         })?;
         let program = if program.contains('/') {
@@ -213,7 +228,7 @@ fn app_command(
                 Error::start(
                     name,
                     format!("`{program}` (the command for image {image}) is not on PATH"),
-                    install_hint(ComponentKind::App),
+                    APP_COMMAND_HINT,
                 )
             })?
         };

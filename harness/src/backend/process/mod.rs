@@ -1,17 +1,12 @@
 //! The default backend: every component a child process on 127.0.0.1, in a temp dir.
 
-mod binaries;
 mod child;
-pub mod download;
 mod in_process;
 mod launch;
 mod placement;
 mod ready;
 mod stale;
 
-pub use binaries::{
-    env_name, find_binary, find_installed, firedrill_executable, install_hint, on_path,
-};
 pub use launch::ECHO_SERVER_IMAGE;
 pub use placement::ProcessPlacement;
 
@@ -27,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::plan::{ComponentPlan, StackPlan};
 use crate::slack::SlackMock;
 use crate::spec::{ComponentKind, StackSpec};
+use crate::tools;
 
 /// The process backend.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,11 +63,11 @@ impl Backend for ProcessBackend {
         options: &'a StartOptions,
     ) -> Result<Launched> {
         // Every binary is found (or downloaded) before any process starts.
-        let images: Vec<(ComponentKind, String)> = components
+        let images: Vec<(tools::Component, String)> = components
             .iter()
-            .map(|c| (c.spec.kind(), c.spec.image.clone()))
+            .filter_map(|c| Some((launch::released(c.spec.kind())?, c.spec.image.clone())))
             .collect();
-        let programs = binaries::resolve(&images, binaries::find_installed).await?;
+        let programs = tools::resolve(&images, tools::find_installed).await?;
         start(placement, components, options, &programs)
     }
 }

@@ -13,9 +13,9 @@ use serde_yaml::Value;
 
 use crate::checks::checker::Checker;
 use crate::checks::poll::{poll, Look};
-use crate::checks::time::parse_timestamp;
 use crate::clients::{AmAlert, AmAlertState};
 use crate::spec::AlertmanagerSpec;
+use crate::time::parse_timestamp;
 
 impl Checker<'_> {
     pub(crate) async fn alert_in_alertmanager(

@@ -4,7 +4,7 @@
 
 use crate::checks::cause::{Cause, ScrapeFailure};
 use crate::checks::checker::Checker;
-use crate::lint::suggest::nearest;
+use crate::error::suggest::nearest;
 
 impl Checker<'_> {
     /// A target that is down, with what its error means.

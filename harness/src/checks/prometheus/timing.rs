@@ -35,7 +35,7 @@ impl AlertHistory {
         let active_at = alert
             .active_at
             .as_deref()
-            .and_then(crate::checks::time::parse_timestamp)
+            .and_then(crate::time::parse_timestamp)
             .ok_or("prometheus reported no activeAt for the alert")?;
         let active_at = active_at
             .duration_since(std::time::UNIX_EPOCH)

@@ -7,8 +7,6 @@
 
 mod render;
 
-pub use render::provide_renderer;
-
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
@@ -19,9 +17,9 @@ use crate::checks::alertmanager::SeenGroup;
 use crate::checks::checker::Checker;
 use crate::checks::outcome::MessageMatch;
 use crate::checks::poll::{poll, Look};
-use crate::checks::time::format_timestamp;
 use crate::clients::{AmAlert, PromAlert};
 use crate::slack::{NotificationStatus, SlackMessage};
+use crate::time::format_timestamp;
 
 /// At most this many other alerts of a group are combined into candidate contents (2^n).
 const MAX_COMBINED: usize = 6;
@@ -90,7 +88,7 @@ impl Checker<'_> {
         let since = found
             .active_at
             .as_deref()
-            .and_then(crate::checks::time::parse_timestamp);
+            .and_then(crate::time::parse_timestamp);
         let matched = self
             .wait_for_rendered(alert, NotificationStatus::Firing, since, deadline)
             .await?;

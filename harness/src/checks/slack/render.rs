@@ -184,7 +184,7 @@ impl SlackRenderer {
     /// A renderer for the plan's Alertmanager: its files (template files among them) are
     /// written under a temporary root, and its `templates` globs point there.
     pub(crate) fn new(plan: &StackPlan) -> Result<Self, String> {
-        let amtool = amtool()?;
+        let amtool = crate::tools::find_renderer()?;
         let root = tempfile::Builder::new()
             .prefix("firedrill-render-")
             .tempdir()
@@ -204,7 +204,9 @@ impl SlackRenderer {
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
         }
-        let mut globs = default_templates(&amtool).into_iter().collect::<Vec<_>>();
+        let mut globs = crate::tools::default_templates(&amtool)
+            .into_iter()
+            .collect::<Vec<_>>();
         let config_dir = Path::new(&spec.config_path)
             .parent()
             .unwrap_or(Path::new("/"))
@@ -306,63 +308,6 @@ fn template_of(config: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-/// Makes sure the renderer's tool, `amtool` ≥ 0.25, is there before anything starts:
-/// `FIREDRILL_AMTOOL_BIN`, else an installed one that renders, else Alertmanager's release
-/// of a fixed version downloaded (once, into the cache, where every later lookup finds it);
-/// else why not and how to get one (exit 2).
-pub async fn provide_renderer() -> crate::Result<()> {
-    let tool = crate::lint::Tool::Amtool;
-    match tool.provide(crate::lint::Lookup::from_env(tool)).await {
-        Ok(_) => Ok(()),
-        Err(crate::Error::Start {
-            component,
-            reason,
-            hint,
-        }) => Err(crate::Error::Start {
-            component,
-            reason: format!(
-                "the delivered and resolved checks render the expected Slack messages with \
-                 amtool >= 0.25 on the harness's machine: {reason}"
-            ),
-            hint,
-        }),
-        Err(other) => Err(other),
-    }
-}
-
-/// Alertmanager's `amtool`, found as `firedrill lint` finds it (`verify` has downloaded it
-/// first where none is installed: [`provide_renderer`]).
-fn amtool() -> Result<PathBuf, String> {
-    let tool = crate::lint::Tool::Amtool;
-    let found = tool.find().map_err(|why| {
-        format!(
-            "{why}: amtool (Alertmanager >= 0.25) renders the expected Slack message with \
-             Alertmanager's own templates; {} (`firedrill verify` downloads one otherwise)",
-            tool.install_hint()
-        )
-    })?;
-    if !tool.is_usable(&found) {
-        return Err(format!(
-            "{} has no `template render` command (it came with Alertmanager 0.25): install a \
-             newer one or point {} at one",
-            found.display(),
-            tool.env_name()
-        ));
-    }
-    Ok(found)
-}
-
-/// Debian's amtool reads Alertmanager's default templates from a file instead of holding
-/// them; where that file sits beside it, it is loaded first.
-fn default_templates(amtool: &Path) -> Option<String> {
-    let real = std::fs::canonicalize(amtool).ok()?;
-    let file = real
-        .parent()?
-        .parent()?
-        .join("share/prometheus/alertmanager/default.tmpl");
-    file.is_file().then(|| file.display().to_string())
 }
 
 /// `Ok` when `message` is exactly what `expected` renders (see the module docs for what is

@@ -1,5 +1,6 @@
 use super::{edit, lint_seed_with, seed_copy, testdata, the_finding};
-use crate::lint::{lint_dir, Severity};
+use crate::error::Severity;
+use crate::lint::lint_dir;
 
 #[test]
 fn a_selector_matching_no_pod_names_the_labels_the_pods_have() {

@@ -1,5 +1,5 @@
 use super::{lint_seed_with, the_finding};
-use crate::lint::Severity;
+use crate::error::Severity;
 
 const CONFIG: &str = "prometheus-config.yaml";
 const ECHO_TARGET: &str = "prometheus.yaml: scrape_configs[1].static_configs[0].targets[0]";

@@ -1,5 +1,6 @@
 use super::{edit, errors, lint_seed_with, seed_copy, the_finding, tools_installed};
-use crate::lint::{lint_dir, Severity};
+use crate::error::Severity;
+use crate::lint::lint_dir;
 
 const SECRET: &str = "alertmanager-secret.yaml";
 const TEXT: &str = "alertmanager.yaml: receivers[0].slack_configs[0].text";

@@ -1,7 +1,9 @@
 use super::{edit, lint_seed_with, seed_copy, the_finding, tools_installed};
+use crate::error::Severity;
 use crate::lint::workspace::Workspace;
-use crate::lint::{lint_dir, validity, Severity, Tool};
+use crate::lint::{lint_dir, validity};
 use crate::load::load_dir;
+use crate::tools::Tool;
 
 #[test]
 fn promtool_rejecting_the_config_is_cited() {

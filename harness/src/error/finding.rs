@@ -2,10 +2,20 @@
 //! resource and the key, in one line that says what to do.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::error::InputError;
-use crate::spec::Origin;
+use super::InputError;
+
+/// Where in the manifests a finding is: the file, the `Kind/name` of the resource, and the
+/// key inside it when there is one. The spec's `Origin` is one.
+pub trait Location {
+    /// The manifest file.
+    fn file(&self) -> &Path;
+    /// `Kind/name` of the resource.
+    fn resource(&self) -> &str;
+    /// The key inside it (a ConfigMap key, a container name), when there is one.
+    fn key(&self) -> Option<&str>;
+}
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -43,12 +53,20 @@ pub struct Finding {
 
 impl Finding {
     /// An error about a resource's key.
-    pub fn error(origin: &Origin, key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        origin: &impl Location,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::at(Severity::Error, origin, key, message)
     }
 
     /// A warning about a resource's key.
-    pub fn warning(origin: &Origin, key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        origin: &impl Location,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::at(Severity::Warning, origin, key, message)
     }
 
@@ -56,21 +74,21 @@ impl Finding {
     /// origin's own key (a ConfigMap key) when it has one.
     pub fn at(
         severity: Severity,
-        origin: &Origin,
+        origin: &impl Location,
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         let key = key.into();
-        let key = match (&origin.key, key.is_empty()) {
-            (Some(outer), true) => Some(outer.clone()),
+        let key = match (origin.key(), key.is_empty()) {
+            (Some(outer), true) => Some(outer.to_string()),
             (Some(outer), false) => Some(format!("{outer}: {key}")),
             (None, true) => None,
             (None, false) => Some(key),
         };
         Self {
             severity,
-            file: origin.file.clone(),
-            resource: Some(origin.resource.clone()),
+            file: origin.file().to_path_buf(),
+            resource: Some(origin.resource().to_string()),
             key,
             message: message.into(),
         }

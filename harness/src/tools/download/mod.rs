@@ -3,8 +3,8 @@
 //! official release host, checked against the SHA-256 sums the release publishes, and cached
 //! per user. The components' own tools come the same way, from their component's tarball:
 //! `amtool` (which renders the expected Slack messages) from the Alertmanager release
-//! of a fixed version (`AMTOOL_VERSION` in `lint::tools`), when no amtool that renders is
-//! installed.
+//! of a fixed version (`AMTOOL_VERSION` in [`crate::tools`]), when no amtool that renders
+//! is installed.
 //!
 //! - Prometheus and Alertmanager: `https://github.com/prometheus/{name}/releases/download/v{V}/`
 //!   holds `{name}-{V}.{platform}.tar.gz` and `sha256sums.txt` (`sha256sum` format).
@@ -30,9 +30,8 @@ use std::path::{Path, PathBuf};
 
 pub use fetch::ProgressStyle;
 
+use super::{Component, Tool};
 use crate::error::{Error, InputError, Result};
-use crate::lint::Tool;
-use crate::spec::ComponentKind;
 
 /// The platforms the releases are published for, as their file names spell them.
 pub const PLATFORMS: &[&str] = &["linux-amd64", "linux-arm64"];
@@ -149,7 +148,7 @@ pub fn this_platform() -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
     /// Which component.
-    pub kind: ComponentKind,
+    pub kind: Component,
     /// The version, without a leading `v` (`2.27.1`).
     pub version: String,
     /// The binary wanted from the tarball: `None` for the component's own (`prometheus`),
@@ -160,10 +159,7 @@ pub struct Release {
 impl Release {
     /// The release an image pins: `prom/prometheus:v2.27.1` → Prometheus `2.27.1`. An image
     /// without a version tag (`latest`, none, a digest only) pins none.
-    pub fn of_image(kind: ComponentKind, image: &str) -> std::result::Result<Self, String> {
-        if kind == ComponentKind::App {
-            return Err(format!("image {image} is an app, not a released component"));
-        }
+    pub fn of_image(kind: Component, image: &str) -> std::result::Result<Self, String> {
         let without_digest = image.split('@').next().unwrap_or(image);
         let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
         let tag = last.split_once(':').map(|(_, tag)| tag).unwrap_or("");
@@ -180,9 +176,9 @@ impl Release {
             return Err(format!(
                 "image `{image}` pins no release version ({shown}); tag it with one (`{}`) to have it downloaded",
                 match kind {
-                    ComponentKind::Grafana => "grafana/grafana:7.5.9",
-                    ComponentKind::Alertmanager => "prom/alertmanager:v0.22.2",
-                    _ => "prom/prometheus:v2.27.1",
+                    Component::Grafana => "grafana/grafana:7.5.9",
+                    Component::Alertmanager => "prom/alertmanager:v0.22.2",
+                    Component::Prometheus => "prom/prometheus:v2.27.1",
                 }
             ));
         }
@@ -211,12 +207,12 @@ impl Release {
     /// Where the release's files are: upstream, or the mirror's folder for the component.
     fn folder(&self, base: Option<&url::Url>) -> url::Url {
         let relative = match self.kind {
-            ComponentKind::Grafana => String::new(),
+            Component::Grafana => String::new(),
             _ => format!("v{}/", self.version),
         };
         let root = match (base, self.kind) {
             (Some(base), kind) => format!("{base}{kind}/"),
-            (None, ComponentKind::Grafana) => "https://dl.grafana.com/oss/release/".to_string(),
+            (None, Component::Grafana) => "https://dl.grafana.com/oss/release/".to_string(),
             (None, kind) => format!("https://github.com/prometheus/{kind}/releases/download/"),
         };
         url::Url::parse(&format!("{root}{relative}")).expect("a release folder is a valid URL")
@@ -233,7 +229,7 @@ impl Release {
     /// and Alertmanager's tarballs, `<tarball>.sha256` beside Grafana's.
     pub fn checksums_url(&self, base: Option<&url::Url>, platform: &str) -> url::Url {
         let name = match self.kind {
-            ComponentKind::Grafana => format!("{}.sha256", self.archive_name(platform)),
+            Component::Grafana => format!("{}.sha256", self.archive_name(platform)),
             _ => "sha256sums.txt".to_string(),
         };
         self.folder(base).join(&name).expect("a file name joins")
@@ -254,15 +250,14 @@ impl Release {
                 tool = [wanted.name()];
                 &tool
             }
-            (None, ComponentKind::Prometheus) => &["prometheus"],
-            (None, ComponentKind::Alertmanager) => &["alertmanager"],
-            (None, ComponentKind::Grafana) => &["bin/grafana-server", "bin/grafana"],
-            (None, ComponentKind::App) => &[],
+            (None, Component::Prometheus) => &["prometheus"],
+            (None, Component::Alertmanager) => &["alertmanager"],
+            (None, Component::Grafana) => &["bin/grafana-server", "bin/grafana"],
         };
         candidates
             .iter()
             .map(|c| entry.join(c))
-            .find(|p| crate::backend::executable::is_executable(p))
+            .find(|p| super::is_executable(p))
     }
 
     /// What is wanted from the release: the component (`prometheus`), or the tool (`amtool`).
@@ -289,8 +284,8 @@ pub fn cached(release: &Release, config: &DownloadConfig) -> Option<PathBuf> {
 }
 
 /// Every other way to get a component's binary than downloading it.
-pub fn alternatives(kind: ComponentKind) -> String {
-    super::binaries::install_hint(kind)
+pub fn alternatives(kind: Component) -> String {
+    super::install_hint(kind)
 }
 
 /// The binaries of releases that are not installed: from the cache, else downloaded (unless

@@ -1,9 +1,9 @@
-//! Keeping webhook tokens and other secrets out of recorded artifacts.
+//! Keeping webhook tokens and other secrets out of logs, evidence and recorded artifacts.
 
-use crate::secret::SecretString;
+use super::SecretString;
 
 /// What a redacted part is replaced with.
-pub const REDACTED: &str = SecretString::REDACTED;
+const REDACTED: &str = SecretString::REDACTED;
 
 /// A webhook request path with its secret parts replaced by `<redacted>`.
 ///
@@ -57,6 +57,20 @@ pub fn redact_secrets(text: &str, secrets: &[&SecretString]) -> String {
     })
 }
 
+/// A secret URL and, when it has one longer than 8 characters, its path as a secret of its
+/// own (a Slack webhook's token lives in its path, which a log may print without the host).
+pub(crate) fn url_secrets(url: &SecretString) -> Vec<SecretString> {
+    let mut secrets = vec![url.clone()];
+    if let Some((_, rest)) = url.expose().split_once("://") {
+        if let Some(i) = rest.find('/') {
+            if rest.len() - i > 8 {
+                secrets.push(SecretString::new(&rest[i..]));
+            }
+        }
+    }
+    secrets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +97,25 @@ mod tests {
     #[test]
     fn a_query_string_is_redacted_whole() {
         assert_eq!(redact_path("/hook?token=abc"), "/hook?<redacted>");
+    }
+
+    #[test]
+    fn a_secret_url_s_long_path_is_a_secret_too() {
+        let shown = |url: &str| -> Vec<String> {
+            url_secrets(&SecretString::new(url))
+                .iter()
+                .map(|s| s.expose().to_string())
+                .collect()
+        };
+        assert_eq!(
+            shown("https://hooks.slack.com/services/T0/B0/XYZ"),
+            [
+                "https://hooks.slack.com/services/T0/B0/XYZ",
+                "/services/T0/B0/XYZ"
+            ]
+        );
+        assert_eq!(shown("http://slack:8080/hook"), ["http://slack:8080/hook"]);
+        assert_eq!(shown("not a url"), ["not a url"]);
     }
 
     #[test]

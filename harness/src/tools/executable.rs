@@ -1,5 +1,5 @@
-//! Executables backends may need: the `firedrill` executable (container backends build the
-//! seed's app image and the Slack recorder image from it) and PATH look-ups.
+//! Executables on this machine: PATH look-ups, and the `firedrill` executable (container
+//! backends build the seed's app image and the Slack recorder image from it).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,7 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
+/// Whether `path` is a file someone may execute.
 pub(crate) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()

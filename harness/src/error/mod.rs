@@ -1,8 +1,14 @@
-//! Errors by kind, one exit code each: bad input (2), a component that cannot start (2),
-//! a check that failed (1).
+//! Errors by kind, one exit code each: bad input (2), lint errors (2), a component that
+//! cannot start (2), a check that failed (1); beside them, what lint finds before anything
+//! starts ([`Finding`]), and the "did you mean" that names the nearest known name.
+
+mod finding;
+pub(crate) mod suggest;
 
 use std::fmt;
 use std::path::PathBuf;
+
+pub use finding::{Finding, Findings, Location, Severity};
 
 /// Everything firedrill can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +19,7 @@ pub enum Error {
     Input(#[from] InputError),
     /// The manifests have lint errors (every finding listed); nothing was started.
     #[error(transparent)]
-    Lint(#[from] crate::lint::Findings),
+    Lint(#[from] Findings),
     /// A component could not be started or did not become ready.
     #[error("cannot start {component}: {reason}\n  hint: {hint}")]
     Start {

@@ -1,6 +1,16 @@
-//! A value that never prints itself.
+//! Secrets and their redaction, in one place: [`SecretString`], a value that never prints
+//! itself, and the ways secrets are kept out of what firedrill prints and writes (known
+//! values replaced in any text, a webhook path's token parts, a Secret-held config's
+//! credential-like keys).
+
+mod redact;
+mod yaml;
 
 use std::fmt;
+
+pub(crate) use redact::url_secrets;
+pub use redact::{redact_path, redact_secrets};
+pub use yaml::redact_secret_keys;
 
 /// A secret string (a Slack webhook URL, a password) whose `Debug` and `Display` show
 /// `<redacted>`, so that redaction never depends on remembering to redact.

@@ -10,14 +10,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::fetch::{expected_sum, line_step, progress_text, remove_leftovers, LEFTOVER_AGE};
 use super::*;
-use crate::lint::Lookup;
+use crate::tools::Lookup;
 
 const PLATFORM: &str = "linux-amd64";
 /// The Alertmanager release amtool is downloaded from (the tools module's constant).
 const AMTOOL_VERSION: &str = "0.28.1";
 
 fn prometheus() -> Release {
-    Release::of_image(ComponentKind::Prometheus, "prom/prometheus:v2.27.1").unwrap()
+    Release::of_image(Component::Prometheus, "prom/prometheus:v2.27.1").unwrap()
 }
 
 /// A gzipped tarball holding `files` (path, content, mode).
@@ -107,9 +107,9 @@ async fn serve(server: &MockServer, at: &str, body: Vec<u8>) {
 
 #[test]
 fn the_upstream_urls_are_the_ones_each_project_publishes() {
-    let grafana = Release::of_image(ComponentKind::Grafana, "grafana/grafana:7.5.9").unwrap();
+    let grafana = Release::of_image(Component::Grafana, "grafana/grafana:7.5.9").unwrap();
     let alertmanager =
-        Release::of_image(ComponentKind::Alertmanager, "prom/alertmanager:v0.22.2").unwrap();
+        Release::of_image(Component::Alertmanager, "prom/alertmanager:v0.22.2").unwrap();
     let urls = |r: &Release| {
         (
             r.archive_url(None, PLATFORM).to_string(),
@@ -150,7 +150,7 @@ fn the_upstream_urls_are_the_ones_each_project_publishes() {
 #[test]
 fn a_mirror_holds_each_component_in_a_folder_of_its_own_laid_out_as_upstream() {
     let base = parse_base("https://mirror.example/firedrill").unwrap();
-    let grafana = Release::of_image(ComponentKind::Grafana, "grafana/grafana:7.5.9").unwrap();
+    let grafana = Release::of_image(Component::Grafana, "grafana/grafana:7.5.9").unwrap();
     assert_eq!(
         prometheus().checksums_url(Some(&base), PLATFORM).as_str(),
         "https://mirror.example/firedrill/prometheus/v2.27.1/sha256sums.txt"
@@ -203,17 +203,17 @@ fn the_cache_is_under_xdg_cache_home_else_home_and_offline_takes_only_1_or_0() {
 fn the_version_comes_from_the_image_tag_and_an_untagged_image_pins_none() {
     assert_eq!(prometheus().version, "2.27.1");
     assert_eq!(
-        Release::of_image(ComponentKind::Grafana, "grafana/grafana:10.4.2-ubuntu")
+        Release::of_image(Component::Grafana, "grafana/grafana:10.4.2-ubuntu")
             .unwrap()
             .version,
         "10.4.2"
     );
-    let err = Release::of_image(ComponentKind::Prometheus, "prom/prometheus:latest").unwrap_err();
+    let err = Release::of_image(Component::Prometheus, "prom/prometheus:latest").unwrap_err();
     assert!(
         err.contains("`prom/prometheus:latest` pins no release version"),
         "{err}"
     );
-    assert!(Release::of_image(ComponentKind::Prometheus, "prom/prometheus").is_err());
+    assert!(Release::of_image(Component::Prometheus, "prom/prometheus").is_err());
 }
 
 #[test]
@@ -310,7 +310,7 @@ async fn grafana_is_checked_against_its_sha256_file_and_runs_from_bin() {
     )
     .await;
     let cache = tempfile::tempdir().unwrap();
-    let grafana = Release::of_image(ComponentKind::Grafana, "grafana/grafana:7.5.9").unwrap();
+    let grafana = Release::of_image(Component::Grafana, "grafana/grafana:7.5.9").unwrap();
 
     let paths = provide(&[grafana], &config(cache.path(), &server.uri()))
         .await
@@ -430,7 +430,7 @@ async fn offline_refuses_naming_every_url_it_would_fetch_and_the_other_ways() {
     let mut config = config(cache.path(), &server.uri());
     config.base = None;
     config.offline = true;
-    let grafana = Release::of_image(ComponentKind::Grafana, "grafana/grafana:7.5.9").unwrap();
+    let grafana = Release::of_image(Component::Grafana, "grafana/grafana:7.5.9").unwrap();
 
     let err = provide(&[prometheus(), grafana], &config)
         .await

@@ -3,7 +3,7 @@
 
 use serde_yaml::Value;
 
-use crate::secret::SecretString;
+use super::SecretString;
 
 const SECRET_KEY_PARTS: [&str; 6] = [
     "password",
