@@ -11,6 +11,8 @@
 pub(crate) mod docker;
 mod executable;
 mod flags;
+#[cfg(feature = "docker")]
+mod images;
 #[cfg(feature = "kube")]
 pub(crate) mod kube;
 mod logs;

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use kube::{Client, Config};
 
-use super::docker::ImageChoice;
+use super::images::{ensure_local_image, ImageChoice};
 use super::owner::{host_name, LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};
 use super::{Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor};
 use crate::error::{Error, Result};
@@ -346,7 +346,7 @@ async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -
     let mut local = Vec::new();
     let (recorder, buildable) = recorder_image();
     if buildable {
-        super::docker::ensure_local_image(&recorder, true)
+        ensure_local_image(&recorder, true)
             .await
             .map_err(|e| {
                 Error::start(
@@ -360,7 +360,7 @@ async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -
     for component in components {
         let resolved = images.image_for(&component.spec);
         if resolved.reference == ECHO_SERVER_IMAGE {
-            super::docker::ensure_local_image(ECHO_SERVER_IMAGE, true).await?;
+            ensure_local_image(ECHO_SERVER_IMAGE, true).await?;
             local.push(resolved.reference);
         }
     }
