@@ -47,12 +47,7 @@ pub(crate) struct DockerBackend;
 impl Backend for DockerBackend {
     type Placement = DockerPlacement;
 
-    fn name(&self) -> &'static str {
-        "docker"
-    }
-
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<DockerPlacement> {
-        crate::plan::require_no_cluster_discovery(spec, self.name())?;
         Ok(DockerPlacement::new(spec))
     }
 

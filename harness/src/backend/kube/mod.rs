@@ -97,8 +97,21 @@ pub fn run_labels(namespace: &str, keep: bool) -> BTreeMap<String, String> {
 impl Backend for KubeBackend {
     type Placement = KubePlacement;
 
-    fn name(&self) -> &'static str {
-        "kube"
+    /// Scrape jobs discovering targets through the Kubernetes API run as written: there is a
+    /// cluster.
+    fn refuse_unrunnable(&self, _spec: &StackSpec) -> Result<()> {
+        Ok(())
+    }
+
+    /// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
+    fn render_manifests(
+        &self,
+        spec: &StackSpec,
+        options: &StartOptions,
+    ) -> Result<Option<(String, StackPlan)>> {
+        let (plan, placement) = super::seam::render_on(self, spec, options)?;
+        let (documents, _) = Self::documents(&plan, &placement, options)?;
+        Ok(Some((manifests::render_yaml(&plan, &documents), plan)))
     }
 
     fn runs_http_probes(&self) -> bool {
@@ -138,13 +151,6 @@ impl Backend for KubeBackend {
     ) -> Result<Launched> {
         start(plan, placement, components, slack, options).await
     }
-}
-
-/// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
-pub(crate) fn render_yaml(spec: &StackSpec, options: &StartOptions) -> Result<(String, StackPlan)> {
-    let (plan, placement) = super::seam::render_on(&KubeBackend, spec, options)?;
-    let (documents, _) = KubeBackend::documents(&plan, &placement, options)?;
-    Ok((manifests::render_yaml(&plan, &documents), plan))
 }
 
 async fn start(
