@@ -366,12 +366,7 @@ mod tests {
     fn the_files_are_packed_at_their_in_container_paths() {
         let (runs, _) = runs(&StartOptions::new(BackendKind::Docker));
         let archive = containers::files_archive(&runs[1].files).unwrap();
-        let mut reader = tar::Archive::new(archive.as_slice());
-        let paths: Vec<String> = reader
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let paths = crate::backend::images::entry_paths(&archive);
         assert!(paths.contains(&"etc/prometheus/prometheus.yaml".to_string()));
         assert!(paths.contains(&"etc/prometheus/rules.yaml".to_string()));
     }

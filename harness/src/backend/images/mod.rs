@@ -8,6 +8,8 @@ mod archive;
 mod choice;
 mod engine;
 
+#[cfg(test)]
+pub(crate) use archive::entry_paths;
 pub(crate) use archive::Archive;
 pub(crate) use choice::{missing_image_hint, ImageChoice, ResolvedImage};
 pub(crate) use engine::{connect, Docker};
