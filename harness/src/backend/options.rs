@@ -1,91 +1,11 @@
 //! How to start a stack: which backend, what to leave out, how to run app images.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
+use super::BackendKind;
 use crate::error::{Error, Result};
 use crate::plan::PlanOptions;
 use crate::spec::{ComponentKind, StackSpec};
-
-/// Where the stack runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum BackendKind {
-    /// Child processes on 127.0.0.1 (the default; no Docker needed).
-    #[default]
-    Process,
-    /// Every component in its own container, from the images the manifests name, on a
-    /// Docker network of its own.
-    Docker,
-    /// The manifests applied as they are to a Kubernetes cluster, in a namespace of their own.
-    Kube,
-}
-
-impl BackendKind {
-    /// Every backend's name, for error messages and `--help`.
-    pub const NAMES: &'static [&'static str] = &["process", "docker", "kube"];
-
-    /// The cargo feature that builds this backend in; `None` for the process backend, which
-    /// is always there.
-    pub fn feature(self) -> Option<&'static str> {
-        match self {
-            BackendKind::Process => None,
-            BackendKind::Docker => Some("docker"),
-            BackendKind::Kube => Some("kube"),
-        }
-    }
-
-    /// Whether this build of firedrill has the backend (its cargo feature was enabled).
-    pub fn is_built_in(self) -> bool {
-        match self {
-            BackendKind::Process => true,
-            BackendKind::Docker => cfg!(feature = "docker"),
-            BackendKind::Kube => cfg!(feature = "kube"),
-        }
-    }
-
-    /// `Err(why, and the feature to enable)` when this build lacks the backend.
-    pub fn require_built_in(self) -> std::result::Result<(), String> {
-        match self.feature() {
-            Some(feature) if !self.is_built_in() => Err(format!(
-                "the {self} backend is not built into this firedrill: enable its cargo feature \
-                 (`firedrill = {{ ..., features = [\"{feature}\"] }}`), or use the process backend"
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl FromStr for BackendKind {
-    type Err = String;
-
-    /// A backend by name; a backend this build lacks is rejected naming its feature.
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let kind = match s {
-            "process" => BackendKind::Process,
-            "docker" => BackendKind::Docker,
-            "kube" => BackendKind::Kube,
-            other => {
-                return Err(format!(
-                    "unknown backend `{other}` (choose one of: {})",
-                    BackendKind::NAMES.join(", ")
-                ))
-            }
-        };
-        kind.require_built_in().map(|()| kind)
-    }
-}
-
-impl fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BackendKind::Process => "process",
-            BackendKind::Docker => "docker",
-            BackendKind::Kube => "kube",
-        })
-    }
-}
 
 /// Options for [`super::start`].
 #[derive(Debug, Clone, Default)]
@@ -229,40 +149,4 @@ fn bad_env(name: &str, value: &str, why: &str) -> Error {
         "environment",
         format!("{name}={value:?} is invalid: {why}"),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_built_in_backend_parses_from_and_prints_as_its_name() {
-        for kind in [BackendKind::Process, BackendKind::Docker, BackendKind::Kube] {
-            assert!(BackendKind::NAMES.contains(&kind.to_string().as_str()));
-            if kind.is_built_in() {
-                assert_eq!(kind.to_string().parse::<BackendKind>(), Ok(kind));
-            }
-        }
-        let err = "nomad".parse::<BackendKind>().unwrap_err();
-        assert!(err.contains("process, docker, kube"), "{err}");
-    }
-
-    #[test]
-    fn a_backend_left_out_of_the_build_is_rejected_naming_its_feature() {
-        for kind in [BackendKind::Docker, BackendKind::Kube] {
-            let parsed = kind.to_string().parse::<BackendKind>();
-            if kind.is_built_in() {
-                assert_eq!(parsed, Ok(kind));
-            } else {
-                let err = parsed.unwrap_err();
-                let feature = kind.feature().unwrap();
-                assert!(
-                    err.contains(&format!("features = [\"{feature}\"]")),
-                    "{err}"
-                );
-            }
-        }
-        assert!(BackendKind::Process.is_built_in());
-        assert_eq!(BackendKind::Process.feature(), None);
-    }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
+use super::registry::Registered;
 use super::running::{AppEndpoint, Endpoints, RunningStack, Skipped};
 use super::{NotReady, StartOptions, WaitFor};
 use crate::error::{Error, Result};
@@ -19,12 +20,53 @@ use crate::slack::SlackMock;
 use crate::spec::{ComponentKind, StackSpec};
 
 /// A place to run a stack: the process backend, Docker, Kubernetes.
-pub(crate) trait Backend: Sync {
+///
+/// A backend is a folder under `backend/` and one line in the `backends!` list, which gives
+/// it its [`BackendKind`](super::BackendKind), its name (the folder's) and the cargo feature
+/// that builds it in. Its folder implements this trait:
+///
+/// - `Placement`, [`place`](Backend::place): where each component runs (names, ports, work
+///   dirs), the one backend-specific input to planning;
+/// - [`start_recorder`](Backend::start_recorder): the Slack recorder, where the stack's
+///   Alertmanager reaches it (and [`recorder_port`](Backend::recorder_port), when that is
+///   not the recorder's own port);
+/// - [`launch`](Backend::launch): starts the planned components and hands back a
+///   [`StackHandle`] (logs, exit status, shutdown, removal on drop) and where each answers;
+/// - optionally [`adjust`](Backend::adjust): the flags it sets itself, listed as changes;
+/// - optionally [`refuse_unrunnable`](Backend::refuse_unrunnable): what it cannot run (by
+///   default, scrape jobs discovering targets through the Kubernetes API);
+/// - optionally [`render_manifests`](Backend::render_manifests): what it would apply, for a
+///   backend that applies manifests;
+/// - optionally [`runs_http_probes`](Backend::runs_http_probes): whether the containers'
+///   `httpGet` probes run.
+///
+/// What it reads of [`StartOptions`] beyond the common fields (`skip`, `plan`, `keep`) is
+/// its own: `app_commands` (process), `context` (kube).
+pub(crate) trait Backend: Registered + Sync {
     /// Where the backend puts each component: the one backend-specific input to planning.
     type Placement: Placement + Send + Sync;
 
     /// The backend's name, as `--backend` takes it.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        Self::KIND.name()
+    }
+
+    /// `Err` for manifests the backend cannot run as written. A backend without a cluster
+    /// (the default) refuses scrape jobs that discover targets through the Kubernetes API.
+    fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
+        crate::plan::require_no_cluster_discovery(spec, self.name())
+    }
+
+    /// What `firedrill render` prints besides the plan, for a backend that applies
+    /// manifests: the YAML it would apply, with the plan of the same run; `None` (the
+    /// default) for a backend that applies none.
+    fn render_manifests(
+        &self,
+        _spec: &StackSpec,
+        _options: &StartOptions,
+    ) -> Result<Option<(String, StackPlan)>> {
+        Ok(None)
+    }
 
     /// Whether the containers' `httpGet` probes are executed (requests to the apps firedrill
     /// does not send). Only where Kubernetes runs the pods: the kubelet runs them.
@@ -133,7 +175,7 @@ pub(crate) async fn start_on<B: Backend>(
 ) -> Result<RunningStack> {
     options.validate(spec)?;
     let slack = backend.start_recorder().await?;
-    let placement = backend.place(spec, options)?;
+    let placement = placed(backend, spec, options)?;
     let mut stack_plan = plan(
         spec,
         &placement,
@@ -195,10 +237,20 @@ pub(crate) fn render_on<B: Backend>(
     options: &StartOptions,
 ) -> Result<(StackPlan, B::Placement)> {
     options.validate(spec)?;
-    let placement = backend.place(spec, options)?;
+    let placement = placed(backend, spec, options)?;
     let mut stack_plan = plan(spec, &placement, backend.recorder_port(None), options.plan);
     backend.adjust(&mut stack_plan, &placement, options)?;
     Ok((stack_plan, placement))
+}
+
+/// Where `backend` puts each component, once it has said it can run the manifests.
+fn placed<B: Backend>(
+    backend: &B,
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Result<B::Placement> {
+    backend.refuse_unrunnable(spec)?;
+    backend.place(spec, options)
 }
 
 /// The components to launch, and those left out by explicit opt-out.

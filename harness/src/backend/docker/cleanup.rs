@@ -10,8 +10,8 @@ use testcontainers::bollard::query_parameters::{
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
 
-use super::engine::{connect, Docker};
 use super::network::LABEL_RUN;
+use crate::backend::images::{connect, Docker};
 
 /// How long removing a run's containers and network may take.
 const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);

@@ -12,10 +12,8 @@ use testcontainers::bollard::query_parameters::{
     WaitContainerOptions,
 };
 
-use super::archive::Archive;
-use super::engine::Docker;
-use super::images::{missing_image_hint, ResolvedImage};
 use super::placement::HARNESS_HOST;
+use crate::backend::images::{ensure_built, missing_image_hint, Archive, Docker, ResolvedImage};
 use crate::error::{Error, Result};
 use crate::plan::PlannedFile;
 use crate::spec::{ComponentKind, EnvValue};
@@ -47,19 +45,8 @@ pub(crate) struct ContainerRun {
 /// Makes sure `image` is present: already there, built (the seed's app image), or pulled.
 pub(crate) async fn ensure_image(docker: &Docker, run: &ContainerRun) -> Result<()> {
     let reference = &run.image.reference;
-    if let Ok(present) = docker.inspect_image(reference).await {
-        let labels = present.config.and_then(|c| c.labels);
-        let stale = super::app_image::stale_app_image(labels.as_ref());
-        match stale {
-            Some(why) if run.image.is_buildable_app() => {
-                tracing::info!("rebuilding {reference}: {why}");
-                return super::app_image::build_app_image(docker, reference).await;
-            }
-            _ => return Ok(()),
-        }
-    }
-    if run.image.is_buildable_app() {
-        return super::app_image::build_app_image(docker, reference).await;
+    if ensure_built(docker, reference, run.image.is_buildable_app()).await? {
+        return Ok(());
     }
     let missing = |why: String| {
         Error::start(

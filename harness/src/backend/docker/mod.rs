@@ -16,16 +16,11 @@
 //! `FIREDRILL_KEEP=1` keeps them and prints the `docker rm -f ...; docker network rm ...`
 //! that removes them.
 
-mod app_image;
-mod archive;
 mod cleanup;
 mod containers;
-mod engine;
-mod images;
 mod network;
 mod placement;
 
-pub(crate) use images::ImageChoice;
 pub(crate) use placement::DockerPlacement;
 
 pub(crate) use cleanup::DockerStack;
@@ -36,6 +31,7 @@ use futures::future::BoxFuture;
 
 use containers::ContainerRun;
 
+use super::images::{connect, ImageChoice};
 use super::{
     readiness_of, Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
 };
@@ -51,12 +47,7 @@ pub(crate) struct DockerBackend;
 impl Backend for DockerBackend {
     type Placement = DockerPlacement;
 
-    fn name(&self) -> &'static str {
-        "docker"
-    }
-
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<DockerPlacement> {
-        crate::plan::require_no_cluster_discovery(spec, self.name())?;
         Ok(DockerPlacement::new(spec))
     }
 
@@ -107,30 +98,6 @@ impl StackHandle for DockerStack {
     fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(DockerStack::shutdown(*self))
     }
-}
-
-/// Makes sure a local image is in this machine's Docker engine, for backends whose nodes
-/// run it from there (the kube backend on a cluster whose kubelet uses this engine, or one
-/// it is loaded into): an image firedrill builds from its own executable (`buildable`) is
-/// built when missing or built by another firedrill version; any other image is left as it
-/// is (present, or for the cluster to pull).
-#[cfg(feature = "kube")]
-pub(crate) async fn ensure_local_image(reference: &str, buildable: bool) -> Result<()> {
-    let docker = engine::connect().await?;
-    if let Ok(present) = docker.inspect_image(reference).await {
-        let labels = present.config.and_then(|c| c.labels);
-        match app_image::stale_app_image(labels.as_ref()) {
-            Some(why) if buildable => {
-                tracing::info!("rebuilding {reference}: {why}");
-                return app_image::build_app_image(&docker, reference).await;
-            }
-            _ => return Ok(()),
-        }
-    }
-    if buildable {
-        return app_image::build_app_image(&docker, reference).await;
-    }
-    Ok(())
 }
 
 /// Starts the Slack mock on every interface (`0.0.0.0`, a free port), so that containers
@@ -211,7 +178,7 @@ async fn start(
     options: &StartOptions,
 ) -> Result<Launched> {
     let images = ImageChoice::from_env()?;
-    let docker = engine::connect().await?;
+    let docker = connect().await?;
     let reaped = network::reap_orphans(&docker).await;
     if !reaped.is_empty() {
         tracing::info!(removed = ?reaped, "removed what dead firedrill runs left behind");
@@ -399,12 +366,7 @@ mod tests {
     fn the_files_are_packed_at_their_in_container_paths() {
         let (runs, _) = runs(&StartOptions::new(BackendKind::Docker));
         let archive = containers::files_archive(&runs[1].files).unwrap();
-        let mut reader = tar::Archive::new(archive.as_slice());
-        let paths: Vec<String> = reader
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let paths = crate::backend::images::entry_paths(&archive);
         assert!(paths.contains(&"etc/prometheus/prometheus.yaml".to_string()));
         assert!(paths.contains(&"etc/prometheus/rules.yaml".to_string()));
     }

@@ -8,7 +8,7 @@ use testcontainers::bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
 };
 
-use super::engine::Docker;
+use crate::backend::images::Docker;
 use crate::error::{Error, Result};
 
 pub(crate) use crate::backend::owner::{LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};

@@ -15,7 +15,7 @@ use base64::Engine;
 use serde_yaml::{Mapping, Value};
 
 use super::placement::{KubePlacement, RECORDER_NAME, RECORDER_PORT, RECORDER_TARGET_PORT};
-use crate::backend::docker::ImageChoice;
+use crate::backend::images::ImageChoice;
 use crate::error::{Error, Result};
 use crate::plan::{Change, StackPlan};
 use crate::spec::{ComponentKind, FileContent};

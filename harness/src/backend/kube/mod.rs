@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use kube::{Client, Config};
 
-use super::docker::ImageChoice;
+use super::images::{ensure_local_image, ImageChoice};
 use super::owner::{host_name, LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};
 use super::{Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor};
 use crate::error::{Error, Result};
@@ -97,8 +97,21 @@ pub fn run_labels(namespace: &str, keep: bool) -> BTreeMap<String, String> {
 impl Backend for KubeBackend {
     type Placement = KubePlacement;
 
-    fn name(&self) -> &'static str {
-        "kube"
+    /// Scrape jobs discovering targets through the Kubernetes API run as written: there is a
+    /// cluster.
+    fn refuse_unrunnable(&self, _spec: &StackSpec) -> Result<()> {
+        Ok(())
+    }
+
+    /// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
+    fn render_manifests(
+        &self,
+        spec: &StackSpec,
+        options: &StartOptions,
+    ) -> Result<Option<(String, StackPlan)>> {
+        let (plan, placement) = super::seam::render_on(self, spec, options)?;
+        let (documents, _) = Self::documents(&plan, &placement, options)?;
+        Ok(Some((manifests::render_yaml(&plan, &documents), plan)))
     }
 
     fn runs_http_probes(&self) -> bool {
@@ -138,13 +151,6 @@ impl Backend for KubeBackend {
     ) -> Result<Launched> {
         start(plan, placement, components, slack, options).await
     }
-}
-
-/// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
-pub(crate) fn render_yaml(spec: &StackSpec, options: &StartOptions) -> Result<(String, StackPlan)> {
-    let (plan, placement) = super::seam::render_on(&KubeBackend, spec, options)?;
-    let (documents, _) = KubeBackend::documents(&plan, &placement, options)?;
-    Ok((manifests::render_yaml(&plan, &documents), plan))
 }
 
 async fn start(
@@ -346,7 +352,7 @@ async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -
     let mut local = Vec::new();
     let (recorder, buildable) = recorder_image();
     if buildable {
-        super::docker::ensure_local_image(&recorder, true)
+        ensure_local_image(&recorder, true)
             .await
             .map_err(|e| {
                 Error::start(
@@ -360,7 +366,7 @@ async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -
     for component in components {
         let resolved = images.image_for(&component.spec);
         if resolved.reference == ECHO_SERVER_IMAGE {
-            super::docker::ensure_local_image(ECHO_SERVER_IMAGE, true).await?;
+            ensure_local_image(ECHO_SERVER_IMAGE, true).await?;
             local.push(resolved.reference);
         }
     }

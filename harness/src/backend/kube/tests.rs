@@ -10,7 +10,7 @@ use serde_yaml::Value;
 use super::cluster::{apply_all, pod_failure};
 use super::manifests::{documents, render_yaml, AppliedDocument, EXTRA_FILES};
 use super::placement::{KubePlacement, RECORDER_NAME};
-use crate::backend::docker::ImageChoice;
+use crate::backend::images::ImageChoice;
 use crate::load::load_dir;
 use crate::plan::{plan, Change, Placement, PlanOptions, StackPlan};
 use crate::spec::{ComponentKind, StackSpec};

@@ -31,12 +31,7 @@ pub(crate) struct ProcessBackend;
 impl Backend for ProcessBackend {
     type Placement = ProcessPlacement;
 
-    fn name(&self) -> &'static str {
-        "process"
-    }
-
     fn place(&self, spec: &StackSpec, _options: &StartOptions) -> Result<ProcessPlacement> {
-        crate::plan::require_no_cluster_discovery(spec, self.name())?;
         ProcessPlacement::new(spec)
     }
 

@@ -59,6 +59,16 @@ impl Archive {
     }
 }
 
+/// The paths of an archive's entries, in order.
+#[cfg(test)]
+pub(crate) fn entry_paths(bytes: &[u8]) -> Vec<String> {
+    tar::Archive::new(bytes)
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,13 +80,7 @@ mod tests {
         archive
             .file("/etc/prom/alerts/core.yaml", b"b", 0o644)
             .unwrap();
-        let bytes = archive.finish().unwrap();
-        let mut reader = tar::Archive::new(bytes.as_slice());
-        let paths: Vec<String> = reader
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let paths = entry_paths(&archive.finish().unwrap());
         assert_eq!(
             paths,
             vec![

@@ -222,13 +222,7 @@ mod tests {
     #[test]
     fn the_build_context_holds_the_dockerfile_the_executable_and_its_libraries() {
         let executable = std::env::current_exe().unwrap();
-        let context = build_context(&executable).unwrap();
-        let mut reader = tar::Archive::new(context.as_slice());
-        let paths: Vec<String> = reader
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let paths = crate::backend::images::entry_paths(&build_context(&executable).unwrap());
         for expected in [
             "Dockerfile",
             "rootfs/firedrill",

@@ -1,0 +1,57 @@
+//! Container images, for the backends that run them (Docker, kube): which image each
+//! component runs (`FIREDRILL_IMAGE_*`), the images firedrill builds from its own executable
+//! (the seed's app, the kube backend's Slack recorder), and the Docker engine that builds and
+//! holds them. Neither backend imports the other: what both use is here.
+
+mod app_image;
+mod archive;
+mod choice;
+mod engine;
+
+#[cfg(test)]
+pub(crate) use archive::entry_paths;
+pub(crate) use archive::Archive;
+pub(crate) use choice::{missing_image_hint, ImageChoice, ResolvedImage};
+pub(crate) use engine::{connect, Docker};
+
+use crate::error::Result;
+
+/// Makes sure an image firedrill builds from its own executable (`buildable`) is in the
+/// engine: built when missing or built by another firedrill version. Any other image is left
+/// as it is. Whether the image is there now: `false` for one that is neither present nor
+/// buildable (to pull, or for a cluster to pull).
+pub(crate) async fn ensure_built(
+    docker: &Docker,
+    reference: &str,
+    buildable: bool,
+) -> Result<bool> {
+    if let Ok(present) = docker.inspect_image(reference).await {
+        let labels = present.config.and_then(|c| c.labels);
+        match app_image::stale_app_image(labels.as_ref()) {
+            Some(why) if buildable => {
+                tracing::info!("rebuilding {reference}: {why}");
+                app_image::build_app_image(docker, reference).await?;
+            }
+            _ => {}
+        }
+        return Ok(true);
+    }
+    if buildable {
+        app_image::build_app_image(docker, reference).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Makes sure a local image is in this machine's Docker engine, for backends whose nodes
+/// run it from there (the kube backend on a cluster whose kubelet uses this engine, or one
+/// it is loaded into): an image firedrill builds from its own executable (`buildable`) is
+/// built when missing or built by another firedrill version; any other image is left as it
+/// is (present, or for the cluster to pull).
+#[cfg(feature = "kube")]
+pub(crate) async fn ensure_local_image(reference: &str, buildable: bool) -> Result<()> {
+    let docker = connect().await?;
+    ensure_built(&docker, reference, buildable)
+        .await
+        .map(|_| ())
+}
