@@ -26,12 +26,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::backend::{self, RunningStack, StartOptions};
-use crate::checks::{Check, CheckOutcome, Expectations, Session};
+use crate::checks::{
+    run_checks, Check, CheckOutcome, Expectations, Progress, Session, SilentProgress,
+};
 use crate::error::Result;
 use crate::load::{add_rule_file, load_dir};
 use crate::report::{write_artifacts, Summary};
 use crate::spec::{ComponentKind, StackSpec};
-use crate::verify::{run_checks, Progress, SilentProgress};
 
 /// Builds a stack for a test: the manifests under a directory, with overrides.
 #[derive(Debug, Clone)]
@@ -279,7 +280,7 @@ impl Stack {
         &self.running
     }
 
-    /// The checks' session on this stack (what [`crate::verify::run_checks`] needs).
+    /// The checks' session on this stack .
     pub fn session(&self) -> &Session {
         &self.session
     }

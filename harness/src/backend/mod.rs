@@ -11,6 +11,7 @@
 #[cfg(feature = "docker")]
 pub(crate) mod docker;
 mod flags;
+mod handle;
 #[cfg(feature = "docker")]
 mod images;
 #[cfg(feature = "kube")]
@@ -30,7 +31,8 @@ pub use options::{parse_skippable, parse_time_scale, StartOptions};
 pub use running::{AppEndpoint, Endpoints, RunningStack, Skipped};
 pub use wait_for::{readiness_of, NotReady, WaitFor};
 
-pub(crate) use seam::{Backend, Launched, LaunchedComponent, StackHandle};
+pub(crate) use handle::{Launched, LaunchedComponent, StackHandle};
+pub(crate) use seam::Backend;
 
 use crate::error::Result;
 use crate::plan::StackPlan;

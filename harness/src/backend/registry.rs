@@ -80,7 +80,7 @@ macro_rules! backends {
 
         $(
             $(#[cfg(feature = $feature)])?
-            impl $crate::backend::registry::Registered for $folder::$backend {
+            impl $crate::backend::seam::Registered for $folder::$backend {
                 const KIND: BackendKind = BackendKind::$kind;
             }
         )*
@@ -88,12 +88,6 @@ macro_rules! backends {
 }
 
 pub(crate) use backends;
-
-/// A backend's place in the list: `backends!` implements it for every backend's type.
-pub(crate) trait Registered {
-    /// The kind that names the backend.
-    const KIND: BackendKind;
-}
 
 /// A registered backend as the entry points of `backend` use it, whatever its placement:
 /// implemented for every [`Backend`].

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::seam::StackHandle;
+use super::handle::StackHandle;
 use crate::plan::StackPlan;
 use crate::slack::SlackMock;
 use crate::spec::ComponentKind;

@@ -7,17 +7,21 @@
 //! exit status and an async shutdown; dropping it removes what the run created.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::future::BoxFuture;
-
-use super::registry::Registered;
+use super::handle::{Launched, LaunchedComponent};
 use super::running::{AppEndpoint, Endpoints, RunningStack, Skipped};
-use super::{NotReady, StartOptions, WaitFor};
+use super::{BackendKind, StartOptions, WaitFor};
 use crate::error::{Error, Result};
 use crate::plan::{plan, ComponentPlan, Placement, StackPlan};
 use crate::slack::SlackMock;
 use crate::spec::{ComponentKind, StackSpec};
+
+/// A backend's place in the list: `backends!` implements it for every backend's type.
+pub(crate) trait Registered {
+    /// The kind that names the backend.
+    const KIND: BackendKind;
+}
 
 /// A place to run a stack: the process backend, Docker, Kubernetes.
 ///
@@ -106,65 +110,6 @@ pub(crate) trait Backend: Registered + Sync {
         slack: &'a SlackMock,
         options: &'a StartOptions,
     ) -> impl Future<Output = Result<Launched>> + Send + 'a;
-}
-
-/// What a backend launched: the handle that owns it and where each component answers.
-pub(crate) struct Launched {
-    /// Owns the run: logs, exit status, shutdown; removes the run on drop.
-    pub(crate) handle: Box<dyn StackHandle>,
-    /// Every launched component, in the plan's order.
-    pub(crate) components: Vec<LaunchedComponent>,
-    /// When Prometheus was started.
-    pub(crate) prometheus_started: Instant,
-}
-
-/// A launched component and where the harness reaches it.
-#[derive(Debug, Clone)]
-pub(crate) struct LaunchedComponent {
-    /// The component's name.
-    pub(crate) name: String,
-    /// Its kind.
-    pub(crate) kind: ComponentKind,
-    /// `host:port` at which the harness reaches its main port.
-    pub(crate) address: String,
-    /// How the harness tells it is ready.
-    pub(crate) probe: WaitFor,
-    /// What it runs as, put before the reason it did not start (`container x (image y) `).
-    pub(crate) what: String,
-    /// `host:port` of every further replica of an app, where the backend runs several (kube:
-    /// each pod of a Deployment with `replicas` > 1); empty elsewhere.
-    pub(crate) replicas: Vec<String>,
-}
-
-/// A running stack's backend side.
-pub(crate) trait StackHandle: Send + Sync + std::fmt::Debug {
-    /// Every component's log so far, as (component, text).
-    fn logs(&self) -> BoxFuture<'_, Vec<(String, String)>>;
-
-    /// Resolves once `component` has stopped running (or cannot run), with how.
-    fn exited<'a>(&'a self, component: &'a str) -> BoxFuture<'a, String>;
-
-    /// Waits until `component` is ready, it exits, or `timeout` passes.
-    fn wait_ready<'a>(
-        &'a mut self,
-        component: &'a LaunchedComponent,
-        timeout: Duration,
-    ) -> BoxFuture<'a, std::result::Result<Duration, NotReady>> {
-        Box::pin(async move {
-            tokio::select! {
-                waited = component.probe.wait(&component.address, timeout, || Ok(())) => waited,
-                how = self.exited(&component.name) => Err(NotReady::Exited(how)),
-            }
-        })
-    }
-
-    /// What to do when a component does not become ready.
-    fn start_hint(&self) -> &'static str {
-        "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline"
-    }
-
-    /// Stops every component gracefully and removes what the run created (unless kept).
-    fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
 /// Starts a stack on `backend`: the recorder, the plan, the launch, readiness.

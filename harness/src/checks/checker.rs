@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use super::cause::Cause;
 use super::check::Check;
 use super::deadlines::Deadlines;
-use super::evidence::gather_evidence;
 use super::outcome::{CheckOutcome, CheckStatus, SkipReason};
 use super::session::Session;
 use crate::backend::RunningStack;
@@ -77,7 +76,7 @@ impl<'a> Checker<'a> {
     pub fn for_checks(mut self, checks: &[Check]) -> Self {
         for check in checks {
             if let Check::MetricValue(metric) = check {
-                let expr = super::prometheus::sum_expr(metric);
+                let expr = metric.sum_expr();
                 if !self.state.measure.contains(&expr) {
                     self.state.measure.push(expr);
                 }
@@ -147,7 +146,7 @@ impl<'a> Checker<'a> {
                 },
                 skip: None,
                 messages,
-                evidence: Some(gather_evidence(self).await),
+                evidence: Some(self.evidence().await),
             },
         }
     }

@@ -59,6 +59,13 @@ pub struct MetricExpectation {
     pub increase: f64,
 }
 
+impl MetricExpectation {
+    /// `sum(NAME)`, the expression the metric check compares.
+    pub(crate) fn sum_expr(&self) -> String {
+        format!("sum({})", self.name)
+    }
+}
+
 impl FromStr for MetricExpectation {
     type Err = String;
 

@@ -13,7 +13,9 @@ mod expectations;
 mod grafana;
 mod outcome;
 mod poll;
+mod progress;
 mod prometheus;
+mod run;
 mod session;
 mod slack;
 
@@ -27,4 +29,6 @@ pub use outcome::{
     MessageMatch, SkipReason,
 };
 pub use poll::{poll, Look, PollError, POLL_INTERVAL};
+pub use progress::{Progress, SilentProgress, StderrProgress};
+pub(crate) use run::run_checks;
 pub use session::Session;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::backend::RunningStack;
-use crate::checks::alertmanager::{AlertWatch, SeenAlerts};
+use crate::checks::alertmanager::seen::{AlertWatch, SeenAlerts};
 use crate::checks::app::baselines::TrafficBaselines;
 
 /// The checks' memory of one running stack. Dropping it stops its watch of Alertmanager.

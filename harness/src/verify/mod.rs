@@ -1,19 +1,16 @@
 //! The main job: load and lint the manifests, start the stack, send traffic, run every check in order
 //! with live progress, write the artifacts, tear down.
 
-mod progress;
 mod standard_checks;
 
-pub use progress::{Progress, SilentProgress, StderrProgress};
+pub use crate::checks::{Progress, SilentProgress, StderrProgress};
 pub use standard_checks::standard_checks;
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use crate::backend::{RunningStack, StartOptions};
-use crate::checks::{
-    Check, CheckOutcome, Checker, Expectations, MetricExpectation, Session, SkipReason, Traffic,
-};
+use crate::backend::StartOptions;
+use crate::checks::{Expectations, MetricExpectation, Traffic};
 use crate::error::Result;
 use crate::report::{write_artifacts, Summary};
 use crate::stack::StackBuilder;
@@ -86,41 +83,4 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
     }
     stack.shutdown().await;
     Ok(summary)
-}
-
-/// Runs `checks` in order on `stack`, remembering what they see in `session`; after a
-/// failure, the rest are reported as not run (skipped).
-pub(crate) async fn run_checks(
-    stack: &RunningStack,
-    session: &Session,
-    checks: &[Check],
-    margin: Option<std::time::Duration>,
-    progress: &mut dyn Progress,
-) -> Vec<CheckOutcome> {
-    let mut checker = Checker::new(stack, session).for_checks(checks);
-    if let Some(margin) = margin {
-        checker = checker.with_margin(margin);
-    }
-    let mut outcomes = Vec::new();
-    let mut failed: Option<String> = None;
-    for (i, check) in checks.iter().enumerate() {
-        let outcome = match &failed {
-            Some(name) => CheckOutcome::skipped(
-                check.name(),
-                SkipReason::EarlierFailed {
-                    check: name.clone(),
-                },
-            ),
-            None => {
-                progress.check_started(i + 1, checks.len(), &check.name());
-                checker.run(check).await
-            }
-        };
-        if outcome.status == crate::checks::CheckStatus::Failed {
-            failed = Some(outcome.name.clone());
-        }
-        progress.check_finished(i + 1, checks.len(), &outcome);
-        outcomes.push(outcome);
-    }
-    outcomes
 }

@@ -3,9 +3,9 @@
 //! (each alert's `receivers` in its API), never a prediction of the harness.
 
 mod causes;
-mod seen;
+pub(crate) mod seen;
 
-pub(crate) use seen::{AlertWatch, SeenAlerts, SeenGroup};
+pub(crate) use seen::SeenGroup;
 
 use std::time::Duration;
 

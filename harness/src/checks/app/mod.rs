@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::checks::checker::Checker;
 use crate::checks::expectations::Traffic;
 use crate::checks::poll::{poll, Look};
+use crate::clients::ClientError;
+use baselines::{sum_now, Baseline};
 
 impl Checker<'_> {
     pub(crate) async fn app_reachable(&mut self, deadline: Duration) -> Result<String, String> {
@@ -100,5 +102,42 @@ impl Checker<'_> {
             String::new()
         };
         Ok(format!("{}{each}", sent.join(", ")))
+    }
+}
+
+impl Checker<'_> {
+    /// Before firedrill's first request to the stack: measures the baseline of every metric
+    /// the checker was told it will check. Later traffic measures nothing (the first
+    /// baselines stand).
+    pub(crate) async fn measure_baselines(&mut self, deadline: Duration) -> Result<(), String> {
+        let baselines = &self.session.baselines;
+        if baselines.traffic_started() {
+            return Ok(());
+        }
+        for expr in self.state.measure.clone() {
+            let prometheus = self.prometheus.clone();
+            let value = poll(deadline, || {
+                let prometheus = prometheus.clone();
+                let expr = expr.clone();
+                async move {
+                    match sum_now(&prometheus, &expr).await {
+                        Ok(value) => Look::Ready(value),
+                        Err(e @ ClientError::Api { .. }) => Look::Failed(e.to_string()),
+                        Err(e) => Look::NotYet(e.to_string()),
+                    }
+                }
+            })
+            .await
+            .map_err(|e| format!("measuring `{expr}` before the traffic: {e}"))?;
+            baselines.record(
+                &expr,
+                match value {
+                    Some(v) => Baseline::Value(v),
+                    None => Baseline::NoSample,
+                },
+            );
+        }
+        baselines.start_traffic();
+        Ok(())
     }
 }

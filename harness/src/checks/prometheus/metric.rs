@@ -269,11 +269,6 @@ pub(crate) fn judge_increase(
     ))
 }
 
-/// `sum(NAME)`, the expression the check compares.
-pub(crate) fn sum_expr(metric: &MetricExpectation) -> String {
-    format!("sum({})", metric.name)
-}
-
 impl Checker<'_> {
     /// Who besides firedrill sends the apps requests on this stack.
     fn other_requests(&self) -> OtherRequests {
@@ -296,7 +291,7 @@ impl Checker<'_> {
         metric: &MetricExpectation,
         deadline: Duration,
     ) -> Result<String, String> {
-        let expr = sum_expr(metric);
+        let expr = metric.sum_expr();
         let before = match self.session.baselines.state(&expr) {
             BaselineState::Measured(before) => before,
             BaselineState::NotMeasured => {

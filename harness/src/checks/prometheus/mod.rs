@@ -6,7 +6,6 @@ mod metric;
 mod timing;
 
 pub(crate) use causes::metric_sum;
-pub(crate) use metric::sum_expr;
 
 use std::time::{Duration, Instant};
 
