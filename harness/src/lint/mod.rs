@@ -35,8 +35,8 @@ pub use finding::{Finding, Findings, Severity};
 pub(crate) use tools::Lookup;
 pub use tools::Tool;
 
-use crate::load::inventory::Inventory;
 use crate::load::{read_inventory, spec_of};
+use crate::spec::manifests::Inventory;
 use crate::spec::StackSpec;
 
 /// Lints the manifests under `dir`. Manifests the loader rejects give its error as a finding

@@ -18,10 +18,9 @@ mod env;
 mod extra_rules;
 mod file_refs;
 mod grafana;
-pub(crate) mod inventory;
+mod inventory;
 pub(crate) mod paths;
 mod prometheus;
-pub(crate) mod resources;
 mod services;
 mod stores;
 mod volumes;
@@ -37,6 +36,7 @@ pub(crate) use documents::read_documents;
 pub use extra_rules::add_rule_file;
 
 use crate::error::InputError;
+use crate::spec::manifests::Inventory;
 use crate::spec::{ComponentKind, StackSpec};
 
 /// Loads the stack the manifests under `dir` describe (recursively, `.yaml`/`.yml`).
@@ -49,7 +49,7 @@ pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
 
 /// Every resource the harness reads under `dir` (for [`crate::lint`], which also looks at
 /// what the spec leaves out: namespaces, port names, bare Pods).
-pub(crate) fn read_inventory(dir: &Path) -> Result<inventory::Inventory, InputError> {
+pub(crate) fn read_inventory(dir: &Path) -> Result<Inventory, InputError> {
     let documents = documents::read_documents(dir)?;
     if documents.is_empty() {
         return Err(InputError::new(
@@ -58,14 +58,11 @@ pub(crate) fn read_inventory(dir: &Path) -> Result<inventory::Inventory, InputEr
              pass the directory holding the Deployments, Services, ConfigMaps and Secrets",
         ));
     }
-    inventory::Inventory::from_documents(documents)
+    inventory::sort(&documents)
 }
 
 /// The stack from an inventory [`read_inventory`] read.
-pub(crate) fn spec_of(
-    dir: &Path,
-    inventory: &inventory::Inventory,
-) -> Result<StackSpec, InputError> {
+pub(crate) fn spec_of(dir: &Path, inventory: &Inventory) -> Result<StackSpec, InputError> {
     let components = components::components(inventory)?;
     let services = services::services(inventory)?;
     let spec = StackSpec {

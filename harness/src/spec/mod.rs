@@ -6,6 +6,7 @@
 mod alertmanager;
 pub(crate) mod file_refs;
 mod grafana;
+pub(crate) mod manifests;
 mod prometheus;
 
 pub use alertmanager::{AlertmanagerSpec, Receiver, SlackConfig};
