@@ -1,16 +1,37 @@
-//! The manifests as the loader reads them: YAML documents, and the resources the harness
-//! reads sorted by kind (what [`crate::lint`] also looks at beyond the spec: namespaces, port
-//! names, bare Pods).
+//! The manifests as the loader read them, kept with the stack they describe: every YAML
+//! document (what the kube backend applies), and the resources the harness reads sorted by
+//! kind (what [`crate::lint`] looks at beyond the spec: namespaces, port names, bare Pods).
+//! The directory is read once, by [`crate::load`]; nothing after it reads it again.
 
 pub(crate) mod resources;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 use serde_yaml::Value;
 
 use self::resources::{PodManifest, ServiceManifest, WorkloadManifest};
 use super::{FileContent, Origin};
+
+/// Everything read from the manifest directory.
+pub(crate) struct Manifests {
+    /// Every non-empty document of every `.yaml`/`.yml` file, in path order, as written
+    /// (a `List` is one document).
+    pub documents: Vec<Document>,
+    /// The resources the harness reads, sorted by kind.
+    pub inventory: Inventory,
+}
+
+impl fmt::Debug for Manifests {
+    /// The documents hold Secrets' data as written: only their number is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manifests")
+            .field("documents", &self.documents.len())
+            .field("inventory", &self.inventory)
+            .finish()
+    }
+}
 
 /// One non-empty YAML document and the file it came from.
 #[derive(Debug)]
