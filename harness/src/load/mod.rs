@@ -32,8 +32,6 @@ mod tests;
 use std::path::Path;
 use std::sync::Arc;
 
-#[cfg(feature = "kube")]
-pub(crate) use documents::read_documents;
 pub use extra_rules::add_rule_file;
 
 use crate::error::InputError;
