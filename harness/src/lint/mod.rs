@@ -28,23 +28,23 @@ mod workspace;
 mod tests;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Finding, Severity};
-use crate::load::inventory::Inventory;
-use crate::load::{read_inventory, spec_of};
+use crate::load::{read_manifests, spec_of};
 use crate::spec::StackSpec;
 
-/// Lints the manifests under `dir`. Manifests the loader rejects give its error as a finding
-/// (after the Service findings, which need no loaded stack).
+/// Loads and lints the manifests under `dir`. Manifests the loader rejects give its error as
+/// a finding (after the Service findings, which need no loaded stack).
 pub fn lint_dir(dir: &Path) -> Vec<Finding> {
-    let inventory = match read_inventory(dir) {
-        Ok(inventory) => inventory,
+    let manifests = match read_manifests(dir) {
+        Ok(manifests) => manifests,
         Err(e) => return vec![e.into()],
     };
-    match spec_of(dir, &inventory) {
-        Ok(spec) => lint_stack(&spec, &inventory),
+    match spec_of(dir, Arc::clone(&manifests)) {
+        Ok(spec) => lint(&spec),
         Err(e) => {
-            let mut findings = services::check(&inventory);
+            let mut findings = services::check(&manifests.inventory);
             // The loader's complaint, unless a Service finding already says it better.
             let loader: Finding = e.into();
             if !findings
@@ -58,15 +58,10 @@ pub fn lint_dir(dir: &Path) -> Vec<Finding> {
     }
 }
 
-/// Lints a stack the loader accepted (what `verify` does right after loading).
+/// Lints a stack the loader accepted (what `verify` does right after loading), with the
+/// manifests the loader read for it.
 pub fn lint(spec: &StackSpec) -> Vec<Finding> {
-    match read_inventory(&spec.dir) {
-        Ok(inventory) => lint_stack(spec, &inventory),
-        Err(e) => vec![e.into()],
-    }
-}
-
-fn lint_stack(spec: &StackSpec, inventory: &Inventory) -> Vec<Finding> {
+    let inventory = &spec.manifests.inventory;
     let mut findings = services::check(inventory);
     findings.extend(targets::check(spec, inventory));
     match workspace::Workspace::write(spec) {

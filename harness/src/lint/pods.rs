@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::load::inventory::Inventory;
-use crate::load::resources::{Metadata, PodSpec};
+use crate::spec::manifests::resources::{Metadata, PodSpec};
+use crate::spec::manifests::Inventory;
 
 /// Kubernetes's namespace for resources that name none.
 pub(crate) const DEFAULT_NAMESPACE: &str = "default";

@@ -5,8 +5,8 @@
 use super::pods::{labels_text, namespace_of, pod_templates, PodTemplate};
 use crate::error::suggest::did_you_mean;
 use crate::error::Finding;
-use crate::load::inventory::{Inventory, Located};
-use crate::load::resources::{PortRef, ServiceManifest};
+use crate::spec::manifests::resources::{PortRef, ServiceManifest};
+use crate::spec::manifests::{Inventory, Located};
 use crate::spec::Origin;
 
 /// The findings about every Service.

@@ -9,8 +9,8 @@ use serde_yaml::Value;
 use super::pods::{namespace_of, DEFAULT_NAMESPACE};
 use crate::error::suggest::nearest_loosely;
 use crate::error::Finding;
-use crate::load::inventory::Inventory;
 use crate::plan::{service_host, split_host_port};
+use crate::spec::manifests::Inventory;
 use crate::spec::{ComponentKind, Origin, StackSpec};
 
 /// The findings about Prometheus's static targets.
@@ -167,7 +167,7 @@ impl Targets<'_> {
             .ports
             .iter()
             .find(|p| {
-                matches!(&p.target_port, Some(crate::load::resources::PortRef::Number(n)) if *n == port)
+                matches!(&p.target_port, Some(crate::spec::manifests::resources::PortRef::Number(n)) if *n == port)
             })
             .map(|p| format!(" ({port} is its targetPort: clients connect to `port` {})", p.port))
             .unwrap_or_default();

@@ -6,11 +6,11 @@ use super::alertmanager::parse_alertmanager;
 use super::container_site::ContainerSite;
 use super::env::resolve_env;
 use super::grafana::parse_grafana;
-use super::inventory::Inventory;
 use super::prometheus::parse_prometheus;
-use super::resources::Container;
 use super::volumes::mounted_files;
 use crate::error::InputError;
+use crate::spec::manifests::resources::Container;
+use crate::spec::manifests::Inventory;
 use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, ProbeKind};
 
 /// The components, in manifest order.

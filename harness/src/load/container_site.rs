@@ -1,8 +1,8 @@
 //! A container inside its workload: what errors about the container name.
 
-use super::inventory::Located;
-use super::resources::{Container, WorkloadManifest};
 use crate::error::InputError;
+use crate::spec::manifests::resources::{Container, WorkloadManifest};
+use crate::spec::manifests::Located;
 use crate::spec::Origin;
 
 /// One container of one workload.

@@ -7,15 +7,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::error::InputError;
-
-/// One non-empty YAML document and the file it came from.
-#[derive(Debug)]
-pub(crate) struct Document {
-    /// The manifest file.
-    pub file: PathBuf,
-    /// The parsed document.
-    pub value: Value,
-}
+use crate::spec::manifests::Document;
 
 /// Every document of every `.yaml`/`.yml` file under `dir`, in path order.
 pub(crate) fn read_documents(dir: &Path) -> Result<Vec<Document>, InputError> {

@@ -2,10 +2,10 @@
 //! `configMapKeyRef`, after every key of the ConfigMaps and Secrets `envFrom` names.
 
 use super::container_site::ContainerSite;
-use super::inventory::Inventory;
-use super::resources::{EnvFromSource, EnvVarManifest, KeyRef};
-use super::stores::{find_store, DataStore};
+use super::stores::find_store;
 use crate::error::InputError;
+use crate::spec::manifests::resources::{EnvFromSource, EnvVarManifest, KeyRef};
+use crate::spec::manifests::{DataStore, Inventory};
 use crate::spec::{EnvValue, EnvVar, FileContent};
 
 /// The container's environment; optional references to missing keys are left out. As in

@@ -9,6 +9,10 @@ use crate::spec::{ComponentConfig, FileContent, MountedFile, Origin, StackSpec};
 /// Adds the rule file `yaml` (Prometheus's rule file format) to the stack's Prometheus as
 /// `<config dir>/<name>`, listed in `rule_files`. Bad rules are rejected as bad input
 /// naming `name`.
+///
+/// The file is the Prometheus component's, not a document of the manifests the spec keeps:
+/// lint checks it with the other rule files, and the kube backend applies it as a file the
+/// harness's caller added (in the ConfigMap of its directory, or a ConfigMap of its own).
 pub fn add_rule_file(spec: &mut StackSpec, name: &str, yaml: &str) -> Result<(), InputError> {
     if name.is_empty() || name.contains('/') {
         return Err(InputError::new(

@@ -1,144 +1,119 @@
 //! Sorting documents into the resources the harness reads; other kinds are ignored.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-use super::documents::Document;
-use super::resources::{PodManifest, PodTemplate, ServiceManifest, WorkloadManifest};
-use super::stores::{self, DataStore};
+use super::stores;
 use crate::error::InputError;
-
-/// A resource with the file it came from.
-#[derive(Debug)]
-pub(crate) struct Located<T> {
-    /// The manifest file.
-    pub file: PathBuf,
-    /// `Kind/name`.
-    pub resource: String,
-    /// The resource.
-    pub manifest: T,
-}
-
-/// Every resource the harness reads.
-#[derive(Debug, Default)]
-pub(crate) struct Inventory {
-    /// Deployments (and StatefulSets/DaemonSets), in file order.
-    pub workloads: Vec<Located<WorkloadManifest>>,
-    /// Bare Pods, and the pod templates of ReplicaSets, Jobs and CronJobs, in file order
-    /// (only linted, as what a Service may select: the harness runs the workloads above).
-    pub pods: Vec<Located<PodManifest>>,
-    /// Services, in file order.
-    pub services: Vec<Located<ServiceManifest>>,
-    /// ConfigMaps by name.
-    pub config_maps: BTreeMap<String, DataStore>,
-    /// Secrets by name.
-    pub secrets: BTreeMap<String, DataStore>,
-}
+use crate::spec::manifests::resources::{PodManifest, PodTemplate};
+use crate::spec::manifests::{DataStore, Document, Inventory, Located};
 
 const WORKLOAD_KINDS: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
 
-impl Inventory {
-    /// Sorts the documents (a `List`'s items included).
-    pub fn from_documents(documents: Vec<Document>) -> Result<Self, InputError> {
-        let mut inventory = Inventory::default();
-        for document in documents {
-            inventory.add(&document.file, &document.value)?;
-        }
-        Ok(inventory)
+/// Sorts the documents (a `List`'s items included).
+pub(super) fn sort(documents: &[Document]) -> Result<Inventory, InputError> {
+    let mut inventory = Inventory::default();
+    for document in documents {
+        add(&mut inventory, &document.file, &document.value)?;
     }
+    Ok(inventory)
+}
 
-    fn add(&mut self, file: &Path, value: &Value) -> Result<(), InputError> {
-        let Some(kind) = value.get("kind").and_then(Value::as_str) else {
-            return Err(InputError::new(
-                file,
-                "a document has no `kind`; every document must be a Kubernetes resource (or remove it)",
-            ));
-        };
-        if kind == "List" {
-            let items = value
-                .get("items")
-                .and_then(Value::as_sequence)
-                .cloned()
-                .unwrap_or_default();
-            return items.iter().try_for_each(|item| self.add(file, item));
-        }
-        let name = value
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                InputError::new(file, format!("a {kind} has no `metadata.name`; name it"))
-                    .resource(kind)
-                    .key("metadata.name")
-            })?;
-        let resource = format!("{kind}/{name}");
-        match kind {
-            kind if WORKLOAD_KINDS.contains(&kind) => {
-                let manifest = typed(file, &resource, value)?;
-                self.workloads.push(Located {
-                    file: file.to_path_buf(),
-                    resource,
-                    manifest,
-                });
-            }
-            "Pod" => {
-                let manifest = typed(file, &resource, value)?;
-                self.pods.push(Located {
-                    file: file.to_path_buf(),
-                    resource,
-                    manifest,
-                });
-            }
-            "ReplicaSet" | "Job" | "CronJob" => {
-                // Lenient: these were never read; a template that does not parse is skipped.
-                let spec = match kind {
-                    "CronJob" => value
-                        .get("spec")
-                        .and_then(|s| s.get("jobTemplate"))
-                        .and_then(|j| j.get("spec")),
-                    _ => value.get("spec"),
-                };
-                let template = spec
-                    .and_then(|s| s.get("template"))
-                    .and_then(|t| serde_yaml::from_value::<PodTemplate>(t.clone()).ok());
-                if let Some(template) = template {
-                    let mut metadata = template.metadata;
-                    metadata.namespace = value
-                        .get("metadata")
-                        .and_then(|m| m.get("namespace"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    self.pods.push(Located {
-                        file: file.to_path_buf(),
-                        resource,
-                        manifest: PodManifest {
-                            metadata,
-                            spec: template.spec,
-                        },
-                    });
-                }
-            }
-            "Service" => {
-                let manifest = typed(file, &resource, value)?;
-                self.services.push(Located {
-                    file: file.to_path_buf(),
-                    resource,
-                    manifest,
-                });
-            }
-            "ConfigMap" => insert_unique(
-                &mut self.config_maps,
-                name,
-                stores::config_map(file, name, value)?,
-            )?,
-            "Secret" => insert_unique(&mut self.secrets, name, stores::secret(file, name, value)?)?,
-            _ => {}
-        }
-        Ok(())
+fn add(inventory: &mut Inventory, file: &Path, value: &Value) -> Result<(), InputError> {
+    let Some(kind) = value.get("kind").and_then(Value::as_str) else {
+        return Err(InputError::new(
+            file,
+            "a document has no `kind`; every document must be a Kubernetes resource (or remove it)",
+        ));
+    };
+    if kind == "List" {
+        let items = value
+            .get("items")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        return items.iter().try_for_each(|item| add(inventory, file, item));
     }
+    let name = value
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            InputError::new(file, format!("a {kind} has no `metadata.name`; name it"))
+                .resource(kind)
+                .key("metadata.name")
+        })?;
+    let resource = format!("{kind}/{name}");
+    match kind {
+        kind if WORKLOAD_KINDS.contains(&kind) => {
+            let manifest = typed(file, &resource, value)?;
+            inventory.workloads.push(Located {
+                file: file.to_path_buf(),
+                resource,
+                manifest,
+            });
+        }
+        "Pod" => {
+            let manifest = typed(file, &resource, value)?;
+            inventory.pods.push(Located {
+                file: file.to_path_buf(),
+                resource,
+                manifest,
+            });
+        }
+        "ReplicaSet" | "Job" | "CronJob" => {
+            // Lenient: these were never read; a template that does not parse is skipped.
+            let spec = match kind {
+                "CronJob" => value
+                    .get("spec")
+                    .and_then(|s| s.get("jobTemplate"))
+                    .and_then(|j| j.get("spec")),
+                _ => value.get("spec"),
+            };
+            let template = spec
+                .and_then(|s| s.get("template"))
+                .and_then(|t| serde_yaml::from_value::<PodTemplate>(t.clone()).ok());
+            if let Some(template) = template {
+                let mut metadata = template.metadata;
+                metadata.namespace = value
+                    .get("metadata")
+                    .and_then(|m| m.get("namespace"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                inventory.pods.push(Located {
+                    file: file.to_path_buf(),
+                    resource,
+                    manifest: PodManifest {
+                        metadata,
+                        spec: template.spec,
+                    },
+                });
+            }
+        }
+        "Service" => {
+            let manifest = typed(file, &resource, value)?;
+            inventory.services.push(Located {
+                file: file.to_path_buf(),
+                resource,
+                manifest,
+            });
+        }
+        "ConfigMap" => insert_unique(
+            &mut inventory.config_maps,
+            name,
+            stores::config_map(file, name, value)?,
+        )?,
+        "Secret" => insert_unique(
+            &mut inventory.secrets,
+            name,
+            stores::secret(file, name, value)?,
+        )?,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn typed<T: DeserializeOwned>(file: &Path, resource: &str, value: &Value) -> Result<T, InputError> {

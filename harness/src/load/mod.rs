@@ -18,10 +18,9 @@ mod env;
 mod extra_rules;
 mod file_refs;
 mod grafana;
-pub(crate) mod inventory;
+mod inventory;
 pub(crate) mod paths;
 mod prometheus;
-pub(crate) mod resources;
 mod services;
 mod stores;
 mod volumes;
@@ -31,25 +30,28 @@ mod yaml_node;
 mod tests;
 
 use std::path::Path;
+use std::sync::Arc;
 
-#[cfg(feature = "kube")]
-pub(crate) use documents::read_documents;
 pub use extra_rules::add_rule_file;
 
 use crate::error::InputError;
+use crate::spec::manifests::Manifests;
 use crate::spec::{ComponentKind, StackSpec};
 
 /// Loads the stack the manifests under `dir` describe (recursively, `.yaml`/`.yml`).
 ///
 /// Fails when the directory holds no manifests, when a reference does not resolve, when a
 /// config is invalid, or when no container runs Prometheus or Alertmanager. Grafana is optional.
+///
+/// The directory is read here and only here: the spec keeps the documents and the resources
+/// read, for [`crate::lint`] and the kube backend.
 pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
-    spec_of(dir, &read_inventory(dir)?)
+    spec_of(dir, read_manifests(dir)?)
 }
 
-/// Every resource the harness reads under `dir` (for [`crate::lint`], which also looks at
-/// what the spec leaves out: namespaces, port names, bare Pods).
-pub(crate) fn read_inventory(dir: &Path) -> Result<inventory::Inventory, InputError> {
+/// Every document under `dir` and the resources the harness reads among them (also what
+/// [`crate::lint`] lints when the stack does not load: namespaces, port names, bare Pods).
+pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
     let documents = documents::read_documents(dir)?;
     if documents.is_empty() {
         return Err(InputError::new(
@@ -58,20 +60,22 @@ pub(crate) fn read_inventory(dir: &Path) -> Result<inventory::Inventory, InputEr
              pass the directory holding the Deployments, Services, ConfigMaps and Secrets",
         ));
     }
-    inventory::Inventory::from_documents(documents)
+    let inventory = inventory::sort(&documents)?;
+    Ok(Arc::new(Manifests {
+        documents,
+        inventory,
+    }))
 }
 
-/// The stack from an inventory [`read_inventory`] read.
-pub(crate) fn spec_of(
-    dir: &Path,
-    inventory: &inventory::Inventory,
-) -> Result<StackSpec, InputError> {
-    let components = components::components(inventory)?;
-    let services = services::services(inventory)?;
+/// The stack the manifests [`read_manifests`] read describe; it keeps them.
+pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec, InputError> {
+    let components = components::components(&manifests.inventory)?;
+    let services = services::services(&manifests.inventory)?;
     let spec = StackSpec {
         dir: dir.to_path_buf(),
         components,
         services,
+        manifests,
     };
     for (kind, example) in [
         (ComponentKind::Prometheus, "prom/prometheus:v2.27.1"),

@@ -1,8 +1,8 @@
 //! Services: selector and ports, named target ports resolved against the selected pods.
 
-use super::inventory::{Inventory, Located};
-use super::resources::{PortRef, ServiceManifest};
 use crate::error::InputError;
+use crate::spec::manifests::resources::{PortRef, ServiceManifest};
+use crate::spec::manifests::{Inventory, Located};
 use crate::spec::{Origin, ServicePort, ServiceSpec};
 
 /// Every Service, in manifest order.

@@ -2,45 +2,15 @@
 //! as secrets, `stringData` is supported too.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use serde_yaml::Value;
 
 use crate::error::InputError;
 use crate::secret::SecretString;
-use crate::spec::{FileContent, Origin};
-
-/// A ConfigMap or a Secret, decoded.
-#[derive(Debug)]
-pub(crate) struct DataStore {
-    /// `ConfigMap/name` or `Secret/name`.
-    pub resource: String,
-    /// The manifest file.
-    pub file: PathBuf,
-    /// Key → content (Secret values are [`FileContent::Secret`]).
-    pub entries: BTreeMap<String, FileContent>,
-}
-
-impl DataStore {
-    /// Where a key of this store comes from.
-    pub fn origin(&self, key: &str) -> Origin {
-        Origin {
-            file: self.file.clone(),
-            resource: self.resource.clone(),
-            key: Some(key.to_string()),
-        }
-    }
-
-    /// The key names, for messages (`a, b`), or `no keys`.
-    pub fn key_list(&self) -> String {
-        if self.entries.is_empty() {
-            return "it has no keys".to_string();
-        }
-        let keys: Vec<&str> = self.entries.keys().map(String::as_str).collect();
-        format!("its keys: {}", keys.join(", "))
-    }
-}
+use crate::spec::manifests::DataStore;
+use crate::spec::FileContent;
 
 /// The ConfigMap or Secret called `name` among `stores` (of kind `kind`); `Ok(None)` when it
 /// is missing but `optional`; otherwise the message naming the ones there are.

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::container_site::ContainerSite;
-use super::inventory::Inventory;
 use super::paths;
-use super::resources::{KeyToPath, Volume, VolumeMount};
-use super::stores::{find_store, DataStore};
+use super::stores::find_store;
 use crate::error::InputError;
+use crate::spec::manifests::resources::{KeyToPath, Volume, VolumeMount};
+use crate::spec::manifests::{DataStore, Inventory};
 use crate::spec::MountedFile;
 
 /// A volume's files: path relative to the mount → the store and key holding the content.

@@ -2,10 +2,13 @@
 //! images, ports, logical addresses and credentials (kept as secrets).
 //!
 //! Built by [`crate::load`], consumed by [`crate::plan`]. Nothing here knows about backends.
+//! The spec also keeps the manifests as the loader read them, so that nothing after the
+//! loader reads the directory again.
 
 mod alertmanager;
 pub(crate) mod file_refs;
 mod grafana;
+pub(crate) mod manifests;
 mod prometheus;
 
 pub use alertmanager::{AlertmanagerSpec, Receiver, SlackConfig};
@@ -15,6 +18,7 @@ pub use prometheus::{PrometheusSpec, Rule, RuleFile, RuleGroup};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::Location;
 use crate::secret::{redact_secrets, url_secrets, SecretString};
@@ -32,6 +36,9 @@ pub struct StackSpec {
     pub components: Vec<ComponentSpec>,
     /// Every Service.
     pub services: Vec<ServiceSpec>,
+    /// The manifests as read from `dir` (shared by the spec's clones): what lint and the kube
+    /// backend read instead of the directory.
+    pub(crate) manifests: Arc<manifests::Manifests>,
 }
 
 impl StackSpec {

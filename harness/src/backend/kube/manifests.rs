@@ -1,8 +1,9 @@
-//! What the kube backend applies: every document of the manifest directory as it is, in the
-//! run's namespace, with only the plan's changes (ConfigMap and Secret keys whose effective
-//! content differs: the Slack URL, scaled durations), image overrides, files the harness's
-//! caller added (in a ConfigMap of their own), and the Slack recorder the stack's
-//! Alertmanager posts to. The Namespace comes first. Every change is listed.
+//! What the kube backend applies: every document of the manifest directory (as the loader
+//! read it, kept in the spec) as it is, in the run's namespace, with only the plan's changes
+//! (ConfigMap and Secret keys whose effective content differs: the Slack URL, scaled
+//! durations), image overrides, files the harness's caller added (in a ConfigMap of their
+//! own), and the Slack recorder the stack's Alertmanager posts to. The Namespace comes
+//! first. Every change is listed.
 //!
 //! Cluster-scoped objects (a ClusterRole for Prometheus, say) cannot live in the namespace:
 //! they are applied owned by it (an `ownerReference` to the run's Namespace), so Kubernetes'
@@ -58,10 +59,9 @@ pub fn documents(
         value: namespace_document(namespace, labels),
         source: "firedrill".to_string(),
     }];
-    let read = crate::load::read_documents(&plan.spec.dir).map_err(Error::Input)?;
-    for document in read {
+    for document in &plan.spec.manifests.documents {
         let source = document.file.display().to_string();
-        for value in expand_lists(document.value) {
+        for value in expand_lists(&document.value) {
             out.push(AppliedDocument {
                 value,
                 source: source.clone(),
@@ -143,13 +143,13 @@ fn namespace_document(namespace: &str, labels: &BTreeMap<String, String>) -> Val
 }
 
 /// A `List`'s items, or the document itself.
-fn expand_lists(value: Value) -> Vec<Value> {
+fn expand_lists(value: &Value) -> Vec<Value> {
     if value["kind"].as_str() == Some("List") {
         if let Some(items) = value["items"].as_sequence() {
             return items.clone();
         }
     }
-    vec![value]
+    vec![value.clone()]
 }
 
 /// Whether Kubernetes' API definitions (k8s-openapi's types) make the document's kind

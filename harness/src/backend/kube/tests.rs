@@ -249,6 +249,20 @@ fn an_extra_rule_file_goes_into_the_configmap_mounted_at_its_directory() {
 }
 
 #[test]
+fn the_documents_applied_are_the_ones_the_loader_read_not_the_directory_read_again() {
+    let spec = seed();
+    let (_, from_the_seed, _) = applied(&spec, 1.0, &ImageChoice::default(), &[]);
+    let mut moved = spec.clone();
+    moved.dir = repo("no-such-directory");
+    let (_, docs, _) = applied(&moved, 1.0, &ImageChoice::default(), &[]);
+    assert_eq!(docs.len(), 1 + original_documents().len() + 2);
+    assert!(docs
+        .iter()
+        .zip(&from_the_seed)
+        .all(|(a, b)| a.value == b.value && a.source == b.source));
+}
+
+#[test]
 fn peers_are_reached_by_the_manifests_own_service_names_and_localhost_within_a_pod() {
     let spec = seed();
     let placement = KubePlacement::with_namespace(&spec, NAMESPACE);

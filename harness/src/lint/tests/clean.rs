@@ -1,5 +1,6 @@
 use super::{errors, repository, seed_copy, tools_installed};
-use crate::lint::lint_dir;
+use crate::lint::{lint, lint_dir};
+use crate::load::load_dir;
 
 #[test]
 fn the_seed_and_its_variants_lint_clean() {
@@ -22,6 +23,17 @@ fn the_seed_with_its_config_as_plain_text_lints_clean_too() {
     let dir = seed_copy();
     let findings = lint_dir(dir.path());
     assert!(errors(&findings).is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_loaded_stack_is_linted_from_what_the_loader_read_not_the_directory_read_again() {
+    let mut spec = load_dir(&repository().join("manifests")).expect("the seed loads");
+    spec.dir = repository().join("no-such-directory");
+    let findings = lint(&spec);
+    assert!(errors(&findings).is_empty(), "{findings:#?}");
+    if tools_installed() {
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
 }
 
 #[test]
