@@ -135,6 +135,15 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// `a, b, c` or `(none)`, for a message naming what there is.
+pub(crate) fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

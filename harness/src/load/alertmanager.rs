@@ -77,7 +77,7 @@ fn check_routes(route: &Node<'_>, defined: &BTreeSet<&str>) -> Result<(), InputE
             let known: Vec<&str> = defined.iter().copied().collect();
             return Err(receiver.error(format!(
                 "receiver `{name}` is not defined; define it under `receivers` or route to one of: {}",
-                super::volumes::list_or_none(&known)
+                crate::error::list_or_none(&known)
             )));
         }
     }

@@ -30,7 +30,7 @@ pub(crate) fn config_file<'f>(
             format!(
                 "{source}, but no ConfigMap or Secret key is mounted there (mounted: {}); \
                  mount the config there or fix `{CONFIG_FLAG}`",
-                super::volumes::list_or_none(&mounted)
+                crate::error::list_or_none(&mounted)
             ),
         )
     })?;

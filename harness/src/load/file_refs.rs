@@ -40,14 +40,14 @@ pub(crate) fn check_file_refs(
                 "the file it names is not mounted into the {component} container (mounted: {}); \
                  mount it from a ConfigMap or Secret or fix the path (the path is not shown \
                  because it comes from a Secret)",
-                super::volumes::list_or_none(&mounted)
+                crate::error::list_or_none(&mounted)
             )
         } else {
             let file_name = path.rsplit('/').next().unwrap_or(&path);
             format!(
                 "file `{path}` is not mounted into the {component} container (mounted: {}); \
                  add a key `{file_name}` to the ConfigMap or Secret mounted at `{}` or fix the path",
-                super::volumes::list_or_none(&mounted),
+                crate::error::list_or_none(&mounted),
                 paths::parent(&path)
             )
         };

@@ -99,7 +99,7 @@ fn missing_component(spec: &StackSpec, kind: ComponentKind, example: &str) -> In
         format!(
             "no container runs {kind} (an image whose repository is `{kind}`, e.g. `{example}`); \
              containers found: {}; add a Deployment with a {kind} container",
-            volumes::list_or_none(&found.iter().map(String::as_str).collect::<Vec<_>>())
+            crate::error::list_or_none(&found.iter().map(String::as_str).collect::<Vec<_>>())
         ),
     )
 }

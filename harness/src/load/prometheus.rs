@@ -90,7 +90,7 @@ fn resolve_rule_files<'f>(
             Err(entry.error(format!(
                 "rule file `{pattern}` is not mounted into the Prometheus container (mounted: {}); \
                  add a key `{file_name}` to the ConfigMap mounted there or fix the path",
-                super::volumes::list_or_none(&mounted)
+                crate::error::list_or_none(&mounted)
             )))
         }
     }

@@ -27,7 +27,7 @@ pub(crate) fn find_store<'a>(
             let defined: Vec<&str> = stores.keys().map(String::as_str).collect();
             Err(format!(
                 "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
-                super::volumes::list_or_none(&defined)
+                crate::error::list_or_none(&defined)
             ))
         }
     }

@@ -29,7 +29,7 @@ pub(crate) fn mounted_files(
                 format!(
                     "no volume named `{}` in the pod; add it to `spec.template.spec.volumes` or use one of: {}",
                     mount.name,
-                    list_or_none(&defined)
+                    crate::error::list_or_none(&defined)
                 ),
             )
         })?;
@@ -200,20 +200,11 @@ fn place(
                     format!(
                         "subPath `{sub_path}` names no file of volume `{}`; use one of: {}",
                         mount.name,
-                        list_or_none(&known)
+                        crate::error::list_or_none(&known)
                     ),
                 ));
             }
             Ok(inside)
         }
-    }
-}
-
-/// `a, b, c` or `(none)`.
-pub(crate) fn list_or_none(names: &[&str]) -> String {
-    if names.is_empty() {
-        "(none)".to_string()
-    } else {
-        names.join(", ")
     }
 }
