@@ -105,7 +105,7 @@ impl StartOptions {
     pub(crate) fn validate(&self, spec: &StackSpec) -> Result<()> {
         for kind in &self.skip {
             if *kind != ComponentKind::Grafana {
-                return Err(Error::Input(crate::InputError::new(
+                return Err(Error::Input(crate::error::InputError::new(
                     &spec.dir,
                     format!("cannot skip {kind}: only grafana can be left out"),
                 )));
@@ -145,7 +145,7 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 fn bad_env(name: &str, value: &str, why: &str) -> Error {
-    Error::Input(crate::InputError::new(
+    Error::Input(crate::error::InputError::new(
         "environment",
         format!("{name}={value:?} is invalid: {why}"),
     ))

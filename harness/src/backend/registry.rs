@@ -140,12 +140,12 @@ impl<B: Backend> Dispatch for B {
 }
 
 /// The error for a backend this build lacks.
-pub(crate) fn not_built_in(kind: BackendKind) -> crate::Error {
+pub(crate) fn not_built_in(kind: BackendKind) -> crate::error::Error {
     let reason = kind
         .require_built_in()
         .err()
         .unwrap_or_else(|| format!("the {kind} backend is not built in"));
-    crate::Error::Input(crate::InputError::new("FIREDRILL_BACKEND", reason))
+    crate::error::Error::Input(crate::error::InputError::new("FIREDRILL_BACKEND", reason))
 }
 
 impl BackendKind {

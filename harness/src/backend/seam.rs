@@ -256,7 +256,7 @@ pub(crate) fn start_timeout() -> Result<Duration> {
             .filter(|s| *s > 0)
             .map(Duration::from_secs)
             .ok_or_else(|| {
-                Error::Input(crate::InputError::new(
+                Error::Input(crate::error::InputError::new(
                     "environment",
                     format!(
                         "FIREDRILL_START_TIMEOUT={value:?} is invalid: expected whole seconds > 0"

@@ -84,7 +84,7 @@ impl Deadlines {
 }
 
 /// `FIREDRILL_MARGIN` in seconds, else the default.
-pub fn margin_from_env() -> crate::Result<Duration> {
+pub fn margin_from_env() -> crate::error::Result<Duration> {
     match std::env::var("FIREDRILL_MARGIN") {
         Err(_) => Ok(Deadlines::DEFAULT_MARGIN),
         Ok(value) => value
@@ -93,7 +93,7 @@ pub fn margin_from_env() -> crate::Result<Duration> {
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(Duration::from_secs_f64)
             .ok_or_else(|| {
-                crate::Error::Input(crate::InputError::new(
+                crate::error::Error::Input(crate::error::InputError::new(
                     "environment",
                     format!("FIREDRILL_MARGIN={value:?} is invalid: expected seconds ≥ 0"),
                 ))

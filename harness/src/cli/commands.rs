@@ -10,7 +10,7 @@ use crate::secret::redact_secret_keys;
 use crate::spec::FileContent;
 use crate::time::format_timestamp;
 use crate::verify::{verify, StderrProgress, VerifyOptions};
-use crate::Error;
+use crate::error::Error;
 
 use super::args::{
     Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,
@@ -62,7 +62,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         margin: match args.margin {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => {
-                return Err(Error::Input(crate::InputError::new(
+                return Err(Error::Input(crate::error::InputError::new(
                     "--margin",
                     format!("invalid margin {s}: expected seconds ≥ 0"),
                 )))
