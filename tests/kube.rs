@@ -10,10 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use firedrill::backend::{BackendKind, StartOptions};
 use firedrill::fixtures::seed_manifests;
-use firedrill::spec::ComponentKind;
+use firedrill::ComponentKind;
 use firedrill::StackBuilder;
+use firedrill::{BackendKind, StartOptions};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 

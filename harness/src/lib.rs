@@ -1,40 +1,86 @@
 //! # firedrill
 //!
-//! End-to-end checks that a monitoring stack works before it ships: an instrumented app is
-//! scraped by a real Prometheus, its alert rules fire, a real Alertmanager delivers the
-//! notification to a mock Slack webhook that records every payload, and Grafana's
-//! Prometheus datasource resolves.
+//! Proves a monitoring stack works before it ships: the stack your Kubernetes manifests
+//! describe is started (a real Prometheus and Alertmanager, your app, Grafana), its alert rules
+//! fire, and Alertmanager's Slack message, rendered from your template, reaches a mock webhook
+//! that records every payload.
 //!
-//! The data travels one way:
-//! [`load`] (manifests → [`spec::StackSpec`]) → [`lint`] (findings before anything starts) → [`plan`] (addresses, time scale, Slack →
-//! [`plan::StackPlan`] + changes) → [`backend`] (start → [`backend::RunningStack`]) →
-//! [`checks`] (each a value with a deadline and evidence) → [`report`].
+//! A test needs four names: [`StackBuilder`] starts the stack (after linting the manifests, as
+//! `firedrill verify` does), [`Stack::run`] runs [`Check`]s on it, [`assert_all_passed`]
+//! fails the test with each failed check's cause and evidence, and [`fixtures`] has rstest
+//! fixtures for this repository's manifests.
+//!
+//! ```no_run
+//! use firedrill::{assert_all_passed, Check, StackBuilder};
+//!
+//! #[tokio::test]
+//! async fn our_alert_reaches_slack() -> firedrill::Result<()> {
+//!     let stack = StackBuilder::new("k8s/monitoring").start().await?;
+//!     let outcomes = stack
+//!         .run(&[
+//!             Check::AlertFiring("DeadMansSwitch".into()),
+//!             Check::AlertDelivered("DeadMansSwitch".into()),
+//!         ])
+//!         .await?;
+//!     assert_all_passed(&outcomes);
+//!     stack.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`snapshot::normalised_payloads`] turns the messages a stack delivered into a reviewable
+//! snapshot. Everything else is internal: the stages behind the front door (load, plan,
+//! backends, checks, report) import one way, as ARCHITECTURE.md describes.
 #![deny(missing_docs)]
 
-pub mod backend;
-pub mod checks;
+mod backend;
+mod checks;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
+#[allow(rustdoc::invalid_html_tags)] // clap's help text, not HTML: `<UTC time>`
 pub mod cli;
-pub mod clients;
-pub mod error;
+mod clients;
+mod error;
 pub mod fixtures;
-pub mod lint;
-pub mod load;
-pub mod plan;
-pub mod report;
-pub mod secret;
-pub mod slack;
+mod lint;
+mod load;
+mod plan;
+mod report;
+mod secret;
+mod slack;
 pub mod snapshot;
-pub mod spec;
+mod spec;
 mod stack;
-pub mod time;
-pub mod tools;
-pub mod verify;
+mod time;
+mod tools;
+mod verify;
 
-pub use checks::{assert_all_passed, try_assert_all_passed, Check, CheckOutcome};
-pub use error::{Error, InputError, Result};
+pub use backend::{AppEndpoint, BackendKind, Endpoints, RunningStack, Skipped, StartOptions};
+pub use checks::{
+    assert_all_passed, try_assert_all_passed, Check, CheckFailure, CheckOutcome, CheckStatus,
+    Deadlines, MessageMatch, MetricExpectation, Progress, SilentProgress, SkipReason,
+    StderrProgress, Traffic,
+};
+pub use error::{Error, Finding, Findings, InputError, Result, Severity};
+pub use report::{Summary, Totals};
+pub use slack::{SlackMessage, SlackMock};
+pub use spec::ComponentKind;
 pub use stack::{Stack, StackBuilder};
+
+/// The stages behind the front door, for firedrill's own command and test suite: no
+/// stability promise, not for other crates.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::backend::{render, render_manifests};
+    pub use crate::checks::{poll, Expectations, Look};
+    pub use crate::clients::PrometheusClient;
+    pub use crate::lint::lint_dir;
+    pub use crate::load::load_dir;
+    pub use crate::report::{review_html, review_path, ReviewRun};
+    pub use crate::tools::download::this_platform;
+    pub use crate::tools::on_path;
+    pub use crate::verify::{standard_checks, verify, VerifyOptions};
+}
 
 /// The README's Rust examples, compiled as `no_run` doctests so they stay true.
 #[cfg(doctest)]

@@ -3,7 +3,7 @@
 //! diff of text.
 //!
 //! ```no_run
-//! # async fn example(stack: firedrill::backend::RunningStack) {
+//! # async fn example(stack: firedrill::Stack) {
 //! // after the delivered checks passed:
 //! let yaml = firedrill::snapshot::normalised_payloads(&stack).await;
 //! // insta::assert_snapshot!("slack_payloads", yaml);
@@ -36,7 +36,7 @@ use crate::backend::RunningStack;
 use crate::secret::{redact_secrets, SecretString};
 use crate::slack::SlackMessage;
 
-/// The stack's recorded Slack payloads, normalised ([`normalise_payloads`]) and redacted of
+/// The stack's recorded Slack payloads, normalised (`normalise_payloads`) and redacted of
 /// the manifests' secrets, as YAML (multi-line texts as block scalars, so a diff shows the
 /// lines that changed).
 pub async fn normalised_payloads(stack: &RunningStack) -> String {
@@ -47,13 +47,13 @@ pub async fn normalised_payloads(stack: &RunningStack) -> String {
 }
 
 /// [`normalise_payloads`] as YAML.
-pub fn payloads_yaml(messages: &[SlackMessage]) -> String {
+pub(crate) fn payloads_yaml(messages: &[SlackMessage]) -> String {
     serde_yaml::to_string(&normalise_payloads(messages)).expect("JSON values always serialize")
 }
 
 /// Each message's body with its volatile parts replaced (see the module's documentation),
 /// sorted by its normalised text.
-pub fn normalise_payloads(messages: &[SlackMessage]) -> Vec<Value> {
+pub(crate) fn normalise_payloads(messages: &[SlackMessage]) -> Vec<Value> {
     let mut bodies: Vec<(String, Value)> = messages
         .iter()
         .map(|message| {
@@ -86,7 +86,7 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 }
 
 /// `text` with times, run-specific URL hosts and fingerprints replaced by placeholders.
-pub fn normalise_text(text: &str) -> String {
+pub(crate) fn normalise_text(text: &str) -> String {
     static TIME: OnceLock<Regex> = OnceLock::new();
     static URL: OnceLock<Regex> = OnceLock::new();
     static FINGERPRINT: OnceLock<Regex> = OnceLock::new();

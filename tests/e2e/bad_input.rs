@@ -1,8 +1,9 @@
 //! Bad manifests are rejected before anything starts, naming file, resource and key.
 
 use firedrill::fixtures::repository_root;
-use firedrill::verify::{verify, SilentProgress, VerifyOptions};
+use firedrill::internal::{verify, VerifyOptions};
 use firedrill::Error;
+use firedrill::SilentProgress;
 
 #[tokio::test]
 async fn every_bad_manifest_directory_is_rejected_as_bad_input_before_anything_starts() {

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use firedrill::backend::Endpoints;
-use firedrill::checks::{poll, Look};
 use firedrill::fixtures::seed_manifests;
+use firedrill::internal::{poll, Look};
+use firedrill::Endpoints;
 use firedrill::StackBuilder;
 
 /// How long components may take to go away after the stack is dropped.

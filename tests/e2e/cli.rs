@@ -155,7 +155,7 @@ fn verify_on_manifests_that_expect_no_alert_exits_2_naming_the_flag() {
 fn verify_offline_without_the_binaries_exits_2_before_starting_anything_saying_what_it_would_download_and_how_else_to_get_them(
 ) {
     let cache = tempfile::tempdir().expect("a temp dir");
-    let amtool = firedrill::tools::on_path("amtool")
+    let amtool = firedrill::internal::on_path("amtool")
         .or_else(|| std::env::var_os("FIREDRILL_AMTOOL_BIN").map(Into::into))
         .expect("amtool is installed (the e2e suite needs it)");
     let output = verify_offline_on_an_empty_path(cache.path(), |command| {

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use firedrill::fixtures::repository_root;
-use firedrill::tools::download::this_platform;
-use firedrill::tools::on_path;
+use firedrill::internal::on_path;
+use firedrill::internal::this_platform;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

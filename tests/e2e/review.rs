@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use firedrill::checks::{CheckOutcome, CheckStatus, MessageMatch};
 use firedrill::fixtures::{repository_root, seed_manifests};
-use firedrill::report::{review_html, review_path, ReviewRun};
-use firedrill::slack::SlackMessage;
+use firedrill::internal::{review_html, review_path, ReviewRun};
+use firedrill::SlackMessage;
+use firedrill::{CheckOutcome, CheckStatus, MessageMatch};
 use serde_json::json;
 
 /// How long Chromium may take to load and dump one page.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use firedrill::fixtures::{renamed_manifests, repository_root, seed_manifests};
-use firedrill::load::load_dir;
+use firedrill::internal::load_dir;
 
 use super::support::grafana_opted_out;
 
@@ -94,8 +94,8 @@ fn another_slack_url_and_grafana_password_never_reach_output_or_artifacts() {
 async fn a_process_component_that_fails_with_the_slack_url_in_its_log_does_not_show_it() {
     use std::os::unix::fs::PermissionsExt;
 
-    use firedrill::backend::{BackendKind, StartOptions};
     use firedrill::StackBuilder;
+    use firedrill::{BackendKind, StartOptions};
 
     let spec = load_dir(&seed_manifests()).unwrap_or_else(|e| panic!("{e}"));
     let url = spec

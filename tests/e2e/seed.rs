@@ -1,6 +1,6 @@
 //! The seed's stack, checked as its author checked it by hand.
 
-use firedrill::checks::assert_all_passed;
+use firedrill::assert_all_passed;
 use firedrill::fixtures::seed_stack;
 use firedrill::Stack;
 use rstest::rstest;

@@ -1,7 +1,7 @@
 //! The seed's Slack payloads, snapshotted: a change to its template shows as a diff.
 //! `cargo insta review` accepts a change; CI (`INSTA_UPDATE=no`) fails on it.
 
-use firedrill::checks::assert_all_passed;
+use firedrill::assert_all_passed;
 use firedrill::fixtures::seed_stack;
 use firedrill::Stack;
 use rstest::rstest;

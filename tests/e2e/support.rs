@@ -1,9 +1,10 @@
 //! Helpers shared by the end-to-end tests.
 
-use firedrill::checks::{Check, CheckOutcome, Expectations};
-use firedrill::spec::ComponentKind;
-use firedrill::verify::standard_checks;
+use firedrill::internal::standard_checks;
+use firedrill::internal::Expectations;
+use firedrill::ComponentKind;
 use firedrill::Stack;
+use firedrill::{Check, CheckOutcome};
 
 /// Whether the environment leaves Grafana out explicitly (`FIREDRILL_SKIP=grafana`).
 pub fn grafana_opted_out() -> bool {
@@ -38,7 +39,7 @@ pub fn assert_grafana_skipped_only_by_opt_out(stack: &Stack, outcomes: &[CheckOu
     );
     let skipped = grafana_checks
         .iter()
-        .all(|o| o.status == firedrill::checks::CheckStatus::Skipped);
+        .all(|o| o.status == firedrill::CheckStatus::Skipped);
     assert_eq!(
         skipped,
         grafana_opted_out() && stack.is_skipped(ComponentKind::Grafana),

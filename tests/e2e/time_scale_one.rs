@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use firedrill::checks::{assert_all_passed, Check};
 use firedrill::fixtures::{seed_manifests, start_options};
 use firedrill::StackBuilder;
+use firedrill::{assert_all_passed, Check};
 
 use super::support::run;
 

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use firedrill::checks::{
-    assert_all_passed, poll, Check, CheckStatus, Look, MetricExpectation, Traffic,
-};
-use firedrill::clients::PrometheusClient;
 use firedrill::fixtures::seed_manifests;
+use firedrill::internal::PrometheusClient;
+use firedrill::internal::{poll, Look};
 use firedrill::StackBuilder;
+use firedrill::{assert_all_passed, Check, CheckStatus, MetricExpectation, Traffic};
 
 use super::support::run;
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use firedrill::checks::assert_all_passed;
+use firedrill::assert_all_passed;
 use firedrill::fixtures::{projected_manifests, renamed_manifests, template_files_manifests};
 use firedrill::Stack;
 use firedrill::StackBuilder;

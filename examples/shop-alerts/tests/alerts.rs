@@ -8,11 +8,11 @@
 
 use std::path::PathBuf;
 
-use firedrill::backend::{BackendKind, StartOptions};
-use firedrill::checks::{assert_all_passed, Check, Traffic};
-use firedrill::spec::ComponentKind;
+use firedrill::ComponentKind;
 use firedrill::Stack;
 use firedrill::StackBuilder;
+use firedrill::{assert_all_passed, Check, Traffic};
+use firedrill::{BackendKind, StartOptions};
 
 const ORDERS_API_IMAGE: &str = "registry.example.com/shop/orders-api:1.4.2";
 

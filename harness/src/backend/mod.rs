@@ -26,8 +26,9 @@ mod running;
 pub(crate) mod seam;
 mod wait_for;
 
-pub use logs::tail_lines;
-pub use options::{parse_skippable, parse_time_scale, StartOptions};
+pub use options::StartOptions;
+#[cfg(feature = "cli")]
+pub use options::{parse_skippable, parse_time_scale};
 pub use running::{AppEndpoint, Endpoints, RunningStack, Skipped};
 pub use wait_for::{readiness_of, NotReady, WaitFor};
 

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::plan::PlanOptions;
 use crate::spec::{ComponentKind, StackSpec};
 
-/// Options for [`super::start`].
+/// Options for starting a stack: the backend, the time scale, what is left out, how apps run.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
     /// The backend.

@@ -71,7 +71,8 @@ impl RunningStack {
         self.backend
     }
 
-    /// The plan the stack runs.
+    /// The plan the stack runs (internal: the plan's types are not part of the front door).
+    #[doc(hidden)]
     pub fn plan(&self) -> &StackPlan {
         &self.plan
     }

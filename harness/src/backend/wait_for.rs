@@ -14,6 +14,7 @@ pub enum WaitFor {
     /// An HTTP GET on this path gets an answer, whatever its status: the server is up.
     /// Unlike [`WaitFor::Tcp`] this is not fooled by a port forwarder (Docker's
     /// `docker-proxy`) that accepts connections before the container listens.
+    #[cfg(feature = "docker")]
     HttpAnyStatus {
         /// The path, e.g. `/`.
         path: String,
@@ -44,6 +45,7 @@ impl WaitFor {
                 .await
                 .map(|r| r.status().is_success())
                 .unwrap_or(false),
+            #[cfg(feature = "docker")]
             WaitFor::HttpAnyStatus { path } => client
                 .get(format!("http://{address}{path}"))
                 .timeout(Duration::from_secs(2))

@@ -85,11 +85,6 @@ impl<'a> Checker<'a> {
         self
     }
 
-    /// The deadlines in force.
-    pub fn deadlines(&self) -> &Deadlines {
-        &self.deadlines
-    }
-
     /// Runs one check. A check whose component was left out is skipped; a failed one
     /// carries the evidence.
     pub async fn run(&mut self, check: &Check) -> CheckOutcome {

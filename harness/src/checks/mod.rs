@@ -1,6 +1,13 @@
 //! The checks: each a value with a deadline and the evidence it gathers. They talk only to
 //! a [`crate::backend::RunningStack`]'s endpoints through typed clients, so one set of
-//! checks serves every backend.
+//! checks serves every backend, and remember what a run sees in its [`Session`].
+//!
+//! Grouped by what they ask: `app/` (reachable, traffic and its baselines), `prometheus/`
+//! (targets, rules, pending and firing on Prometheus's clock, the metric, the causes
+//! Prometheus tells), `alertmanager/` (routing, the groups seen, delivery causes), `slack/`
+//! (delivered and resolved, rendered by Alertmanager's own engine), `grafana/`. Around them:
+//! the `Check` values, the `Checker` that runs one, `run` for a list with `progress`,
+//! outcomes, typed causes, deadlines, polling.
 
 mod alertmanager;
 mod app;
@@ -28,7 +35,7 @@ pub use outcome::{
     assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
     MessageMatch, SkipReason,
 };
-pub use poll::{poll, Look, PollError, POLL_INTERVAL};
+pub use poll::{poll, Look};
 pub use progress::{Progress, SilentProgress, StderrProgress};
 pub(crate) use run::run_checks;
 pub use session::Session;

@@ -44,7 +44,7 @@ impl std::fmt::Display for PollError {
 /// How often to look.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Looks at the condition every [`POLL_INTERVAL`] until it holds, fails, or `deadline`
+/// Looks at the condition every `POLL_INTERVAL` (100 ms) until it holds, fails, or `deadline`
 /// (from now) passes. The condition is always looked at least once.
 pub async fn poll<T, F, Fut>(deadline: Duration, mut look: F) -> Result<T, PollError>
 where

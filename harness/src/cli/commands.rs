@@ -4,13 +4,14 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{self, StartOptions};
+use crate::checks::StderrProgress;
+use crate::error::Error;
 use crate::load::load_dir;
 use crate::plan::format_changes;
 use crate::secret::redact_secret_keys;
 use crate::spec::FileContent;
 use crate::time::format_timestamp;
-use crate::verify::{verify, StderrProgress, VerifyOptions};
-use crate::error::Error;
+use crate::verify::{verify, VerifyOptions};
 
 use super::args::{
     Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,

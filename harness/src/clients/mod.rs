@@ -15,15 +15,9 @@ pub(crate) mod sample;
 #[cfg(test)]
 mod test_support;
 
-pub use alertmanager::{
-    AlertmanagerClient, AmAlert, AmAlertGroup, AmAlertState, AmAlertStatus, AmStatus,
-};
-pub use error::{ClientError, Endpoint};
-pub use grafana::{
-    proxy_route_for, uses_uid_proxy_route, DatasourceHealth, GrafanaClient, GrafanaDatasource,
-    GrafanaError, GrafanaHealth, ProxiedQuery, ProxyRoute,
-};
-pub use http::DEFAULT_TIMEOUT;
+pub use alertmanager::{AlertmanagerClient, AmAlert, AmAlertGroup, AmAlertState};
+pub use error::ClientError;
+pub use grafana::{GrafanaClient, GrafanaDatasource};
 pub use prometheus::PrometheusClient;
-pub use prometheus_types::{AlertState, PromAlert, RuleGroupStatus, RuleKind, RuleStatus, Target};
-pub use sample::{parse_sample_value, Sample, Series};
+pub use prometheus_types::{AlertState, PromAlert};
+pub use sample::{Sample, Series};

@@ -44,7 +44,7 @@ use crate::spec::{ComponentKind, StackSpec};
 /// config is invalid, or when no container runs Prometheus or Alertmanager. Grafana is optional.
 ///
 /// The directory is read here and only here: the spec keeps the documents and the resources
-/// read, for [`crate::lint`] and the kube backend.
+/// read, for `lint` and the kube backend.
 pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
     spec_of(dir, read_manifests(dir)?)
 }

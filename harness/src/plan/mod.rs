@@ -19,7 +19,7 @@ mod timings;
 #[cfg(test)]
 mod tests;
 
-pub use addresses::{resolve, service_host, split_host_port, split_url, Resolved, ServiceHost};
+pub use addresses::{resolve, service_host, split_host_port, split_url};
 pub use changes::{format_changes, Change};
 pub(crate) use discovery::require_no_cluster_discovery;
 pub use placement::Placement;

@@ -80,7 +80,7 @@ pub async fn write_artifacts(dir: &Path, stack: &RunningStack, summary: &Summary
     Ok(())
 }
 
-/// Where [`write_artifacts`] puts the review page: `DIR/review.html`.
+/// Where `write_artifacts` puts the review page: `DIR/review.html`.
 pub fn review_path(dir: &Path) -> std::path::PathBuf {
     dir.join("review.html")
 }

@@ -19,9 +19,9 @@ pub struct SlackMessage {
     pub seq: usize,
     /// When the mock answered it (the harness's clock; wiremock stamps no arrival time).
     pub received_at: SystemTime,
-    /// The request path, redacted by [`redact_path`].
+    /// The request path, redacted by `redact_path`.
     pub path: String,
-    /// The request headers, names lowercased, without [`DROPPED_HEADERS`]; repeated
+    /// The request headers, names lowercased, without `DROPPED_HEADERS`; repeated
     /// headers are joined with `, `.
     pub headers: BTreeMap<String, String>,
     /// The body as JSON, or a JSON string holding the raw body if it is not JSON.

@@ -5,5 +5,5 @@ pub(crate) mod message;
 pub(crate) mod mock;
 pub(crate) mod recorder;
 
-pub use message::{NotificationStatus, SlackMessage, DROPPED_HEADERS};
-pub use mock::{SlackMock, MOCK_WEBHOOK_PATH};
+pub use message::{NotificationStatus, SlackMessage};
+pub use mock::SlackMock;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "docker")]
 use crate::error::{Error, Result};
 
 /// A program on PATH.
@@ -22,8 +23,10 @@ pub(crate) fn is_executable(path: &Path) -> bool {
 }
 
 /// The `firedrill` executable, from which container backends build images (the seed's app,
-/// `firedrill echo-server`; the kube backend's Slack recorder): `FIREDRILL_BIN`, else this executable when it is firedrill, else a `firedrill` beside this
-/// executable or one directory up (cargo's `target/<profile>/deps` layout), else PATH.
+/// `firedrill echo-server`; the kube backend's Slack recorder): `FIREDRILL_BIN`, else this
+/// executable when it is firedrill, else a `firedrill` beside this executable or one directory
+/// up (cargo's `target/<profile>/deps` layout), else PATH.
+#[cfg(feature = "docker")]
 pub fn firedrill_executable() -> Result<PathBuf> {
     if let Ok(value) = std::env::var("FIREDRILL_BIN") {
         return Ok(PathBuf::from(value));

@@ -25,9 +25,11 @@ use std::process::Command;
 pub use amtool::provide_renderer;
 pub(crate) use amtool::{default_templates, find_renderer};
 pub(crate) use binaries::resolve;
-pub use binaries::{env_name, find_binary, find_installed, install_hint};
+pub use binaries::{find_binary, find_installed, install_hint};
+#[cfg(feature = "docker")]
+pub use executable::firedrill_executable;
 pub(crate) use executable::is_executable;
-pub use executable::{firedrill_executable, on_path};
+pub use executable::on_path;
 
 use crate::error::{Error, Result as FiredrillResult};
 use download::{DownloadConfig, Release};
@@ -326,6 +328,9 @@ mod tests {
             "install it (`apt-get install prometheus` on Debian/Ubuntu, or `ci/install-deps`; \
              releases at prometheus.io/download), or set FIREDRILL_PROMTOOL_BIN to its path"
         );
-        assert_eq!(env_name(Component::Grafana), "FIREDRILL_GRAFANA_BIN");
+        assert_eq!(
+            binaries::env_name(Component::Grafana),
+            "FIREDRILL_GRAFANA_BIN"
+        );
     }
 }

@@ -1,16 +1,16 @@
-//! The main job: load and lint the manifests, start the stack, send traffic, run every check in order
-//! with live progress, write the artifacts, tear down.
+//! The main job (`firedrill verify`): the front door's start (load, lint, refuse what the
+//! backend cannot run), the expectations, the standard checks in order with live progress,
+//! the summary and the artifacts, tear down.
 
 mod standard_checks;
 
-pub use crate::checks::{Progress, SilentProgress, StderrProgress};
 pub use standard_checks::standard_checks;
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use crate::backend::StartOptions;
-use crate::checks::{Expectations, MetricExpectation, Traffic};
+use crate::checks::{Expectations, MetricExpectation, Progress, Traffic};
 use crate::error::Result;
 use crate::report::{write_artifacts, Summary};
 use crate::stack::StackBuilder;

@@ -7,7 +7,6 @@ mod placement;
 mod ready;
 mod stale;
 
-pub use launch::ECHO_SERVER_IMAGE;
 pub use placement::ProcessPlacement;
 
 use std::sync::Mutex;

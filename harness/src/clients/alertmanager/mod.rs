@@ -169,16 +169,6 @@ impl AlertmanagerClient {
         }
     }
 
-    /// The base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        self.http.base_url()
-    }
-
-    /// Whether `GET /-/ready` answers 2xx; a refused connection is `Ok(false)`.
-    pub async fn ready(&self) -> Result<bool, ClientError> {
-        self.http.probe_ready("/-/ready").await
-    }
-
     /// Every alert Alertmanager holds (`GET /api/v2/alerts`).
     pub async fn alerts(&self) -> Result<Vec<AmAlert>, ClientError> {
         self.http.get("/api/v2/alerts", &[], None).await?.json()

@@ -3,29 +3,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::clients::test_support::{refused_base_url, serving};
-
-#[tokio::test]
-async fn ready_is_true_when_alertmanager_answers_200() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/-/ready"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
-        .mount(&server)
-        .await;
-    assert!(AlertmanagerClient::new(&server.uri())
-        .ready()
-        .await
-        .unwrap());
-}
-
-#[tokio::test]
-async fn ready_is_false_when_the_connection_is_refused() {
-    assert!(!AlertmanagerClient::new(&refused_base_url())
-        .ready()
-        .await
-        .unwrap());
-}
+use crate::clients::test_support::serving;
 
 #[tokio::test]
 async fn alerts_expose_state_and_receiver_names() {

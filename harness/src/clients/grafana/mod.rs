@@ -16,7 +16,6 @@
 //!   back to the id route when Grafana itself (not Prometheus) says the uid route failed.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -209,24 +208,6 @@ impl GrafanaClient {
         }
     }
 
-    /// The same client with another per-request timeout (default 5 s).
-    pub fn with_timeout(self, timeout: Duration) -> Self {
-        Self {
-            http: self.http.with_timeout(timeout),
-            ..self
-        }
-    }
-
-    /// The base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        self.http.base_url()
-    }
-
-    /// The user the client logs in as.
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
     fn auth(&self) -> Option<BasicAuth<'_>> {
         Some(BasicAuth {
             user: &self.user,
@@ -290,13 +271,6 @@ impl GrafanaClient {
     pub async fn datasource_by_name(&self, name: &str) -> Result<GrafanaDatasource, GrafanaError> {
         let path = format!("/api/datasources/name/{}", encode_path_segment(name));
         let subject = format!("datasource named `{name}`");
-        self.get_json(&path, &subject).await
-    }
-
-    /// The datasource with `uid` (`GET /api/datasources/uid/:uid`; 7.5 has it too).
-    pub async fn datasource_by_uid(&self, uid: &str) -> Result<GrafanaDatasource, GrafanaError> {
-        let path = format!("/api/datasources/uid/{}", encode_path_segment(uid));
-        let subject = format!("datasource with uid `{uid}`");
         self.get_json(&path, &subject).await
     }
 

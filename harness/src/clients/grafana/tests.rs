@@ -238,27 +238,6 @@ async fn a_grafana_7_5_datasource_without_a_uid_parses() {
 }
 
 #[tokio::test]
-async fn a_datasource_is_found_by_uid_on_7_5_and_current_releases() {
-    for (version, body) in [
-        ("7.5", recorded!("7.5/datasource_by_uid.json")),
-        ("current", recorded!("current/datasource_by_uid.json")),
-    ] {
-        let server = MockServer::start().await;
-        let uid = if version == "7.5" { "kLtEtcRGk" } else { UID };
-        logged_in_get(&format!("/api/datasources/uid/{uid}"))
-            .respond_with(answer(200, body))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let found = client(&server).datasource_by_uid(uid).await;
-        server.verify().await;
-        let found = found.unwrap_or_else(|e| panic!("{version}: {e}"));
-        assert_eq!(found.uid.as_deref(), Some(uid), "{version}");
-        assert_eq!(found.name, "Prometheus", "{version}");
-    }
-}
-
-#[tokio::test]
 async fn the_datasource_list_parses_on_7_5_and_current_releases() {
     for (version, body, default) in [
         ("7.5", recorded!("7.5/datasources.json"), "Prometheus"),

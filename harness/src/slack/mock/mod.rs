@@ -174,7 +174,7 @@ impl SlackMock {
         self.server.address().port()
     }
 
-    /// A webhook URL on the mock ([`MOCK_WEBHOOK_PATH`]), to put where `slack_api_url` goes.
+    /// A webhook URL on the mock (`MOCK_WEBHOOK_PATH`), to put where `slack_api_url` goes.
     pub fn webhook_url(&self) -> String {
         format!("{}{MOCK_WEBHOOK_PATH}", self.uri())
     }
