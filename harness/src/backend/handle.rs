@@ -66,3 +66,30 @@ pub(crate) trait StackHandle: Send + Sync + std::fmt::Debug {
     /// Stops every component gracefully and removes what the run created (unless kept).
     fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
+
+/// Runs `teardown` to its end on a thread of its own with its own runtime, and waits for it:
+/// a handle's `Drop` works so whatever runtime (or none) drops the stack, also while a test
+/// panics. Where the thread cannot start, `cannot_start` says so and how to clean up by hand.
+pub(crate) fn teardown_on_own_thread(
+    thread: &str,
+    teardown: impl std::future::Future<Output = ()> + Send + 'static,
+    cannot_start: impl FnOnce(std::io::Error),
+) {
+    let worker = std::thread::Builder::new()
+        .name(thread.to_string())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(teardown);
+            Ok::<(), std::io::Error>(())
+        });
+    match worker {
+        Ok(handle) => {
+            if let Ok(Err(e)) = handle.join() {
+                cannot_start(e);
+            }
+        }
+        Err(e) => cannot_start(e),
+    }
+}

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::config_file::config_file;
+use super::config_file::read_config;
 use super::container_site::ContainerSite;
-use super::file_refs::check_file_refs;
-use super::yaml_node::{ConfigDocument, Node};
+use super::yaml_node::Node;
 use crate::error::InputError;
 use crate::secret::SecretString;
 use crate::spec::file_refs::ConfigFormat;
@@ -22,17 +21,14 @@ pub(crate) fn parse_alertmanager(
     site: ContainerSite<'_>,
     files: &[MountedFile],
 ) -> Result<AlertmanagerSpec, InputError> {
-    let (config_path, file) = config_file(site, files, DEFAULT_CONFIG_PATH)?;
-    let document = ConfigDocument::parse(file)?;
-    let root = document.root()?;
-    check_file_refs(
-        &document.value,
-        ConfigFormat::Alertmanager,
-        &config_path,
-        file,
+    let (config_path, document) = read_config(
+        site,
         files,
+        DEFAULT_CONFIG_PATH,
+        ConfigFormat::Alertmanager,
         "alertmanager",
     )?;
+    let root = document.root()?;
     let global = root.get("global").map(Node::mapping).transpose()?;
     let global_slack_api_url = match &global {
         Some(global) => global.text_of("slack_api_url")?.map(SecretString::new),

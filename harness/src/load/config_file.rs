@@ -2,8 +2,11 @@
 //! followed through the container's mounts.
 
 use super::container_site::ContainerSite;
+use super::file_refs::check_file_refs;
 use super::paths;
+use super::yaml_node::ConfigDocument;
 use crate::error::InputError;
+use crate::spec::file_refs::ConfigFormat;
 use crate::spec::MountedFile;
 
 /// The flag Prometheus and Alertmanager take their config file from.
@@ -35,4 +38,27 @@ pub(crate) fn config_file<'f>(
         )
     })?;
     Ok((path, file))
+}
+
+/// The config file `--config.file` names (else `default`): its in-container path and its
+/// document, a mapping, every file it names checked to be mounted too.
+pub(crate) fn read_config<'f>(
+    site: ContainerSite<'_>,
+    files: &'f [MountedFile],
+    default: &str,
+    format: ConfigFormat,
+    component: &str,
+) -> Result<(String, ConfigDocument<'f>), InputError> {
+    let (config_path, file) = config_file(site, files, default)?;
+    let document = ConfigDocument::parse(file)?;
+    document.root()?;
+    check_file_refs(
+        &document.value,
+        format,
+        &config_path,
+        file,
+        files,
+        component,
+    )?;
+    Ok((config_path, document))
 }

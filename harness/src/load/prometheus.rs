@@ -1,8 +1,7 @@
 //! Prometheus: its config file, the durations the time scale touches, and its rule files.
 
-use super::config_file::config_file;
+use super::config_file::read_config;
 use super::container_site::ContainerSite;
-use super::file_refs::check_file_refs;
 use super::paths;
 use super::yaml_node::{ConfigDocument, Node};
 use crate::error::InputError;
@@ -18,17 +17,14 @@ pub(crate) fn parse_prometheus(
     site: ContainerSite<'_>,
     files: &[MountedFile],
 ) -> Result<PrometheusSpec, InputError> {
-    let (config_path, file) = config_file(site, files, DEFAULT_CONFIG_PATH)?;
-    let document = ConfigDocument::parse(file)?;
-    let root = document.root()?;
-    check_file_refs(
-        &document.value,
-        ConfigFormat::Prometheus,
-        &config_path,
-        file,
+    let (config_path, document) = read_config(
+        site,
         files,
+        DEFAULT_CONFIG_PATH,
+        ConfigFormat::Prometheus,
         "prometheus",
     )?;
+    let root = document.root()?;
     let global = root.get("global").map(Node::mapping).transpose()?;
     let (scrape_interval, evaluation_interval) = match &global {
         Some(global) => {

@@ -126,32 +126,24 @@ impl Drop for DockerStack {
         }
         let run_id = self.run_id.clone();
         let network = self.network.clone();
-        let remover = std::thread::Builder::new()
-            .name("firedrill-docker-cleanup".to_string())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                runtime.block_on(async {
-                    match connect().await {
-                        Ok(docker) => remove_run(&docker, &run_id, &network).await,
-                        Err(e) => eprintln!(
-                            "firedrill: could not remove run {run_id}: {e}; remove it with `docker rm -f $(docker ps -aq --filter label={LABEL_RUN}={run_id}); docker network rm {network}`"
-                        ),
-                    }
-                });
-                Ok::<(), std::io::Error>(())
-            });
-        match remover {
-            Ok(handle) => {
-                let _ = handle.join();
-            }
-            Err(e) => eprintln!(
-                "firedrill: could not start removing run {}: {e}; remove it with: {}",
-                self.run_id,
-                self.removal_commands()
-            ),
-        }
+        let commands = self.removal_commands();
+        let what = format!("run {}", self.run_id);
+        crate::backend::handle::teardown_on_own_thread(
+            "firedrill-docker-cleanup",
+            async move {
+                match connect().await {
+                    Ok(docker) => remove_run(&docker, &run_id, &network).await,
+                    Err(e) => eprintln!(
+                        "firedrill: could not remove run {run_id}: {e}; remove it with `docker rm -f $(docker ps -aq --filter label={LABEL_RUN}={run_id}); docker network rm {network}`"
+                    ),
+                }
+            },
+            |e| {
+                eprintln!(
+                    "firedrill: could not start removing {what}: {e}; remove it with: {commands}"
+                )
+            },
+        );
     }
 }
 

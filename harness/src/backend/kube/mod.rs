@@ -513,38 +513,30 @@ impl Drop for KubeStack {
         let config = self.config.clone();
         let namespace = self.namespace.clone();
         let command = self.removal_command();
-        let deleter = std::thread::Builder::new()
-            .name("firedrill-kube-cleanup".to_string())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                runtime.block_on(async {
-                    let deleted = async {
-                        let client = Client::try_from(config).map_err(|e| e.to_string())?;
-                        cluster::delete_namespace(&client, &namespace).await
-                    };
-                    match tokio::time::timeout(Duration::from_secs(30), deleted).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => eprintln!(
-                            "firedrill: could not delete namespace {namespace}: {e}; delete it with `{command}`"
-                        ),
-                        Err(_) => eprintln!(
-                            "firedrill: deleting namespace {namespace} timed out; delete it with `{command}`"
-                        ),
-                    }
-                });
-                Ok::<(), std::io::Error>(())
-            });
-        match deleter {
-            Ok(handle) => {
-                let _ = handle.join();
-            }
-            Err(e) => eprintln!(
-                "firedrill: could not start deleting namespace {}: {e}; delete it with `{}`",
-                self.namespace,
-                self.removal_command()
-            ),
-        }
+        let namespace_shown = self.namespace.clone();
+        let command_shown = command.clone();
+        crate::backend::handle::teardown_on_own_thread(
+            "firedrill-kube-cleanup",
+            async move {
+                let deleted = async {
+                    let client = Client::try_from(config).map_err(|e| e.to_string())?;
+                    cluster::delete_namespace(&client, &namespace).await
+                };
+                match tokio::time::timeout(Duration::from_secs(30), deleted).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => eprintln!(
+                        "firedrill: could not delete namespace {namespace}: {e}; delete it with `{command}`"
+                    ),
+                    Err(_) => eprintln!(
+                        "firedrill: deleting namespace {namespace} timed out; delete it with `{command}`"
+                    ),
+                }
+            },
+            |e| {
+                eprintln!(
+                    "firedrill: could not start deleting namespace {namespace_shown}: {e}; delete it with `{command_shown}`"
+                )
+            },
+        );
     }
 }
