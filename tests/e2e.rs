@@ -11,6 +11,7 @@ mod e2e {
     pub mod cli;
     pub mod corpus;
     pub mod download;
+    pub mod front_door;
     pub mod lint;
     pub mod review;
     pub mod secrets;
