@@ -70,6 +70,7 @@ pub(crate) trait StackHandle: Send + Sync + std::fmt::Debug {
 /// Runs `teardown` to its end on a thread of its own with its own runtime, and waits for it:
 /// a handle's `Drop` works so whatever runtime (or none) drops the stack, also while a test
 /// panics. Where the thread cannot start, `cannot_start` says so and how to clean up by hand.
+#[cfg(feature = "docker")]
 pub(crate) fn teardown_on_own_thread(
     thread: &str,
     teardown: impl std::future::Future<Output = ()> + Send + 'static,
