@@ -18,6 +18,7 @@ mod e2e {
     pub mod seed;
     pub mod snapshots;
     pub mod support;
+    pub mod time_model;
     pub mod time_scale_one;
     pub mod traffic_rule;
     pub mod variants;

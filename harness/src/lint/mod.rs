@@ -20,6 +20,7 @@ mod services;
 mod targets;
 mod template_refs;
 mod templates;
+mod time_model;
 mod tools;
 mod validity;
 mod workspace;
@@ -64,6 +65,7 @@ pub fn lint(spec: &StackSpec) -> Vec<Finding> {
     let inventory = &spec.manifests.inventory;
     let mut findings = services::check(inventory);
     findings.extend(targets::check(spec, inventory));
+    findings.extend(time_model::check(spec));
     match workspace::Workspace::write(spec) {
         Ok(workspace) => {
             findings.extend(validity::check(spec, &workspace));

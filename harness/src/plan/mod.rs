@@ -13,6 +13,7 @@ mod flags;
 mod grafana;
 mod placement;
 mod prometheus;
+pub(crate) mod promql;
 mod time_scale;
 mod timings;
 
@@ -23,6 +24,7 @@ pub use addresses::{resolve, service_host, split_host_port, split_url};
 pub use changes::{format_changes, Change};
 pub(crate) use discovery::require_no_cluster_discovery;
 pub use placement::Placement;
+pub use prometheus::scaled_rule_file;
 pub use timings::Timings;
 
 use crate::spec::{ComponentConfig, ComponentSpec, FileContent, StackSpec};
@@ -152,6 +154,16 @@ pub fn plan(
                 &component.name,
                 "--rules.alert.resend-delay",
                 PromDuration::from_secs(60),
+                scale,
+                &mut changes,
+            );
+            // How far back an instant selector finds a sample (and so how long a series that
+            // stopped is still seen): production's 5 minutes, in scenario time.
+            flags::scale_flag(
+                &mut args,
+                &component.name,
+                "--query.lookback-delta",
+                PromDuration::from_secs(300),
                 scale,
                 &mut changes,
             );

@@ -259,6 +259,46 @@ fn scale_rule_file(raw: &mut Value, scale: f64, log: &mut ChangeLog<'_>) {
             let path = format!("{path}.rules[{j}]");
             scale_key(rule, "for", &path, scale, None, log);
             scale_key(rule, "keep_firing_for", &path, scale, None, log);
+            scale_rule_expr(rule, &path, scale, log);
+        }
+    }
+}
+
+/// A rule file's YAML as the plan rewrites it for `scale`: group intervals, `for`,
+/// `keep_firing_for` and every expression in scenario time.
+pub fn scaled_rule_file(yaml: &str, scale: f64) -> Result<String, String> {
+    let mut raw: Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+    let mut changes = Vec::new();
+    let mut log = ChangeLog {
+        component: "prometheus",
+        file: "rules",
+        changes: &mut changes,
+    };
+    scale_rule_file(&mut raw, scale, &mut log);
+    Ok(serde_yaml::to_string(&raw).expect("a YAML value always serializes"))
+}
+
+/// Rewrites a rule's `expr` for the time scale (see [`super::promql`]), recording the
+/// rewritten expression as a change. An expression the parser cannot read is left as written
+/// (lint names it, and Prometheus or promtool say what is wrong with it).
+fn scale_rule_expr(
+    rule: &mut serde_yaml::Mapping,
+    path: &str,
+    scale: f64,
+    log: &mut ChangeLog<'_>,
+) {
+    let Some(expr) = rule.get("expr").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    if let Ok(scaled) = super::promql::scale_expr(&expr, scale) {
+        if scaled.changed {
+            rule.insert(Value::from("expr"), Value::from(scaled.expr.clone()));
+            log.record(
+                format!("{path}.expr"),
+                "time scale",
+                expr.trim().to_string(),
+                scaled.expr,
+            );
         }
     }
 }

@@ -5,6 +5,7 @@
 use crate::checks::cause::{Cause, ScrapeFailure};
 use crate::checks::checker::Checker;
 use crate::error::suggest::nearest;
+use crate::plan::promql::{metric_names, scale_expr};
 
 impl Checker<'_> {
     /// A target that is down, with what its error means.
@@ -61,7 +62,11 @@ impl Checker<'_> {
                 missing: Box::new(missing),
             });
         }
-        let now = self.prometheus.query(&rule.expr).await.ok()?;
+        // Asked as it runs: with its ranges in scenario time (the rule file's expression).
+        let running = scale_expr(&rule.expr, plan.time_scale)
+            .map(|scaled| scaled.expr)
+            .unwrap_or_else(|_| rule.expr.clone());
+        let now = self.prometheus.query(&running).await.ok()?;
         now.is_empty().then(|| Cause::ExpressionEmpty {
             alert: alert.to_string(),
             expr: rule.expr.clone(),
@@ -126,117 +131,9 @@ pub(crate) fn metric_sum(exposition: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// The metric names a PromQL expression selects: identifiers outside strings, label
-/// matchers and ranges that are no function, aggregation or keyword (a hint for a message,
-/// not a parser).
-fn metric_names(expr: &str) -> Vec<String> {
-    const KEYWORDS: [&str; 13] = [
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "bool",
-        "and",
-        "or",
-        "unless",
-        "offset",
-        "inf",
-        "nan",
-    ];
-    // Aggregations can be followed by `by (...)` instead of their parenthesis.
-    const AGGREGATIONS: [&str; 12] = [
-        "sum",
-        "min",
-        "max",
-        "avg",
-        "group",
-        "stddev",
-        "stdvar",
-        "count",
-        "count_values",
-        "bottomk",
-        "topk",
-        "quantile",
-    ];
-    let chars: Vec<char> = expr.chars().collect();
-    let mut names = Vec::new();
-    let mut i = 0;
-    let mut skip_list = false;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '"' | '\'' | '`' => {
-                i += 1;
-                while i < chars.len() && chars[i] != c {
-                    i += if chars[i] == '\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            '{' | '[' => {
-                let close = if c == '{' { '}' } else { ']' };
-                while i < chars.len() && chars[i] != close {
-                    i += 1;
-                }
-                i += 1;
-            }
-            '(' if skip_list => {
-                while i < chars.len() && chars[i] != ')' {
-                    i += 1;
-                }
-                skip_list = false;
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == '_' || c == ':' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                let next = chars[i..].iter().find(|c| !c.is_whitespace());
-                let lower = word.to_ascii_lowercase();
-                if KEYWORDS.contains(&lower.as_str()) {
-                    skip_list = matches!(
-                        lower.as_str(),
-                        "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
-                    );
-                } else if next != Some(&'(')
-                    && !AGGREGATIONS.contains(&lower.as_str())
-                    && !names.contains(&word)
-                {
-                    names.push(word);
-                }
-            }
-            c if c.is_ascii_digit() => {
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_metrics_of_an_expression_are_its_selectors() {
-        assert_eq!(
-            metric_names("sum by (job) (rate(api_requests_total{code=~\"5..\"}[5m])) > 0.1"),
-            vec!["api_requests_total"]
-        );
-        assert_eq!(
-            metric_names("a:b:rate5m / on(instance) group_left up offset 5m"),
-            vec!["a:b:rate5m", "up"]
-        );
-        assert!(metric_names("vector(1)").is_empty());
-    }
 
     #[test]
     fn a_metric_is_summed_over_its_series_in_an_exposition() {
