@@ -13,7 +13,8 @@ use crate::spec::ComponentKind;
 pub enum Check {
     /// Every app answers HTTP.
     AppReachable,
-    /// Sends traffic to the first app; every request must get a 2xx.
+    /// Sends traffic to the first app, the first time only after Prometheus has scraped every
+    /// target once (so rules over a window see every request); every request must get a 2xx.
     SendTraffic(Vec<Traffic>),
     /// Every scrape target is up.
     TargetsUp,
@@ -97,7 +98,9 @@ impl Check {
     /// The deadline, given the alert's scaled `for` where it matters.
     pub fn deadline(&self, deadlines: &Deadlines, for_: Duration) -> Duration {
         match self {
-            Check::AppReachable | Check::SendTraffic(_) => deadlines.app_reachable(),
+            Check::AppReachable => deadlines.app_reachable(),
+            // It waits for Prometheus's first scrape before its first request.
+            Check::SendTraffic(_) => deadlines.scraped(),
             Check::TargetsUp | Check::MetricValue(_) => deadlines.scraped(),
             Check::RulesHealthy => deadlines.rules_evaluated(),
             Check::AlertPending(_) => deadlines.pending(),

@@ -53,6 +53,11 @@ impl Checker<'_> {
             .first()
             .cloned()
             .ok_or("the manifests run no app")?;
+        let first_scrape = if self.session.baselines.traffic_started() {
+            None
+        } else {
+            Some(self.wait_for_first_scrape(deadline).await)
+        };
         self.measure_baselines(deadline).await?;
         let replicas: Vec<&String> = std::iter::once(&app.url).chain(&app.replicas).collect();
         let mut sent = Vec::new();
@@ -101,7 +106,48 @@ impl Checker<'_> {
         } else {
             String::new()
         };
-        Ok(format!("{}{each}", sent.join(", ")))
+        let after = match first_scrape {
+            None => String::new(),
+            Some(Ok(())) => ", after prometheus had scraped every target once".to_string(),
+            Some(Err(why)) => format!(
+                ", before prometheus had scraped every target once ({why}): rules over these \
+                 requests may not see them"
+            ),
+        };
+        Ok(format!("{}{each}{after}", sent.join(", ")))
+    }
+
+    /// Before firedrill's first request to the stack: waits until Prometheus has discovered
+    /// its targets and scraped each once (none `unknown`), so that the traffic lands in what
+    /// it stores, and a rule over a window sees every request, rather than in the gap before
+    /// the first scrape. `Err` with what was last seen when `deadline` passes first.
+    async fn wait_for_first_scrape(&self, deadline: Duration) -> Result<(), String> {
+        let prometheus = self.prometheus.clone();
+        poll(deadline, || {
+            let prometheus = prometheus.clone();
+            async move {
+                match prometheus.targets().await {
+                    Err(e) => Look::NotYet(e.to_string()),
+                    Ok(targets) if targets.is_empty() => {
+                        Look::NotYet("prometheus has discovered no target yet".into())
+                    }
+                    Ok(targets) => {
+                        let unscraped: Vec<String> = targets
+                            .iter()
+                            .filter(|t| t.health == "unknown")
+                            .map(|t| format!("{} {}", t.scrape_pool, t.scrape_url))
+                            .collect();
+                        if unscraped.is_empty() {
+                            Look::Ready(())
+                        } else {
+                            Look::NotYet(format!("not scraped yet: {}", unscraped.join(", ")))
+                        }
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())
     }
 }
 
