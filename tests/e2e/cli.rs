@@ -245,3 +245,42 @@ fn verify_of_a_scrape_job_with_kubernetes_discovery_on_the_process_backend_exits
         "refused only once starting: {text}"
     );
 }
+
+#[test]
+fn two_verify_runs_started_together_write_two_complete_artifact_directories() {
+    let cwd = tempfile::tempdir().expect("a temp dir");
+    let manifests = repository_root().join("manifests");
+    let start = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+        command
+            .args(["verify", "--manifests"])
+            .arg(&manifests)
+            .current_dir(cwd.path())
+            .env_remove("FIREDRILL_ARTIFACTS")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command.spawn().expect("the firedrill binary runs")
+    };
+    let (first, second) = (start(), start());
+    for run in [first, second] {
+        let output = run.wait_with_output().expect("verify finishes");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let runs: Vec<std::path::PathBuf> = std::fs::read_dir(cwd.path().join("firedrill-runs"))
+        .expect("the default artifacts directory")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in &runs {
+        for file in [
+            "summary.json",
+            "review.html",
+            "changes.txt",
+            "slack/0001.json",
+        ] {
+            assert!(run.join(file).is_file(), "{} lacks {file}", run.display());
+        }
+        let summary = std::fs::read_to_string(run.join("summary.json")).expect("a summary");
+        assert!(summary.contains("\"passed\": true"), "{summary}");
+    }
+}

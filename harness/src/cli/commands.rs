@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{self, StartOptions};
@@ -51,7 +51,15 @@ fn start_options(args: &StackArgs) -> StartOptions {
 }
 
 async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
-    let artifacts = args.artifacts.clone().unwrap_or_else(default_artifacts_dir);
+    // A directory of its own, claimed before anything starts (also when another run started
+    // in the same millisecond).
+    let artifacts = match args.artifacts.clone() {
+        Some(dir) => dir,
+        None => crate::report::claim_run_dir(
+            Path::new("firedrill-runs"),
+            &format_timestamp(SystemTime::now()).replace(':', "-"),
+        )?,
+    };
     let options = VerifyOptions {
         manifests: args.stack.manifests.clone(),
         start: start_options(&args.stack),
@@ -104,11 +112,6 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         );
     }
     Ok(summary.exit_code())
-}
-
-fn default_artifacts_dir() -> PathBuf {
-    let stamp = format_timestamp(SystemTime::now()).replace(':', "-");
-    PathBuf::from("firedrill-runs").join(stamp)
 }
 
 async fn up_command(args: StackArgs) -> Result<i32, Error> {

@@ -1,6 +1,6 @@
 //! Writing a run's artifacts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::mrkdwn::escape_html;
 use super::review::{review_html, ReviewRun};
@@ -10,6 +10,32 @@ use crate::error::{Error, Result};
 use crate::plan::format_changes;
 use crate::secret::{redact_secret_keys, redact_secrets, SecretString};
 use crate::spec::FileContent;
+
+/// Claims a directory of its own for one run under `parent`: `parent/<stamp>`, or
+/// `parent/<stamp>-2`, `-3`, ... when another run (in this process or another) took that name
+/// first, as two runs started in the same millisecond would. Created here, atomically, so no
+/// two runs ever share one.
+pub fn claim_run_dir(parent: &Path, stamp: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(parent)
+        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    for n in 1..=10_000u32 {
+        let name = if n == 1 {
+            stamp.to_string()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let dir = parent.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(format!("creating {}", dir.display()), e)),
+        }
+    }
+    Err(Error::io(
+        format!("creating a run directory under {}", parent.display()),
+        std::io::Error::other("10000 runs already have this time stamp"),
+    ))
+}
 
 /// Writes every artifact of the run under `dir` (created if needed). Every file, the recorded
 /// Slack payloads included, passes through the redaction of the manifests' secrets.
@@ -83,4 +109,30 @@ pub async fn write_artifacts(dir: &Path, stack: &RunningStack, summary: &Summary
 /// Where `write_artifacts` puts the review page: `DIR/review.html`.
 pub fn review_path(dir: &Path) -> std::path::PathBuf {
     dir.join("review.html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_started_in_the_same_millisecond_get_directories_of_their_own() {
+        let parent = tempfile::tempdir().unwrap();
+        let stamp = "2026-12-06T02-19-20.161Z";
+        let claimed: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| claim_run_dir(parent.path(), stamp).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut names: Vec<String> = claimed
+            .iter()
+            .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 8, "{names:?}");
+        assert!(names.contains(&stamp.to_string()), "{names:?}");
+        assert!(claimed.iter().all(|d| d.is_dir()));
+    }
 }

@@ -7,6 +7,6 @@ pub(crate) mod mrkdwn;
 mod review;
 mod summary;
 
-pub use artifacts::{review_path, write_artifacts};
+pub use artifacts::{claim_run_dir, review_path, write_artifacts};
 pub use review::{review_html, ReviewRun};
 pub use summary::{Summary, Totals};
