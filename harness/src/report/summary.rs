@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{RunningStack, Skipped};
-use crate::checks::{CheckOutcome, CheckStatus, Expectations};
+use crate::checks::{CheckOutcome, CheckStatus, Expectations, SkipReason};
 use crate::plan::Timings;
 use crate::time::format_timestamp;
 
@@ -37,15 +37,35 @@ pub struct Summary {
     pub passed: bool,
 }
 
-/// How many checks passed, failed, were skipped.
+/// How many checks passed, failed, were skipped on purpose, or were not run after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
     /// Passed.
     pub passed: usize,
     /// Failed.
     pub failed: usize,
-    /// Skipped (left out, or not run after a failure).
+    /// Skipped on purpose: the component was left out, or the manifests have none.
     pub skipped: usize,
+    /// Not run, because an earlier check failed.
+    pub not_run: usize,
+}
+
+impl Totals {
+    /// The counts of `checks`: a check not run because an earlier one failed is counted as
+    /// not run, not as skipped.
+    pub fn of(checks: &[CheckOutcome]) -> Self {
+        let count = |status| checks.iter().filter(|c| c.status == status).count();
+        let not_run = checks
+            .iter()
+            .filter(|c| matches!(c.skip, Some(SkipReason::EarlierFailed { .. })))
+            .count();
+        Totals {
+            passed: count(CheckStatus::Passed),
+            failed: count(CheckStatus::Failed),
+            skipped: count(CheckStatus::Skipped) - not_run,
+            not_run,
+        }
+    }
 }
 
 impl Summary {
@@ -58,12 +78,7 @@ impl Summary {
         stack_start: Duration,
         wall: Duration,
     ) -> Self {
-        let count = |status| checks.iter().filter(|c| c.status == status).count();
-        let totals = Totals {
-            passed: count(CheckStatus::Passed),
-            failed: count(CheckStatus::Failed),
-            skipped: count(CheckStatus::Skipped),
-        };
+        let totals = Totals::of(&checks);
         let plan = stack.plan();
         let passed = crate::checks::try_assert_all_passed(&checks).is_ok();
         Self {
@@ -94,10 +109,15 @@ impl Summary {
         self.checks.iter().find(|c| c.name == name)
     }
 
-    /// The closing line: `12 passed, 0 failed, 2 skipped`.
+    /// The closing line: `12 passed, 0 failed, 2 skipped`, and `, 3 not run` when checks were
+    /// not run because an earlier one failed.
     pub fn closing_line(&self) -> String {
+        let not_run = match self.totals.not_run {
+            0 => String::new(),
+            n => format!(", {n} not run"),
+        };
         format!(
-            "{} passed, {} failed, {} skipped",
+            "{} passed, {} failed, {} skipped{not_run}",
             self.totals.passed, self.totals.failed, self.totals.skipped
         )
     }
@@ -109,5 +129,47 @@ impl Summary {
         } else {
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ComponentKind;
+
+    #[test]
+    fn checks_not_run_after_a_failure_are_counted_apart_from_skipped_ones() {
+        let mut failed = CheckOutcome::skipped(
+            "alert X firing",
+            SkipReason::OptedOut {
+                component: ComponentKind::Grafana,
+            },
+        );
+        failed.status = CheckStatus::Failed;
+        failed.skip = None;
+        let checks = [
+            failed,
+            CheckOutcome::skipped(
+                "alert X delivered",
+                SkipReason::EarlierFailed {
+                    check: "alert X firing".into(),
+                },
+            ),
+            CheckOutcome::skipped(
+                "grafana datasource",
+                SkipReason::OptedOut {
+                    component: ComponentKind::Grafana,
+                },
+            ),
+        ];
+        assert_eq!(
+            Totals::of(&checks),
+            Totals {
+                passed: 0,
+                failed: 1,
+                skipped: 1,
+                not_run: 1
+            }
+        );
     }
 }
