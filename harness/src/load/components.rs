@@ -46,7 +46,9 @@ fn component(
 ) -> Result<ComponentSpec, InputError> {
     let files = mounted_files(site, inventory)?;
     let env = resolve_env(site, inventory)?;
-    let config = match ComponentKind::of_image(&site.container.image) {
+    let kind = ComponentKind::of_image(&site.container.image);
+    super::versions::require_supported(site, kind)?;
+    let config = match kind {
         ComponentKind::App => ComponentConfig::App,
         ComponentKind::Prometheus => ComponentConfig::Prometheus(parse_prometheus(site, &files)?),
         ComponentKind::Alertmanager => {

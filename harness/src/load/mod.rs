@@ -23,6 +23,7 @@ pub(crate) mod paths;
 mod prometheus;
 mod services;
 mod stores;
+mod versions;
 mod volumes;
 mod yaml_node;
 

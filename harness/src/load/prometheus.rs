@@ -93,6 +93,7 @@ fn resolve_rule_files<'f>(
 }
 
 pub(crate) fn parse_rule_file(file: &MountedFile) -> Result<RuleFile, InputError> {
+    super::versions::require_yaml_rules(file)?;
     let document = ConfigDocument::parse(file)?;
     let root = document.root()?;
     let mut groups = Vec::new();
