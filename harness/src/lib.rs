@@ -77,6 +77,7 @@ pub mod internal {
     pub use crate::lint::lint_dir;
     pub use crate::load::load_dir;
     pub use crate::plan::scaled_rule_file;
+    pub use crate::report::claim_run_dir;
     pub use crate::report::{review_html, review_path, ReviewRun};
     pub use crate::tools::download::this_platform;
     pub use crate::tools::on_path;
