@@ -11,10 +11,40 @@ use super::volumes::mounted_files;
 use crate::error::InputError;
 use crate::spec::manifests::resources::Container;
 use crate::spec::manifests::Inventory;
-use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, ProbeKind};
+use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, LeftOut, ProbeKind};
 
-/// The components, in manifest order.
-pub(crate) fn components(inventory: &Inventory) -> Result<Vec<ComponentSpec>, InputError> {
+/// Images of the sidecars that reload Prometheus's or Alertmanager's config when its
+/// ConfigMap changes (by the last part of the repository name): the harness starts the
+/// components with their final config, so nothing needs reloading.
+const RELOAD_SIDECARS: [&str; 3] = ["configmap-reload", "prometheus-config-reloader", "watch"];
+
+/// Why a container is left out, when it is a reload sidecar beside Prometheus or Alertmanager.
+fn left_out_reason(workload_images: &[&str], container: &Container) -> Option<String> {
+    let repository = container
+        .image
+        .split(['@', ':'])
+        .next()
+        .unwrap_or(&container.image);
+    let last = repository.rsplit('/').next().unwrap_or(repository);
+    let weave_watch = last != "watch" || repository.ends_with("weaveworks/watch");
+    let beside = workload_images.iter().any(|image| {
+        matches!(
+            ComponentKind::of_image(image),
+            ComponentKind::Prometheus | ComponentKind::Alertmanager
+        )
+    });
+    (RELOAD_SIDECARS.contains(&last) && weave_watch && beside).then(|| {
+        format!(
+            "a config reload sidecar ({last}): the harness starts the components with their \
+             final config, so nothing needs reloading"
+        )
+    })
+}
+
+/// The components, in manifest order, and the containers left out (reload sidecars).
+pub(crate) fn components(
+    inventory: &Inventory,
+) -> Result<(Vec<ComponentSpec>, Vec<LeftOut>), InputError> {
     let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
     for workload in &inventory.workloads {
         for container in &workload.manifest.spec.template.spec.containers {
@@ -22,12 +52,24 @@ pub(crate) fn components(inventory: &Inventory) -> Result<Vec<ComponentSpec>, In
         }
     }
     let mut components = Vec::new();
+    let mut left_out = Vec::new();
     for workload in &inventory.workloads {
-        for container in &workload.manifest.spec.template.spec.containers {
+        let containers = &workload.manifest.spec.template.spec.containers;
+        let images: Vec<&str> = containers.iter().map(|c| c.image.as_str()).collect();
+        for container in containers {
             let site = ContainerSite {
                 workload,
                 container,
             };
+            if let Some(reason) = left_out_reason(&images, container) {
+                left_out.push(LeftOut {
+                    container: container.name.clone(),
+                    image: container.image.clone(),
+                    origin: site.origin(),
+                    reason,
+                });
+                continue;
+            }
             let name = if name_counts[container.name.as_str()] > 1 {
                 format!("{}-{}", workload.manifest.metadata.name, container.name)
             } else {
@@ -36,7 +78,7 @@ pub(crate) fn components(inventory: &Inventory) -> Result<Vec<ComponentSpec>, In
             components.push(component(site, name, inventory)?);
         }
     }
-    Ok(components)
+    Ok((components, left_out))
 }
 
 fn component(
@@ -97,4 +139,23 @@ fn http_probes(container: &Container) -> Vec<HttpProbe> {
         })
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixtures::repository_root;
+    use crate::load::load_dir;
+
+    #[test]
+    fn reload_sidecars_beside_prometheus_and_alertmanager_are_left_out_and_listed() {
+        let dir =
+            repository_root().join("fixtures/manifests/corpus/working/reload-sidecars/manifests");
+        let spec = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let left_out: Vec<&str> = spec.left_out.iter().map(|l| l.container.as_str()).collect();
+        assert_eq!(
+            left_out,
+            ["prometheus-config-reload", "alertmanager-config-reload"]
+        );
+        assert!(spec.components.iter().all(|c| !c.name.contains("reload")));
+    }
 }

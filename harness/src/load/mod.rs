@@ -70,12 +70,13 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
 
 /// The stack the manifests [`read_manifests`] read describe; it keeps them.
 pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec, InputError> {
-    let components = components::components(&manifests.inventory)?;
+    let (components, left_out) = components::components(&manifests.inventory)?;
     let services = services::services(&manifests.inventory)?;
     let spec = StackSpec {
         dir: dir.to_path_buf(),
         components,
         services,
+        left_out,
         manifests,
     };
     for (kind, example) in [

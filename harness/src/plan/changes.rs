@@ -12,7 +12,8 @@ pub struct Change {
     pub file: String,
     /// The key inside the file (`global.scrape_interval`, `scrape_configs[1].static_configs[0].targets[0]`).
     pub key: String,
-    /// Why: `address`, `time scale`, `slack mock`, `path`, `backend`.
+    /// Why: `address`, `time scale`, `slack mock`, `path`, `backend`, `sidecar` (a reload sidecar
+    /// left out).
     pub reason: &'static str,
     /// The value before (`<absent>` when the key was not set).
     pub from: String,

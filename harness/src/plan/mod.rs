@@ -174,6 +174,16 @@ pub fn plan(
             files,
         });
     }
+    for left_out in &spec.left_out {
+        changes.push(Change {
+            component: left_out.container.clone(),
+            file: left_out.origin.resource.clone(),
+            key: format!("containers[{}]", left_out.container),
+            reason: "sidecar",
+            from: left_out.image.clone(),
+            to: format!("<left out: {}>", left_out.reason),
+        });
+    }
     StackPlan {
         spec: spec.clone(),
         time_scale: scale,

@@ -169,3 +169,28 @@ fn where_files_keep_their_paths_only_the_targets_of_a_file_sd_file_change() {
         serde_json::json!([{"targets": ["echo-server:8081"], "labels": {"team": "firedrill"}}])
     );
 }
+
+#[test]
+fn a_reload_sidecar_left_out_is_a_listed_change() {
+    let plan = planned(
+        crate::fixtures::repository_root()
+            .join("fixtures/manifests/corpus/working/reload-sidecars/manifests"),
+        30.0,
+    );
+    let listed: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.reason == "sidecar")
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    assert!(
+        listed[0].starts_with(
+            "prometheus-config-reload Deployment/prometheus-deployment \
+             containers[prometheus-config-reload]: jimmidyson/configmap-reload:v0.5.0 -> \
+             <left out: a config reload sidecar (configmap-reload)"
+        ),
+        "{listed:#?}"
+    );
+    assert!(plan.component("prometheus-config-reload").is_none());
+}

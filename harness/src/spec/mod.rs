@@ -36,9 +36,24 @@ pub struct StackSpec {
     pub components: Vec<ComponentSpec>,
     /// Every Service.
     pub services: Vec<ServiceSpec>,
+    /// Containers of the manifests the harness does not run, and why (reload sidecars).
+    pub left_out: Vec<LeftOut>,
     /// The manifests as read from `dir` (shared by the spec's clones): what lint and the kube
     /// backend read instead of the directory.
     pub(crate) manifests: Arc<manifests::Manifests>,
+}
+
+/// A container of the manifests the harness does not run.
+#[derive(Debug, Clone)]
+pub struct LeftOut {
+    /// The container's name.
+    pub container: String,
+    /// Its image.
+    pub image: String,
+    /// Where it is declared (the workload, and the container as key).
+    pub origin: Origin,
+    /// Why it is left out.
+    pub reason: String,
 }
 
 impl StackSpec {

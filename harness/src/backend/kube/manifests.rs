@@ -108,6 +108,7 @@ pub fn documents(
     apply_images(plan, images, &mut out, &mut changes);
     apply_args(plan, &mut out);
     remove_skipped(plan, skip, &mut out, &mut changes);
+    remove_left_out(plan, &mut out);
     out.push(AppliedDocument {
         value: recorder_deployment(namespace, recorder_image),
         source: "firedrill".to_string(),
@@ -623,6 +624,23 @@ fn apply_args(plan: &StackPlan, documents: &mut [AppliedDocument]) {
                 new_command.extend(args);
                 map.insert("command".into(), Value::Sequence(new_command));
             }
+        }
+    }
+}
+
+/// Takes the containers the plan leaves out (reload sidecars: listed among its changes) out
+/// of their pods.
+fn remove_left_out(plan: &StackPlan, documents: &mut [AppliedDocument]) {
+    for left_out in &plan.spec.left_out {
+        let workload = &left_out.origin.resource;
+        let Some(document) = documents.iter_mut().find(|d| &d.resource() == workload) else {
+            continue;
+        };
+        if let Some(containers) = document.value["spec"]["template"]["spec"]
+            .get_mut("containers")
+            .and_then(Value::as_sequence_mut)
+        {
+            containers.retain(|c| c["name"].as_str() != Some(left_out.container.as_str()));
         }
     }
 }

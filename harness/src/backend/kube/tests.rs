@@ -580,3 +580,24 @@ fn the_monitored_are_applied_before_prometheus_and_alertmanager() {
     }
     assert_eq!(monitoring.len() + monitored.len(), docs.len());
 }
+
+#[test]
+fn reload_sidecars_are_taken_out_of_their_pod() {
+    let spec = crate::load::load_dir(
+        &crate::fixtures::repository_root()
+            .join("fixtures/manifests/corpus/working/reload-sidecars/manifests"),
+    )
+    .unwrap();
+    let (_, docs, _) = applied(&spec, 1.0, &ImageChoice::default(), &[]);
+    let deployment = docs
+        .iter()
+        .find(|d| d.resource() == "Deployment/prometheus-deployment")
+        .unwrap();
+    let names: Vec<&str> = deployment.value["spec"]["template"]["spec"]["containers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["prometheus", "alertmanager", "grafana"]);
+}
