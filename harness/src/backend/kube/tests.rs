@@ -25,6 +25,17 @@ fn seed() -> StackSpec {
     load_dir(&repo("manifests")).expect("the seed's manifests load")
 }
 
+/// The names of the containers of `resource`'s pod template, as applied.
+fn container_names<'a>(docs: &'a [AppliedDocument], resource: &str) -> Vec<&'a str> {
+    let deployment = docs.iter().find(|d| d.resource() == resource).unwrap();
+    deployment.value["spec"]["template"]["spec"]["containers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect()
+}
+
 fn planned(spec: &StackSpec, time_scale: f64) -> (StackPlan, KubePlacement) {
     let placement = KubePlacement::with_namespace(spec, NAMESPACE);
     let plan = plan(spec, &placement, 80, PlanOptions { time_scale });
@@ -180,16 +191,7 @@ fn a_skipped_grafana_is_taken_out_of_its_pod_and_the_change_is_listed() {
         &ImageChoice::default(),
         &[ComponentKind::Grafana],
     );
-    let deployment = docs
-        .iter()
-        .find(|d| d.resource() == "Deployment/prometheus-deployment")
-        .unwrap();
-    let names: Vec<&str> = deployment.value["spec"]["template"]["spec"]["containers"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let names = container_names(&docs, "Deployment/prometheus-deployment");
     assert_eq!(names, vec!["prometheus", "alertmanager"]);
     assert!(changes
         .iter()
@@ -589,15 +591,6 @@ fn reload_sidecars_are_taken_out_of_their_pod() {
     )
     .unwrap();
     let (_, docs, _) = applied(&spec, 1.0, &ImageChoice::default(), &[]);
-    let deployment = docs
-        .iter()
-        .find(|d| d.resource() == "Deployment/prometheus-deployment")
-        .unwrap();
-    let names: Vec<&str> = deployment.value["spec"]["template"]["spec"]["containers"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let names = container_names(&docs, "Deployment/prometheus-deployment");
     assert_eq!(names, vec!["prometheus", "alertmanager", "grafana"]);
 }
