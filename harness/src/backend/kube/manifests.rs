@@ -632,17 +632,23 @@ fn apply_args(plan: &StackPlan, documents: &mut [AppliedDocument]) {
 /// of their pods.
 fn remove_left_out(plan: &StackPlan, documents: &mut [AppliedDocument]) {
     for left_out in &plan.spec.left_out {
-        let workload = &left_out.origin.resource;
-        let Some(document) = documents.iter_mut().find(|d| &d.resource() == workload) else {
-            continue;
-        };
-        if let Some(containers) = document.value["spec"]["template"]["spec"]
-            .get_mut("containers")
-            .and_then(Value::as_sequence_mut)
-        {
-            containers.retain(|c| c["name"].as_str() != Some(left_out.container.as_str()));
-        }
+        remove_container(documents, &left_out.origin.resource, &left_out.container);
     }
+}
+
+/// Takes `container` out of the pod template of `workload`; whether it was there to take.
+fn remove_container(documents: &mut [AppliedDocument], workload: &str, container: &str) -> bool {
+    let Some(document) = documents.iter_mut().find(|d| d.resource() == workload) else {
+        return false;
+    };
+    let Some(containers) = document.value["spec"]["template"]["spec"]
+        .get_mut("containers")
+        .and_then(Value::as_sequence_mut)
+    else {
+        return false;
+    };
+    containers.retain(|c| c["name"].as_str() != Some(container));
+    true
 }
 
 /// Takes the containers of components left out by explicit opt-out out of their pods.
@@ -661,14 +667,7 @@ fn remove_skipped(
             continue;
         };
         let workload = &component.spec.origin.resource;
-        let Some(document) = documents.iter_mut().find(|d| &d.resource() == workload) else {
-            continue;
-        };
-        if let Some(containers) = document.value["spec"]["template"]["spec"]
-            .get_mut("containers")
-            .and_then(Value::as_sequence_mut)
-        {
-            containers.retain(|c| c["name"].as_str() != Some(container));
+        if remove_container(documents, workload, container) {
             changes.push(Change {
                 component: component.spec.name.clone(),
                 file: workload.clone(),
