@@ -58,6 +58,14 @@ pub enum ClientError {
         /// `error`, the API's own explanation.
         message: String,
     },
+    /// The request could not be put into the form the endpoint takes (nothing was sent).
+    #[error("{endpoint}: cannot encode the request: {reason}")]
+    Encode {
+        /// The request.
+        endpoint: Endpoint,
+        /// What could not be encoded.
+        reason: String,
+    },
     /// The answer was not the documented shape.
     #[error("{endpoint}: unexpected response: {reason}; body: {body}")]
     Decode {
@@ -77,6 +85,7 @@ impl ClientError {
             ClientError::Transport { endpoint, .. }
             | ClientError::Status { endpoint, .. }
             | ClientError::Api { endpoint, .. }
+            | ClientError::Encode { endpoint, .. }
             | ClientError::Decode { endpoint, .. } => endpoint,
         }
     }
@@ -85,7 +94,9 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Status { status, .. } | ClientError::Api { status, .. } => Some(*status),
-            ClientError::Transport { .. } | ClientError::Decode { .. } => None,
+            ClientError::Transport { .. }
+            | ClientError::Encode { .. }
+            | ClientError::Decode { .. } => None,
         }
     }
 

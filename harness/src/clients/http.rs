@@ -66,13 +66,7 @@ impl HttpBase {
         query: &[(&str, &str)],
         auth: Option<BasicAuth<'_>>,
     ) -> Result<RawResponse, ClientError> {
-        let url = format!("{}{}", self.base_url, path);
-        let endpoint = Endpoint {
-            method: "GET",
-            path: url::Url::parse(&url)
-                .map(|parsed| parsed.path().to_string())
-                .unwrap_or_else(|_| path.to_string()),
-        };
+        let (url, endpoint) = self.url_and_endpoint("GET", path);
         let mut request = self.http.get(&url).timeout(self.timeout);
         if !query.is_empty() {
             request = request.query(query);
@@ -80,6 +74,42 @@ impl HttpBase {
         if let Some(auth) = auth {
             request = request.basic_auth(auth.user, Some(auth.password.expose()));
         }
+        self.send(endpoint, request).await
+    }
+
+    /// `POST base + path` with `body` and the given headers.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<RawResponse, ClientError> {
+        let (url, endpoint) = self.url_and_endpoint("POST", path);
+        let mut request = self.http.post(&url).timeout(self.timeout).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(endpoint, request).await
+    }
+
+    /// The full URL of `path`, and the endpoint an error names (method and path only).
+    pub(crate) fn url_and_endpoint(&self, method: &'static str, path: &str) -> (String, Endpoint) {
+        let url = format!("{}{}", self.base_url, path);
+        let endpoint = Endpoint {
+            method,
+            path: url::Url::parse(&url)
+                .map(|parsed| parsed.path().to_string())
+                .unwrap_or_else(|_| path.to_string()),
+        };
+        (url, endpoint)
+    }
+
+    /// Sends `request` and reads the answer in full.
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        request: reqwest::RequestBuilder,
+    ) -> Result<RawResponse, ClientError> {
         let response = request
             .send()
             .await
@@ -124,6 +154,15 @@ impl RawResponse {
             return Err(self.status_error());
         }
         serde_json::from_str(&self.body).map_err(|error| self.decode_error(error.to_string()))
+    }
+
+    /// Nothing, if the status is 2xx; else the status and the start of the body.
+    pub(crate) fn success(&self) -> Result<(), ClientError> {
+        if self.status.is_success() {
+            Ok(())
+        } else {
+            Err(self.status_error())
+        }
     }
 
     /// The body as text, if the status is 2xx.

@@ -18,6 +18,7 @@ mod test_support;
 pub use alertmanager::{AlertmanagerClient, AmAlert, AmAlertGroup, AmAlertState};
 pub use error::ClientError;
 pub use grafana::{GrafanaClient, GrafanaDatasource};
+pub(crate) use prometheus::remote_write::{stale_marker, WriteSeries};
 pub use prometheus::PrometheusClient;
-pub use prometheus_types::{AlertState, PromAlert};
+pub use prometheus_types::{AlertState, PromAlert, RuleGroupStatus, RuleKind, RuleStatus};
 pub use sample::{Sample, Series};

@@ -52,6 +52,10 @@ pub struct RuleGroupStatus {
     /// The evaluation interval in seconds.
     #[serde(default)]
     pub interval: f64,
+    /// When the group's last evaluation started, by the wall clock (`lastEvaluation`,
+    /// RFC 3339; Prometheus 2.x before 2.17 does not say).
+    #[serde(rename = "lastEvaluation", default)]
+    pub last_evaluation: Option<String>,
 }
 
 /// One rule's state.
@@ -85,6 +89,10 @@ pub struct RuleStatus {
     /// An alerting rule's active alerts.
     #[serde(default)]
     pub alerts: Vec<PromAlert>,
+    /// When the rule was last evaluated, by the wall clock (`lastEvaluation`, RFC 3339;
+    /// Prometheus 2.x before 2.17 does not say).
+    #[serde(rename = "lastEvaluation", default)]
+    pub last_evaluation: Option<String>,
 }
 
 impl RuleStatus {

@@ -9,6 +9,8 @@ use crate::clients::http::HttpBase;
 use crate::clients::prometheus_types::{PromAlert, RuleGroupStatus, Target};
 use crate::clients::sample::{InstantQueryData, Sample, Series};
 
+pub(crate) mod remote_write;
+
 /// Talks to one Prometheus server.
 #[derive(Debug, Clone)]
 pub struct PrometheusClient {
@@ -80,6 +82,19 @@ impl PrometheusClient {
         let response = self
             .http
             .get("/api/v1/query", &[("query", expr)], None)
+            .await?;
+        let data: InstantQueryData = response.prometheus_data()?;
+        data.into_samples()
+            .map_err(|reason| response.decode_error(reason))
+    }
+
+    /// Evaluates `expr` at `at_ms` (unix milliseconds; `GET /api/v1/query?time=`), in the
+    /// past or the future: one sample per series, none when nothing is there at that time.
+    pub async fn query_at(&self, expr: &str, at_ms: i64) -> Result<Vec<Sample>, ClientError> {
+        let time = format!("{}.{:03}", at_ms.div_euclid(1000), at_ms.rem_euclid(1000));
+        let response = self
+            .http
+            .get("/api/v1/query", &[("query", expr), ("time", &time)], None)
             .await?;
         let data: InstantQueryData = response.prometheus_data()?;
         data.into_samples()
