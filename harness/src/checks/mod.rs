@@ -26,6 +26,7 @@ mod run;
 mod session;
 mod slack;
 
+pub(crate) use alertmanager::seen::SeenGroup;
 pub use check::Check;
 pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
@@ -35,7 +36,9 @@ pub use outcome::{
     assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
     MessageMatch, SkipReason,
 };
+pub(crate) use poll::poll_every;
 pub use poll::{poll, Look};
 pub use progress::{Progress, SilentProgress, StderrProgress};
+pub(crate) use prometheus::causes::metric_sum;
 pub(crate) use run::run_checks;
 pub use session::Session;

@@ -46,7 +46,21 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Looks at the condition every `POLL_INTERVAL` (100 ms) until it holds, fails, or `deadline`
 /// (from now) passes. The condition is always looked at least once.
-pub async fn poll<T, F, Fut>(deadline: Duration, mut look: F) -> Result<T, PollError>
+pub async fn poll<T, F, Fut>(deadline: Duration, look: F) -> Result<T, PollError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Look<T>>,
+{
+    poll_every(POLL_INTERVAL, deadline, look).await
+}
+
+/// [`poll`], looking every `interval` instead: for what changes faster than every 100 ms (a
+/// rule group evaluated at a compressed interval).
+pub(crate) async fn poll_every<T, F, Fut>(
+    interval: Duration,
+    deadline: Duration,
+    mut look: F,
+) -> Result<T, PollError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Look<T>>,
@@ -54,7 +68,7 @@ where
     let started = Instant::now();
     loop {
         let remaining = deadline.saturating_sub(started.elapsed());
-        let seen = match tokio::time::timeout(remaining.max(POLL_INTERVAL), look()).await {
+        let seen = match tokio::time::timeout(remaining.max(interval), look()).await {
             Ok(Look::Ready(value)) => return Ok(value),
             Ok(Look::Failed(reason)) => return Err(PollError::Failed(reason)),
             Ok(Look::NotYet(seen)) => seen,
@@ -66,7 +80,7 @@ where
                 last: seen,
             });
         }
-        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_sub(started.elapsed()))).await;
+        tokio::time::sleep(interval.min(deadline.saturating_sub(started.elapsed()))).await;
     }
 }
 

@@ -34,4 +34,16 @@ impl Session {
             baselines: TrafficBaselines::default(),
         }
     }
+
+    /// [`Self::start`], looking at Alertmanager's groups every `every` (a replay at a
+    /// compressed tick changes annotations faster than the default 200 ms).
+    pub(crate) fn start_watching_every(stack: &RunningStack, every: std::time::Duration) -> Self {
+        let seen_alerts = Arc::new(SeenAlerts::default());
+        let watch = AlertWatch::start_every(&stack.endpoints().alertmanager, &seen_alerts, every);
+        Self {
+            seen_alerts,
+            watch,
+            baselines: TrafficBaselines::default(),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use serde_yaml::Value;
 
 use crate::checks::checker::Checker;
 use crate::checks::poll::{poll, Look};
-use crate::clients::{AmAlert, AmAlertState};
+use crate::clients::{AmAlert, AmAlertState, PromAlert};
 use crate::spec::AlertmanagerSpec;
 use crate::time::parse_timestamp;
 
@@ -35,7 +35,13 @@ impl Checker<'_> {
                 }
                 match alertmanager.alerts().await {
                     Err(e) => Look::NotYet(e.to_string()),
-                    Ok(alerts) => look_at(alert, &alerts),
+                    Ok(alerts) => match look_at(alert, &alerts) {
+                        // Already gone (a short-lived alert in compressed time), but the
+                        // session's watch saw it active in a group.
+                        Look::NotYet(why) => seen_active(alert, &seen.groups())
+                            .map_or(Look::NotYet(why), Look::Ready),
+                        look => look,
+                    },
                 }
             }
         })
@@ -57,24 +63,51 @@ impl Checker<'_> {
     /// be at least `for` after the alert became active (`activeAt`), both Prometheus's
     /// timestamps.
     async fn starts_at_after_for(&self, alert: &str, found: &AmAlert) -> Result<String, String> {
-        let for_ = self.for_of(alert);
+        // Several rules may share an alert name (one per severity): the `for` and the
+        // Prometheus alert are those whose labels the Alertmanager alert carries.
+        let carried = |labels: &std::collections::BTreeMap<String, String>| {
+            labels.iter().all(|(k, v)| found.labels.get(k) == Some(v))
+        };
+        let plan = self.stack.plan();
+        let for_ = plan
+            .spec
+            .prometheus()
+            .alert_rules()
+            .filter(|(_, r)| r.alert.as_deref() == Some(alert) && carried(&r.labels))
+            .map(|(_, r)| r.for_.scaled_down(plan.time_scale).get())
+            .max()
+            .unwrap_or_else(|| self.for_of(alert));
         let in_prometheus = self.prometheus.alerts().await.ok().and_then(|alerts| {
+            let named = |a: &&PromAlert| a.name() == Some(alert);
             alerts
-                .into_iter()
-                .find(|a| a.labels.get("alertname").map(String::as_str) == Some(alert))
+                .iter()
+                .filter(named)
+                .find(|a| carried(&a.labels))
+                .or_else(|| alerts.iter().find(named))
+                .cloned()
         });
         if let Some(a) = &in_prometheus {
             self.session.seen_alerts.record(a);
         }
-        let active_at = in_prometheus
+        let remembered = in_prometheus
             .or_else(|| self.session.seen_alerts.get(alert))
-            .and_then(|a| a.active_at.as_deref().and_then(parse_timestamp))
-            .ok_or_else(|| {
-                format!(
-                    "{alert} is in alertmanager but prometheus reports no activeAt for it, so \
+            .and_then(|a| a.active_at.as_deref().and_then(parse_timestamp));
+        let active_at = match remembered {
+            Some(at) => Some(at),
+            // Nothing to check: it fires at the evaluation it becomes active.
+            None if for_.is_zero() => {
+                return Ok("; for 0s (resolved in prometheus before it was looked at)".to_string())
+            }
+            // Resolved before any check saw it active (a short-lived alert in compressed
+            // time): Prometheus's own record of its activeAt.
+            None => self.recorded_active_at(alert, found).await,
+        };
+        let active_at = active_at.ok_or_else(|| {
+            format!(
+                "{alert} is in alertmanager but prometheus reports no activeAt for it, so \
                      its startsAt cannot be checked against its for"
-                )
-            })?;
+            )
+        })?;
         let starts_at = parse_timestamp(&found.starts_at)
             .ok_or_else(|| format!("alertmanager's startsAt {:?} is no time", found.starts_at))?;
         let fired_after = starts_at.duration_since(active_at).unwrap_or_default();
@@ -95,10 +128,60 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// The `activeAt` Prometheus recorded for the alert Alertmanager holds: the latest value
+    /// of its `ALERTS_FOR_STATE` series (written at every evaluation while it is active).
+    async fn recorded_active_at(
+        &self,
+        alert: &str,
+        found: &AmAlert,
+    ) -> Option<std::time::SystemTime> {
+        let lookback = self.stack.prometheus_started().elapsed().as_secs() + 60;
+        let expr = format!("ALERTS_FOR_STATE{{alertname=\"{alert}\"}}[{lookback}s]");
+        let series = self.prometheus.query_series(&expr).await.ok()?;
+        series
+            .iter()
+            .filter(|s| {
+                s.metric
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "__name__")
+                    .all(|(k, v)| found.labels.get(k) == Some(v))
+            })
+            .filter_map(|s| s.points.last().map(|(_, v)| *v))
+            .reduce(f64::max)
+            .map(|secs| std::time::UNIX_EPOCH + Duration::from_secs_f64(secs))
+    }
+}
+
+/// The alert as the session's watch last saw it active in one of Alertmanager's groups,
+/// with every receiver such a group notifies.
+fn seen_active(alert: &str, groups: &[seen::SeenGroup]) -> Option<AmAlert> {
+    let mut found: Option<AmAlert> = None;
+    for group in groups {
+        let active = group
+            .current
+            .iter()
+            .chain(&group.gone)
+            .find(|a| a.name() == Some(alert) && a.status.state == AmAlertState::Active);
+        if let Some(a) = active {
+            let entry = found.get_or_insert_with(|| a.clone());
+            if !entry.receivers.contains(&group.receiver) {
+                entry.receivers.push(group.receiver.clone());
+            }
+        }
+    }
+    found
+}
+
 /// One look at Alertmanager's alerts for `alert`: active is ready; inhibited or silenced is
 /// a failure naming what mutes it.
 fn look_at(alert: &str, alerts: &[AmAlert]) -> Look<AmAlert> {
-    let Some(found) = alerts.iter().find(|a| a.name() == Some(alert)) else {
+    // An active one first: another alert of the same name (another severity) may be muted.
+    let named = || alerts.iter().filter(|a| a.name() == Some(alert));
+    if let Some(active) = named().find(|a| a.status.state == AmAlertState::Active) {
+        return Look::Ready(active.clone());
+    }
+    let Some(found) = named().next() else {
         return Look::NotYet(format!("{alert} not in alertmanager yet"));
     };
     match found.status.state {

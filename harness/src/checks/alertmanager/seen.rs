@@ -2,7 +2,7 @@
 //! in another [`crate::checks::Checker`], still knows an alert's labels and annotations after
 //! Prometheus has stopped reporting it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ pub(crate) struct SeenGroup {
     /// changes it while the alert fires; a message carries the version of its flush), by
     /// fingerprint, oldest first, at most [`VERSIONS_KEPT`] each.
     pub(crate) versions: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+    /// The fingerprints of its alerts ever seen muted (inhibited or silenced): whether such
+    /// an alert is notified depends on where Alertmanager's timers fell while it was.
+    pub(crate) muted: BTreeSet<String>,
 }
 
 /// How often [`AlertWatch`] reads Alertmanager's groups.
@@ -48,6 +51,11 @@ pub(crate) struct AlertWatch(Option<tokio::task::JoinHandle<()>>);
 impl AlertWatch {
     /// Starts watching the Alertmanager at `base_url` on the current runtime.
     pub(crate) fn start(base_url: &str, seen: &Arc<SeenAlerts>) -> Self {
+        Self::start_every(base_url, seen, WATCH_EVERY)
+    }
+
+    /// [`Self::start`], looking every `every` (a replay's annotations change every tick).
+    pub(crate) fn start_every(base_url: &str, seen: &Arc<SeenAlerts>, every: Duration) -> Self {
         let client =
             crate::clients::AlertmanagerClient::new(base_url).with_timeout(Duration::from_secs(2));
         let seen = Arc::clone(seen);
@@ -56,7 +64,7 @@ impl AlertWatch {
                 if let Ok(groups) = client.alert_groups().await {
                     seen.record_groups(&groups);
                 }
-                tokio::time::sleep(WATCH_EVERY).await;
+                tokio::time::sleep(every).await;
             }
         });
         Self(Some(task))
@@ -72,9 +80,17 @@ impl Drop for AlertWatch {
 }
 
 /// How many versions of an alert's annotations are kept.
-pub(crate) const VERSIONS_KEPT: usize = 4;
+pub(crate) const VERSIONS_KEPT: usize = 16;
 
 impl SeenGroup {
+    fn remember_muted(&mut self, alerts: &[AmAlert]) {
+        for alert in alerts {
+            if alert.status.state == crate::clients::AmAlertState::Suppressed {
+                self.muted.insert(alert.fingerprint.clone());
+            }
+        }
+    }
+
     /// Remembers the annotations of `alerts` as versions.
     fn remember_versions(&mut self, alerts: &[AmAlert]) {
         for alert in alerts {
@@ -124,6 +140,7 @@ impl SeenAlerts {
                     g.gone = gone;
                     g.current = group.alerts.clone();
                     g.remember_versions(&group.alerts);
+                    g.remember_muted(&group.alerts);
                 }
                 None => {
                     let mut g = SeenGroup {
@@ -132,8 +149,10 @@ impl SeenAlerts {
                         current: group.alerts.clone(),
                         gone: Vec::new(),
                         versions: BTreeMap::new(),
+                        muted: BTreeSet::new(),
                     };
                     g.remember_versions(&group.alerts);
+                    g.remember_muted(&group.alerts);
                     seen.push(g);
                 }
             }

@@ -1,7 +1,7 @@
 //! Checks against Prometheus: targets, metric values, rule health, alert states, and the
 //! causes Prometheus can tell.
 
-mod causes;
+pub(crate) mod causes;
 mod metric;
 mod timing;
 

@@ -17,7 +17,7 @@ use crate::checks::alertmanager::SeenGroup;
 use crate::checks::checker::Checker;
 use crate::checks::outcome::MessageMatch;
 use crate::checks::poll::{poll, Look};
-use crate::clients::{AmAlert, PromAlert};
+use crate::clients::{AmAlert, AmAlertState, PromAlert};
 use crate::slack::{NotificationStatus, SlackMessage};
 use crate::time::format_timestamp;
 
@@ -82,11 +82,30 @@ impl Checker<'_> {
         alert: &str,
         deadline: Duration,
     ) -> Result<String, String> {
-        let found = self.prometheus_alert(alert).await?;
+        // It may have resolved already (a short-lived alert in compressed time): then as an
+        // earlier check on this stack saw it.
+        // It may have resolved already (a short-lived alert in compressed time): then as an
+        // earlier check on this stack saw it, else as Alertmanager holds it.
+        let found = match self.prometheus_alert(alert).await {
+            Ok(found) => Some(found),
+            Err(e) => match self.session.seen_alerts.get(alert) {
+                Some(found) => Some(found),
+                None if self
+                    .session
+                    .seen_alerts
+                    .groups()
+                    .iter()
+                    .any(|g| carries(g, alert)) =>
+                {
+                    None
+                }
+                None => return Err(e),
+            },
+        };
         // The message may arrive before the harness looks at Prometheus again, so it only
         // has to come after the alert became active, by Prometheus's clock.
         let since = found
-            .active_at
+            .and_then(|f| f.active_at)
             .as_deref()
             .and_then(crate::time::parse_timestamp);
         let matched = self
@@ -185,7 +204,8 @@ impl Checker<'_> {
     }
 
     /// When Prometheus resolved the alert: the evaluation after its last `ALERTS` sample in
-    /// state firing (Prometheus's own timestamps). This is the `endsAt` Prometheus sends.
+    /// state firing (Prometheus's own timestamps; the earliest, when several series share its
+    /// name). This is the `endsAt` Prometheus sends.
     async fn resolution_time(&self, alert: &str) -> Result<SystemTime, String> {
         let plan = self.stack.plan();
         let lookback = self.stack.prometheus_started().elapsed().as_secs() + 60;
@@ -195,12 +215,12 @@ impl Checker<'_> {
             .query_series(&expr)
             .await
             .map_err(|e| e.to_string())?;
+        // Each series (several rules may share the name, one per severity) resolves after
+        // its own last firing sample; a resolved message comes after the first of them.
         let last_firing = series
             .iter()
-            .flat_map(|s| s.points.iter().map(|(t, _)| *t))
-            .fold(None, |max: Option<f64>, t| {
-                Some(max.map_or(t, |m| m.max(t)))
-            })
+            .filter_map(|s| s.points.iter().map(|(t, _)| *t).reduce(f64::max))
+            .reduce(f64::min)
             .ok_or_else(|| {
                 format!("prometheus has no record of {alert} firing (`{expr}` is empty)")
             })?;
@@ -281,6 +301,7 @@ impl Checker<'_> {
             .filter(|m| search.since.is_none_or(|s| m.received_at >= s))
             .collect();
         let mut missing = Vec::new();
+        let mut optional = Vec::new();
         for group in &groups {
             let Some(slack) = search.configs.get(&group.receiver).cloned() else {
                 continue;
@@ -304,6 +325,13 @@ impl Checker<'_> {
                     Ok(matched) => {
                         search.matched.insert(wanted, matched);
                     }
+                    // Muted at some point: whether Alertmanager flushed the group while the
+                    // alert was not is its timers' business; another group must carry it.
+                    Err(problem) if was_muted(group, alert) => optional.push(format!(
+                        "receiver {} slack_configs[{i}] (the alert was muted there for a \
+                         while): {problem}",
+                        group.receiver
+                    )),
                     Err(problem) => missing.push(format!(
                         "receiver {} slack_configs[{i}]: {problem}",
                         group.receiver
@@ -311,8 +339,14 @@ impl Checker<'_> {
                 }
             }
         }
-        if missing.is_empty() {
+        if missing.is_empty() && !search.matched.is_empty() {
             Look::Ready(search.matched.values().cloned().collect())
+        } else if missing.is_empty() {
+            Look::NotYet(format!(
+                "{}; {} slack messages received in all",
+                optional.join("; "),
+                messages.len()
+            ))
         } else {
             Look::NotYet(format!(
                 "{}; {} slack messages received in all",
@@ -443,13 +477,23 @@ fn names(data: &TemplateData) -> String {
     format!("[{}]", names.join(", "))
 }
 
-/// Whether the group held the alert.
+/// Whether the group held the alert unmuted: an alert Alertmanager inhibits or silences
+/// (another severity of the same name, say) is never notified in its group.
 fn carries(group: &SeenGroup, alert: &str) -> bool {
     group
         .current
         .iter()
         .chain(&group.gone)
-        .any(|a| a.name() == Some(alert))
+        .any(|a| a.name() == Some(alert) && a.status.state != AmAlertState::Suppressed)
+}
+
+/// Whether the group's alerts named `alert` were ever seen muted in it.
+fn was_muted(group: &SeenGroup, alert: &str) -> bool {
+    group
+        .current
+        .iter()
+        .chain(&group.gone)
+        .any(|a| a.name() == Some(alert) && group.muted.contains(&a.fingerprint))
 }
 
 /// The cause when no group carrying the alert notifies a receiver with slack configs.
@@ -639,6 +683,7 @@ mod tests {
             current,
             gone,
             versions: BTreeMap::new(),
+            muted: Default::default(),
         }
     }
 
