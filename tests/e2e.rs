@@ -14,6 +14,7 @@ mod e2e {
     pub mod front_door;
     pub mod lint;
     pub mod review;
+    pub mod rule_tests;
     pub mod secrets;
     pub mod seed;
     pub mod snapshots;

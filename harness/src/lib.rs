@@ -45,7 +45,9 @@ pub mod fixtures;
 mod lint;
 mod load;
 mod plan;
+mod replay;
 mod report;
+mod ruletest;
 mod secret;
 mod slack;
 pub mod snapshot;
@@ -62,6 +64,10 @@ pub use checks::{
     StderrProgress, Traffic,
 };
 pub use error::{Error, Finding, Findings, InputError, Result, Severity};
+pub use replay::{
+    assert_rule_tests_passed, try_assert_rule_tests_passed, Disagreement, FileReport, FiredAlert,
+    FollowedCheck, PromtoolVerdict, RuleTestReport, RuleTests, TestReport,
+};
 pub use report::{Summary, Totals};
 pub use slack::{SlackMessage, SlackMock};
 pub use spec::ComponentKind;

@@ -31,6 +31,20 @@ pub enum Command {
     Up(StackArgs),
     /// Print the effective configs and every change made to the manifests; start nothing.
     Render(StackArgs),
+    /// Replay promtool rule unit-test files live through the manifests' Prometheus,
+    /// Alertmanager and a Slack mock, with promtool as the oracle (exit 0 all passed, 1 a test
+    /// failed, 2 bad input).
+    ///
+    /// Each test gets its own Prometheus and Alertmanager, as the manifests configure them;
+    /// its series reach Prometheus by remote write (nothing is scraped, so neither the app nor
+    /// the scrape discovery is needed); at every eval_time the live alerts, labels and
+    /// annotations must be what `promtool test rules` found, and each alert expected to fire
+    /// must reach Alertmanager, be routed and delivered to Slack as Alertmanager renders it,
+    /// and resolve where a later eval_time expects it gone. Time runs compressed, in scenario
+    /// time: ranges, offsets, `for`, intervals and per-second values keep their meaning.
+    ///
+    /// Example: firedrill test --manifests k8s/ k8s/tests/*.yaml
+    Test(TestArgs),
     /// Report what is wrong with the manifests; start nothing (exit 0 clean or warnings only, 2 errors).
     ///
     /// Services that select no pod or miss its ports, static targets naming no Service or
@@ -125,6 +139,35 @@ pub struct VerifyArgs {
     /// Seconds added to every deadline.
     #[arg(long, value_name = "SECONDS", env = "FIREDRILL_MARGIN")]
     pub margin: Option<f64>,
+}
+
+/// `firedrill test`.
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// The directory of Kubernetes manifests (read recursively).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "manifests",
+        env = "FIREDRILL_MANIFESTS"
+    )]
+    pub manifests: PathBuf,
+    /// promtool rule unit-test files (their `rule_files` name the manifests' rule files).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where the stacks run: `process` or `docker` (see `verify --help`).
+    #[arg(long, value_name = "BACKEND", default_value = "process", env = "FIREDRILL_BACKEND", value_parser = parse_backend)]
+    pub backend: BackendKind,
+    /// Run scenario time N times faster; it must divide every duration into whole
+    /// milliseconds [default: the largest that does and keeps an evaluation 200 ms long].
+    #[arg(long, value_name = "N")]
+    pub time_scale: Option<u32>,
+    /// How many tests run at once [default: three a core].
+    #[arg(long, value_name = "N", env = "FIREDRILL_JOBS")]
+    pub jobs: Option<usize>,
+    /// Write each test's artifacts (payloads, configs, logs, review page) and rule-tests.json here.
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_ARTIFACTS")]
+    pub artifacts: Option<PathBuf>,
 }
 
 /// `firedrill echo-server`.

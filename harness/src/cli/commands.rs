@@ -14,7 +14,7 @@ use crate::time::format_timestamp;
 use crate::verify::{verify, VerifyOptions};
 
 use super::args::{
-    Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, VerifyArgs,
+    Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, TestArgs, VerifyArgs,
 };
 
 /// Runs the command; returns the exit code.
@@ -24,6 +24,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Up(args) => up_command(args).await,
         Command::Render(args) => render_command(args),
         Command::Lint(args) => Ok(lint_command(args)),
+        Command::Test(args) => test_command(args).await,
         Command::EchoServer(args) => echo_server_command(args).await,
         Command::SlackRecorder(args) => slack_recorder_command(args).await,
     };
@@ -48,6 +49,36 @@ fn start_options(args: &StackArgs) -> StartOptions {
         options = options.with_app_command(image, command);
     }
     options
+}
+
+async fn test_command(args: TestArgs) -> Result<i32, Error> {
+    let mut tests = crate::replay::RuleTests::new(&args.manifests)
+        .with_options(StartOptions::new(args.backend));
+    if let Some(jobs) = args.jobs {
+        tests = tests.with_jobs(jobs);
+    }
+    for file in &args.files {
+        tests = tests.with_file(file);
+    }
+    if let Some(scale) = args.time_scale {
+        tests = tests.with_time_scale(scale);
+    }
+    if let Some(dir) = &args.artifacts {
+        tests = tests.with_artifacts(dir);
+    }
+    let mut progress = StderrProgress;
+    let report = tokio::select! {
+        report = tests.run_with_progress(&mut progress) => report?,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("firedrill: interrupted; every test's stack was stopped and cleaned up");
+            return Ok(130);
+        }
+    };
+    let (_, failed) = report.totals();
+    if let Some(line) = report.to_string().lines().last() {
+        println!("{line}");
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
 }
 
 async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {

@@ -160,6 +160,47 @@ pub(crate) fn metric_names(expr: &str) -> Vec<String> {
     names
 }
 
+/// Every duration written in `expr` (ranges, offsets, subquery ranges and steps): what the
+/// time scale divides, so that a scale is faithful only where each divides to whole
+/// milliseconds. `Err` with the parser's complaint when it cannot be read.
+pub(crate) fn durations(expr: &str) -> Result<Vec<Duration>, String> {
+    let ast = parser::parse(expr)?;
+    let mut found = Vec::new();
+    let offset = |offset: &Option<Offset>, found: &mut Vec<Duration>| match offset {
+        Some(Offset::Pos(d)) | Some(Offset::Neg(d)) => found.push(*d),
+        None => {}
+    };
+    visit(&ast, &mut |node| match node {
+        Expr::VectorSelector(vs) => offset(&vs.offset, &mut found),
+        Expr::MatrixSelector(ms) => {
+            found.push(ms.range);
+            offset(&ms.vs.offset, &mut found);
+        }
+        Expr::Subquery(sq) => {
+            found.push(sq.range);
+            found.extend(sq.step);
+            offset(&sq.offset, &mut found);
+        }
+        _ => {}
+    });
+    Ok(found)
+}
+
+/// `expr`, returning nothing while `gate` (an instant vector selector) has no sample and
+/// exactly what `expr` returns (labels and values) while it has one: `(expr) and on() gate`.
+/// A scalar expression is first made the one-element vector Prometheus makes of a scalar
+/// rule result (`vector(expr)`). `Err` with the parser's complaint when it cannot be read.
+pub(crate) fn gated(expr: &str, gate: &str) -> Result<String, String> {
+    let ast = parser::parse(expr)?;
+    let operand = match ast.value_type() {
+        parser::value::ValueType::Scalar => format!("vector({})", expr.trim()),
+        _ => format!("({})", expr.trim()),
+    };
+    let text = format!("{operand} and on() {gate}");
+    parser::parse(&text)?;
+    Ok(text)
+}
+
 fn note_at(at: Option<&AtModifier>, found: &mut Vec<Unfaithful>) {
     if matches!(at, Some(AtModifier::At(_))) && !found.contains(&Unfaithful::AbsoluteAt) {
         found.push(Unfaithful::AbsoluteAt);
@@ -289,6 +330,23 @@ mod tests {
         scale_expr(expr, 30.0)
             .unwrap_or_else(|e| panic!("{expr}: {e}"))
             .expr
+    }
+
+    #[test]
+    fn every_range_offset_and_subquery_duration_is_listed() {
+        let found = durations("rate(x[5m] offset 1h) > max_over_time(y[10m:30s])").unwrap();
+        let secs: Vec<u64> = found.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, vec![300, 3600, 600, 30]);
+    }
+
+    #[test]
+    fn a_gated_expression_keeps_its_labels_and_a_scalar_becomes_a_vector() {
+        assert_eq!(
+            gated("sum by (job) (rate(x[5m])) > 1", "armed").unwrap(),
+            "(sum by (job) (rate(x[5m])) > 1) and on() armed"
+        );
+        assert_eq!(gated("1", "armed").unwrap(), "vector(1) and on() armed");
+        assert!(gated("sum(", "armed").is_err());
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl PromDuration {
         self.0
     }
 
-    /// Parses `1h30m`, `15s`, `500ms`, `0s`.
+    /// Parses `1h30m`, `15s`, `500ms`, `0s`, and `0` without a unit (as Prometheus does).
     pub fn parse(input: &str) -> Result<Self, DurationError> {
         let err = |reason| DurationError {
             input: input.to_string(),
@@ -50,6 +50,9 @@ impl PromDuration {
         let text = input.trim();
         if text.is_empty() {
             return Err(err("empty"));
+        }
+        if text == "0" {
+            return Ok(Self(Duration::ZERO));
         }
         let mut rest = text;
         let mut total_ms: u64 = 0;
@@ -123,6 +126,16 @@ mod tests {
             assert_eq!(PromDuration::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(PromDuration::parse("90s").unwrap().to_string(), "1m30s");
+    }
+
+    #[test]
+    fn a_bare_zero_is_zero_as_in_prometheus_and_other_bare_numbers_are_refused() {
+        assert_eq!(
+            PromDuration::parse("0").unwrap(),
+            PromDuration::from_secs(0)
+        );
+        assert!(PromDuration::parse("00").is_err());
+        assert!(PromDuration::parse("1").is_err());
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! `firedrill test`: promtool's rule unit-test files, unchanged, replayed live through the
+//! manifests' real Prometheus and Alertmanager to the Slack mock, with promtool as the oracle
+//! of rule semantics.
+//!
+//! For each file, promtool runs the tests against the manifests' rules (as deployed, in
+//! production time). Each test then gets its own Prometheus and Alertmanager (so that no
+//! series, alert or notification of one test reaches another's): Prometheus scrapes nothing
+//! and receives the test's series by remote write, at their timestamps in scenario time
+//! ([`timeline`]); its rules, rewritten for the time scale like `verify`'s, are evaluated as
+//! one group aligned with the test's time zero ([`spec`]). At each `eval_time` the live
+//! alerts must be what promtool found, labels and annotations included, and every
+//! `promql_expr_test` must return what promtool did; each alert the test expects to fire is
+//! followed by `verify`'s own checks into Alertmanager (routed by its own configuration) and
+//! to Slack, and to its resolution where a later `eval_time` expects it gone.
+//!
+//! ```no_run
+//! use firedrill::{assert_rule_tests_passed, RuleTests};
+//!
+//! # async fn example() -> firedrill::Result<()> {
+//! let report = RuleTests::new("k8s/monitoring")
+//!     .with_file("k8s/monitoring/tests/alerts_test.yaml")
+//!     .run()
+//!     .await?;
+//! assert_rule_tests_passed(&report);
+//! # Ok(())
+//! # }
+//! ```
+
+mod oracle;
+mod outcome;
+mod run;
+pub(crate) mod spec;
+mod timeline;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+pub use oracle::PromtoolVerdict;
+pub use outcome::{
+    assert_rule_tests_passed, try_assert_rule_tests_passed, Disagreement, FileReport, FiredAlert,
+    FollowedCheck, RuleTestReport, TestReport,
+};
+
+use crate::backend::{BackendKind, StartOptions};
+use crate::checks::Progress;
+use crate::error::Result;
+use crate::spec::ComponentKind;
+
+/// promtool rule unit-test files to replay through a stack's manifests.
+#[derive(Debug, Clone)]
+pub struct RuleTests {
+    manifests: PathBuf,
+    files: Vec<PathBuf>,
+    options: Option<StartOptions>,
+    time_scale: Option<u32>,
+    artifacts: Option<PathBuf>,
+    jobs: Option<usize>,
+    unscaled: bool,
+}
+
+impl RuleTests {
+    /// The tests of the stack the manifests in `dir` describe.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            manifests: dir.into(),
+            files: Vec::new(),
+            options: None,
+            time_scale: None,
+            artifacts: None,
+            jobs: None,
+            unscaled: false,
+        }
+    }
+
+    /// Adds a promtool test file (`promtool test rules FILE`).
+    pub fn with_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.files.push(file.into());
+        self
+    }
+
+    /// The backend and its options (default: from `FIREDRILL_*`, as `verify`'s).
+    pub fn with_options(mut self, options: StartOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// Runs every file at this time scale, which must divide each duration into whole
+    /// milliseconds (default: chosen per file, as large as keeps an evaluation 200 ms long).
+    pub fn with_time_scale(mut self, scale: u32) -> Self {
+        self.time_scale = Some(scale);
+        self
+    }
+
+    /// Writes each test's artifacts (its payloads, configs, logs, review page) under `dir`,
+    /// one directory a test, and `rule-tests.json`.
+    pub fn with_artifacts(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.artifacts = Some(dir.into());
+        self
+    }
+
+    /// How many tests run at once (default: `FIREDRILL_JOBS`, else three a core, shared by
+    /// every run in the process).
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = Some(jobs.max(1));
+        self
+    }
+
+    /// Plants firedrill's old time model (rule expressions as written, their ranges and
+    /// per-second values in wall-clock time, only `for` and the intervals scaled), to show
+    /// that the agreement with promtool catches it. Never for a real run.
+    #[doc(hidden)]
+    pub fn with_unscaled_expressions(mut self) -> Self {
+        self.unscaled = true;
+        self
+    }
+
+    /// Runs every test; `Err` for bad input (the manifests, a test file, a rule file that
+    /// differs), before anything starts.
+    pub async fn run(self) -> Result<RuleTestReport> {
+        self.run_with_progress(&mut crate::checks::SilentProgress)
+            .await
+    }
+
+    /// [`Self::run`], saying what it does as it goes.
+    pub async fn run_with_progress(self, progress: &mut dyn Progress) -> Result<RuleTestReport> {
+        let wall = Instant::now();
+        let spec = crate::load::load_dir(&self.manifests)?;
+        let findings = crate::lint::lint(&spec);
+        if findings.iter().any(crate::error::Finding::is_error) {
+            return Err(crate::error::Findings(findings).into());
+        }
+        let mut options = match &self.options {
+            Some(options) => options.clone(),
+            None => StartOptions::from_env()?,
+        };
+        options = options.with_skip(ComponentKind::Grafana);
+        crate::tools::provide_renderer().await?;
+        let margin = crate::checks::margin_from_env()?;
+        let jobs = match self.jobs {
+            Some(jobs) => jobs,
+            None => jobs_from_env()?,
+        };
+        // Everything is read and checked before anything starts: the test files first, then
+        // the backend, then the plans.
+        let mut read = Vec::new();
+        for path in &self.files {
+            let file = crate::ruletest::read_test_file(path)?;
+            let matched = spec::match_rule_files(&spec, &file)?;
+            let scale = timeline::choose_scale(&file, &matched, self.time_scale)?;
+            timeline::require_within_reach(&file, scale)?;
+            read.push((file, matched, scale));
+        }
+        let runs_here = match options.backend {
+            BackendKind::Process => true,
+            #[cfg(feature = "docker")]
+            BackendKind::Docker => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        if !runs_here {
+            return Err(crate::error::Error::Input(crate::error::InputError::new(
+                &self.manifests,
+                format!(
+                    "firedrill test runs on the process and docker backends, not {}: each test \
+                     needs a Prometheus and an Alertmanager of its own, started and discarded in \
+                     seconds, which a namespace a test would make minutes; use --backend process \
+                     or --backend docker",
+                    options.backend
+                ),
+            )));
+        }
+        let mut prepared = Vec::new();
+        for (file, matched, scale) in read {
+            let (replay, mut changes) = spec::replay_spec(
+                &spec,
+                &file,
+                &matched,
+                self.unscaled.then_some(scale.factor),
+            )?;
+            let options = options.clone().with_time_scale(f64::from(scale.factor));
+            let plan = crate::backend::render(&replay, &options)?;
+            changes.extend(plan.changes.iter().cloned());
+            prepared.push((file, matched, scale, replay, options, changes));
+        }
+        // promtool first, for every file; then every test of every file at once (up to
+        // `jobs`), so that the start-up floor is paid once per wave, not once per file.
+        let mut verdicts = Vec::new();
+        for (file, matched, scale, ..) in &prepared {
+            progress.message(&format!(
+                "{}: {} test{}, time scale {} (an evaluation every {} ms)",
+                file.path.display(),
+                file.tests.len(),
+                if file.tests.len() == 1 { "" } else { "s" },
+                scale.factor,
+                scale.tick_ms
+            ));
+            verdicts.push(oracle::promtool_verdicts(file, matched).await?);
+        }
+        let total: usize = prepared.iter().map(|p| p.0.tests.len()).sum();
+        progress.message(&format!(
+            "asked promtool; replaying {total} test{} live, {jobs} at a time",
+            if total == 1 { "" } else { "s" }
+        ));
+        let mut runs = Vec::new();
+        for (f, ((file, _, scale, replay, options, _), file_verdicts)) in
+            prepared.iter().zip(verdicts).enumerate()
+        {
+            for (test, promtool) in file.tests.iter().zip(file_verdicts) {
+                let artifacts = self.artifacts.as_ref().map(|dir| {
+                    dir.join(
+                        file.path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    )
+                    .join(format!("test-{}", test.index))
+                });
+                let run = run::TestRun {
+                    spec: replay,
+                    options,
+                    scale: *scale,
+                    margin,
+                    promtool,
+                    artifacts,
+                    shared_slots: self.jobs.is_none(),
+                };
+                runs.push(async move { (f, run.run(test).await) });
+            }
+        }
+        let mut done: Vec<(usize, TestReport)> = Vec::new();
+        let mut stream = futures::stream::iter(runs).buffer_unordered(jobs);
+        while let Some((f, report)) = stream.next().await {
+            progress.message(&format!(
+                "{}:{}",
+                prepared[f].0.path.display(),
+                report.to_string().trim_end()
+            ));
+            done.push((f, report));
+        }
+        let mut files = Vec::new();
+        for (f, (file, _, scale, _, _, changes)) in prepared.iter().enumerate() {
+            let mut tests: Vec<TestReport> = done
+                .iter()
+                .filter(|(i, _)| *i == f)
+                .map(|(_, t)| t.clone())
+                .collect();
+            tests.sort_by_key(|t| t.index);
+            files.push(FileReport {
+                path: file.path.clone(),
+                time_scale: scale.factor,
+                tick: Duration::from_millis(scale.tick_ms as u64),
+                changes: changes.iter().map(ToString::to_string).collect(),
+                tests,
+            });
+        }
+        let report = RuleTestReport {
+            files,
+            wall: wall.elapsed(),
+        };
+        if let Some(dir) = &self.artifacts {
+            let json = serde_json::to_string_pretty(&report).expect("the report serializes");
+            std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(dir.join("rule-tests.json"), json))
+                .map_err(|source| crate::error::Error::Io {
+                    context: format!("writing {}", dir.join("rule-tests.json").display()),
+                    source,
+                })?;
+        }
+        Ok(report)
+    }
+}
+
+/// How many tests run at once by default: three a core (each is a Prometheus and an
+/// Alertmanager evaluating every 200 ms; more than that on 2 cores misses evaluations).
+pub(crate) fn default_jobs() -> usize {
+    3 * std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// `FIREDRILL_JOBS`: how many tests run at once (default [`default_jobs`]).
+fn jobs_from_env() -> Result<usize> {
+    match std::env::var("FIREDRILL_JOBS") {
+        Err(_) => Ok(default_jobs()),
+        Ok(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                crate::error::Error::Input(crate::error::InputError::new(
+                    "FIREDRILL_JOBS",
+                    format!("`{text}` is not a number of tests to run at once (1 or more)"),
+                ))
+            }),
+    }
+}

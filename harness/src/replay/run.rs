@@ -1,0 +1,767 @@
+//! One test, live: its own Prometheus and Alertmanager (the manifests', as the replay spec
+//! changes them), its series pushed by remote write from a time zero aligned with the replay
+//! group's evaluations, the alerts read from Prometheus at each `eval_time` and compared with
+//! what promtool found, and every alert the test expects to fire followed through
+//! Alertmanager to Slack by the checks `verify` runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::backend::{self, RunningStack, StartOptions};
+use crate::checks::{poll, poll_every, run_checks, Check, CheckOutcome, Look, Session};
+use crate::clients::{AlertmanagerClient, PrometheusClient, RuleKind, WriteSeries};
+use crate::plan::promql::scale_expr;
+use crate::plan::Timings;
+use crate::replay::oracle::PromtoolVerdict;
+use crate::replay::outcome::{Disagreement, FiredAlert, TestReport};
+use crate::replay::spec::{ARMED, GROUP, TICK};
+use crate::replay::timeline::{samples, Scale};
+use crate::ruletest::RuleTest;
+use crate::spec::StackSpec;
+use crate::time::{parse_timestamp, unix_millis};
+
+/// How far ahead of time zero the series are pushed: the push must be in Prometheus before
+/// the first evaluation that reads it.
+const LEAD: Duration = Duration::from_millis(1000);
+
+/// What one test needs besides itself.
+pub(crate) struct TestRun<'a> {
+    pub(crate) spec: &'a StackSpec,
+    pub(crate) options: &'a StartOptions,
+    pub(crate) scale: Scale,
+    pub(crate) margin: Duration,
+    pub(crate) promtool: PromtoolVerdict,
+    pub(crate) artifacts: Option<std::path::PathBuf>,
+    /// Whether it counts against the process-wide limit (when no `jobs` was given).
+    pub(crate) shared_slots: bool,
+}
+
+impl TestRun<'_> {
+    /// Runs `test`; never fails as a whole: what goes wrong is the report's failure.
+    pub(crate) async fn run(self, test: &RuleTest) -> TestReport {
+        // However many runs this process makes at once (tests run in parallel), no more
+        // stacks than the machine keeps on time.
+        let _slot = match self.shared_slots {
+            true => Some(slots().acquire().await),
+            false => None,
+        };
+        let mut report = TestReport::new(test, self.promtool.clone());
+        let wall = Instant::now();
+        let running = match backend::start(self.spec, self.options).await {
+            Ok(running) => running,
+            Err(e) => {
+                report.fail(format!("the stack did not start: {e}"));
+                report.wall = wall.elapsed();
+                return report;
+            }
+        };
+        let session = Session::start_watching_every(
+            &running,
+            Duration::from_millis((self.scale.tick_ms / 4).clamp(10, 200) as u64),
+        );
+        if let Err(reason) = self.live(test, &running, &session, &mut report, wall).await {
+            report.fail(reason);
+        }
+        report.messages = running.slack().messages().await.len();
+        report.payloads = crate::snapshot::normalised_payloads(&running).await;
+        if let Some(dir) = &self.artifacts {
+            let summary = crate::report::Summary::new(
+                &running,
+                &crate::checks::Expectations::of_checks(
+                    report.checks.iter().filter_map(|o| o.check.as_ref()),
+                ),
+                report.checks.iter().map(|o| o.outcome.clone()).collect(),
+                SystemTime::now(),
+                report.floor,
+                wall.elapsed(),
+            );
+            if let Err(e) = crate::report::write_artifacts(dir, &running, &summary).await {
+                report.fail(format!("the artifacts were not written: {e}"));
+            }
+        }
+        drop(session);
+        running.shutdown().await;
+        report.wall = wall.elapsed();
+        report
+    }
+
+    async fn live(
+        &self,
+        test: &RuleTest,
+        running: &RunningStack,
+        session: &Session,
+        report: &mut TestReport,
+        wall: Instant,
+    ) -> Result<(), String> {
+        let prometheus = PrometheusClient::new(&running.endpoints().prometheus);
+        let tick = Duration::from_millis(self.scale.tick_ms as u64);
+        // Prometheus hands alerts to an Alertmanager only once its discovery has listed it
+        // (5 s after the start): the test starts after that.
+        poll(Timings::DISCOVERY_FLOOR + self.margin, || async {
+            match prometheus.alertmanagers().await {
+                Ok(list) if !list.is_empty() => Look::Ready(()),
+                Ok(_) => Look::NotYet("Prometheus lists no Alertmanager yet".to_string()),
+                Err(e) => Look::NotYet(e.to_string()),
+            }
+        })
+        .await
+        .map_err(|e| format!("Prometheus never listed its Alertmanager: {e}"))?;
+        // The group's evaluation times, as Prometheus chose them: its tick rule's sample
+        // (exact), and how long after that time the evaluation runs by the wall clock (the
+        // rules API's `lastEvaluation`): read between two looks at the rules that agree.
+        let (last_tick, lag) = poll_every(tick / 4, 3 * tick + self.margin, || async {
+            let first = tick_evaluated(&prometheus).await;
+            let sample = match prometheus.query(&format!("timestamp({TICK})")).await {
+                Ok(samples) => samples.first().map(|s| (s.value * 1000.0).round() as i64),
+                Err(e) => return Look::NotYet(e.to_string()),
+            };
+            let second = tick_evaluated(&prometheus).await;
+            match (first, sample, second) {
+                (Some(a), Some(at), Some(b)) if a == b && a >= at => Look::Ready((at, a - at)),
+                _ => Look::NotYet(format!("no settled evaluation of {TICK} yet")),
+            }
+        })
+        .await
+        .map_err(|e| format!("the replay group was never evaluated: {e}"))?;
+        report.floor = wall.elapsed();
+        let now = unix_millis(SystemTime::now()) as i64 + LEAD.as_millis() as i64;
+        let ticks_ahead = (now - last_tick + self.scale.tick_ms - 1) / self.scale.tick_ms;
+        let t0 = last_tick + ticks_ahead * self.scale.tick_ms;
+
+        let end = test.max_eval_time().get();
+        let mut series: Vec<WriteSeries> = samples(test, self.scale, t0);
+        // Armed from time zero until ten minutes (of scenario time) after the last eval_time.
+        let armed_ticks =
+            (self.scale.wall_ms(end + Duration::from_secs(600)) / self.scale.tick_ms).max(1);
+        series.push(WriteSeries {
+            labels: vec![("__name__".to_string(), ARMED.to_string())],
+            samples: (0..=armed_ticks)
+                .map(|k| (t0 + k * self.scale.tick_ms, 1.0))
+                .collect(),
+        });
+        prometheus
+            .remote_write(&series)
+            .await
+            .map_err(|e| format!("Prometheus refused the test's series: {e}"))?;
+        let pushed = unix_millis(SystemTime::now()) as i64;
+        if pushed >= t0 {
+            return Err(format!(
+                "the series reached Prometheus {} ms after the test's time zero (the machine is too \
+                 loaded for time scale {}): rerun with a smaller --time-scale",
+                pushed - t0,
+                self.scale.factor
+            ));
+        }
+        let t0_instant = Instant::now() + Duration::from_millis((t0 - pushed) as u64);
+        let at = |scenario: Duration| t0 + self.scale.wall_ms(scenario);
+
+        let expected = expected_alerts(test);
+        let wanted: BTreeSet<i64> = test
+            .alert_rule_test
+            .iter()
+            .map(|case| self.scale.wall_ms(case.eval_time.get()) / self.scale.tick_ms)
+            .collect();
+        // On a thread and runtime of its own: its reads are due within one tick, whatever
+        // the caller's runtime (a test's single thread) and the checks are busy with.
+        let observe = {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let (prometheus, scale, margin) = (prometheus.clone(), self.scale, self.margin);
+            let t0 = t0 + lag;
+            std::thread::spawn(move || {
+                let seen = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => {
+                        runtime.block_on(observe(prometheus, wanted, t0, t0_instant, scale, margin))
+                    }
+                    Err(e) => Err(format!("no runtime for the observer: {e}")),
+                };
+                let _ = sender.send(seen);
+            });
+            receiver
+        };
+        let follow = futures::future::join_all(expected.iter().map(|(alert, plan)| {
+            let start = t0_instant + Duration::from_millis(self.scale.wall_ms(plan.start) as u64);
+            self.follow(running, session, alert, plan, start)
+        }));
+        let (observed, followed) = futures::join!(observe, follow);
+        for outcomes in followed {
+            report.checks.extend(outcomes);
+        }
+        let observed = observed.map_err(|e| format!("the observer stopped: {e}"))??;
+        // A Prometheus that skipped evaluations (a loaded machine) did not compute what
+        // promtool does: the run proves nothing either way, and says so.
+        if let Ok(metrics) = prometheus.own_metrics().await {
+            let missed = crate::checks::metric_sum(
+                &metrics,
+                "prometheus_rule_group_iterations_missed_total",
+            );
+            if missed > 0.0 {
+                return Err(format!(
+                    "Prometheus skipped {missed} evaluations of the replay group (the machine is \
+                     too loaded for time scale {}), so the live run is not what promtool \
+                     computes; rerun with a smaller --time-scale or fewer --jobs",
+                    self.scale.factor
+                ));
+            }
+        }
+
+        // Agreement with promtool at every eval_time.
+        for (i, case) in test.alert_rule_test.iter().enumerate() {
+            let k = self.scale.wall_ms(case.eval_time.get()) / self.scale.tick_ms;
+            let expected: Vec<FiredAlert> = case
+                .exp_alerts
+                .iter()
+                .map(|e| {
+                    let mut labels = e.exp_labels.clone();
+                    labels.insert("alertname".to_string(), case.alertname.clone());
+                    FiredAlert {
+                        labels,
+                        annotations: e.exp_annotations.clone(),
+                    }
+                })
+                .collect();
+            let firing = |alerts: &[crate::clients::PromAlert]| -> Vec<FiredAlert> {
+                let mut live: Vec<FiredAlert> = alerts
+                    .iter()
+                    .filter(|a| a.name() == Some(case.alertname.as_str()))
+                    .filter(|a| a.state == crate::clients::AlertState::Firing)
+                    .map(|a| FiredAlert {
+                        labels: a.labels.clone(),
+                        annotations: a.annotations.clone(),
+                    })
+                    .collect();
+                live.sort();
+                live
+            };
+            let live = match observed.get(&k) {
+                Some(Snapshot::At(alerts)) => firing(alerts),
+                Some(Snapshot::Later { tick, rules }) => {
+                    report.read_later += 1;
+                    let at_ms = at(case.eval_time.get());
+                    recover(&prometheus, &case.alertname, at_ms, rules)
+                        .await
+                        .map_err(|why| {
+                            format!(
+                                "the evaluation at {} was over before it could be read (the \
+                                 next one read was tick {tick}), and {why}: the machine is too \
+                                 loaded for time scale {}; rerun with a smaller --time-scale or \
+                                 fewer --jobs",
+                                case.eval_time, self.scale.factor
+                            )
+                        })?
+                }
+                None => {
+                    return Err(format!(
+                        "the evaluation at {} was not observed",
+                        case.eval_time
+                    ))
+                }
+            };
+            let mut expected = expected;
+            expected.sort();
+            report.compared += 1;
+            if live != expected {
+                report.disagreements.push(Disagreement::Alerts {
+                    index: i,
+                    eval_time: case.eval_time.to_string(),
+                    alertname: case.alertname.clone(),
+                    promtool: expected,
+                    promtool_passed: self.promtool.passed,
+                    live,
+                });
+            }
+        }
+        for (i, case) in test.promql_expr_test.iter().enumerate() {
+            let expr = scale_expr(&case.expr, f64::from(self.scale.factor))
+                .map_err(|e| {
+                    format!("promql_expr_test[{i}]: the PromQL parser cannot read it ({e})")
+                })?
+                .expr;
+            let got = prometheus
+                .query_at(&expr, at(case.eval_time.get()))
+                .await
+                .map_err(|e| format!("promql_expr_test[{i}]: {e}"))?;
+            let mut live: Vec<(BTreeMap<String, String>, f64)> =
+                got.into_iter().map(|s| (s.metric, s.value)).collect();
+            let mut expected: Vec<(BTreeMap<String, String>, f64)> = case
+                .exp_samples
+                .iter()
+                .map(|s| (s.labels.clone(), s.value))
+                .collect();
+            live.sort_by(|a, b| a.0.cmp(&b.0));
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            report.compared += 1;
+            let agrees = live.len() == expected.len()
+                && live
+                    .iter()
+                    .zip(&expected)
+                    .all(|(l, e)| l.0 == e.0 && same_value(l.1, e.1));
+            if !agrees {
+                report.disagreements.push(Disagreement::Samples {
+                    index: i,
+                    eval_time: case.eval_time.to_string(),
+                    expr: case.expr.clone(),
+                    scaled: expr,
+                    promtool: expected,
+                    promtool_passed: self.promtool.passed,
+                    live,
+                });
+            }
+        }
+        // An alert the test names but never expects firing sends nothing while the test runs.
+        let end_wall =
+            SystemTime::UNIX_EPOCH + Duration::from_millis((t0 + self.scale.wall_ms(end)) as u64);
+        let groups = session.seen_alerts.groups();
+        for alert in silent_alerts(test, &expected) {
+            report
+                .checks
+                .push(sends_nothing(&alert, &groups, end_wall, wall.elapsed()));
+        }
+        Ok(())
+    }
+
+    /// `verify`'s checks for one alert the test expects to fire, from just before it should.
+    async fn follow(
+        &self,
+        running: &RunningStack,
+        session: &Session,
+        alert: &str,
+        plan: &Follow,
+        start: Instant,
+    ) -> Vec<crate::replay::outcome::FollowedCheck> {
+        tokio::time::sleep_until(start.into()).await;
+        let mut checks = vec![
+            Check::AlertInAlertmanager(alert.to_string()),
+            Check::AlertDelivered(alert.to_string()),
+        ];
+        if plan.resolves {
+            checks.push(Check::AlertResolved(alert.to_string()));
+        }
+        let outcomes = run_checks(
+            running,
+            session,
+            &checks[..1],
+            Some(self.margin),
+            &mut crate::checks::SilentProgress,
+        )
+        .await;
+        let in_alertmanager = outcomes[0].clone();
+        if in_alertmanager.status == crate::checks::CheckStatus::Failed {
+            if let Some(by) = inhibited_by(running, alert).await {
+                return vec![crate::replay::outcome::FollowedCheck {
+                    check: None,
+                    outcome: CheckOutcome {
+                        name: format!("alert {alert} inhibited in Alertmanager"),
+                        status: crate::checks::CheckStatus::Passed,
+                        detail: format!(
+                            "Alertmanager inhibits {alert} while {by} fires (its inhibit_rules), so it \
+                             sends nothing for it"
+                        ),
+                        ..in_alertmanager
+                    },
+                }];
+            }
+        }
+        let mut followed = vec![crate::replay::outcome::FollowedCheck {
+            check: Some(checks[0].clone()),
+            outcome: in_alertmanager,
+        }];
+        let rest = run_checks(
+            running,
+            session,
+            &checks[1..],
+            Some(self.margin),
+            &mut crate::checks::SilentProgress,
+        )
+        .await;
+        let failed_first = followed[0].outcome.status == crate::checks::CheckStatus::Failed;
+        for (check, outcome) in checks[1..].iter().zip(rest) {
+            let outcome = if failed_first {
+                CheckOutcome::skipped(
+                    check.name(),
+                    crate::checks::SkipReason::EarlierFailed {
+                        check: checks[0].name(),
+                    },
+                )
+            } else {
+                outcome
+            };
+            followed.push(crate::replay::outcome::FollowedCheck {
+                check: Some(check.clone()),
+                outcome,
+            });
+        }
+        followed
+    }
+}
+
+/// When the tick rule was last evaluated, by the wall clock (milliseconds).
+async fn tick_evaluated(prometheus: &PrometheusClient) -> Option<i64> {
+    let groups = prometheus.rules().await.ok()?;
+    let group = groups.into_iter().find(|g| g.name == GROUP)?;
+    let rule = group.rules.into_iter().find(|r| r.name == TICK)?;
+    rule.last_evaluation
+        .as_deref()
+        .and_then(parse_timestamp)
+        .map(|t| unix_millis(t) as i64)
+}
+
+/// The process-wide limit on stacks replaying at once: [`super::default_jobs`].
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(super::default_jobs()))
+}
+
+/// The alerts that inhibit `alert` in Alertmanager now, by name; `None` when it is not inhibited.
+async fn inhibited_by(running: &RunningStack, alert: &str) -> Option<String> {
+    let alerts = AlertmanagerClient::new(&running.endpoints().alertmanager)
+        .alerts()
+        .await
+        .ok()?;
+    let found = alerts.iter().find(|a| a.name() == Some(alert))?;
+    if found.status.inhibited_by.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = found
+        .status
+        .inhibited_by
+        .iter()
+        .map(|f| {
+            alerts
+                .iter()
+                .find(|a| &a.fingerprint == f)
+                .and_then(|a| a.name())
+                .map_or_else(|| f.clone(), str::to_string)
+        })
+        .collect();
+    Some(names.join(", "))
+}
+
+/// The alerts some alert_rule_test names and none expects firing.
+fn silent_alerts(test: &RuleTest, expected: &BTreeMap<String, Follow>) -> BTreeSet<String> {
+    test.alert_rule_test
+        .iter()
+        .map(|case| case.alertname.clone())
+        .filter(|name| !expected.contains_key(name))
+        .collect()
+}
+
+/// Whether Alertmanager ever held `alert` unmuted, started by the test's last eval_time
+/// (the session watched its groups all along): then it may have notified.
+fn sends_nothing(
+    alert: &str,
+    groups: &[crate::checks::SeenGroup],
+    end: SystemTime,
+    elapsed: Duration,
+) -> crate::replay::outcome::FollowedCheck {
+    let reached: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.current.iter().chain(&g.gone).map(move |a| (g, a)))
+        .filter(|(_, a)| a.name() == Some(alert))
+        .filter(|(_, a)| a.status.state != crate::clients::AmAlertState::Suppressed)
+        .filter(|(_, a)| parse_timestamp(&a.starts_at).is_some_and(|t| t <= end))
+        .map(|(g, a)| format!("{} for receiver {} from {}", alert, g.receiver, a.starts_at))
+        .collect();
+    let (status, detail) = if reached.is_empty() {
+        (
+            crate::checks::CheckStatus::Passed,
+            format!(
+                "no eval_time expects {alert} firing, and it never reached alertmanager while the \
+                 test ran"
+            ),
+        )
+    } else {
+        (
+            crate::checks::CheckStatus::Failed,
+            format!(
+                "no eval_time expects {alert} firing, but it reached alertmanager (and may be \
+                 notified): {}",
+                reached.join("; ")
+            ),
+        )
+    };
+    crate::replay::outcome::FollowedCheck {
+        check: None,
+        outcome: CheckOutcome {
+            name: format!("alert {alert} sends nothing"),
+            status,
+            elapsed,
+            deadline: None,
+            detail,
+            skip: None,
+            messages: Vec::new(),
+            evidence: None,
+        },
+    }
+}
+
+/// How to follow one alert: from when, and whether it should be seen resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Follow {
+    /// The eval_time before the first one it is expected firing at (scenario time).
+    pub(crate) start: Duration,
+    /// Whether a later eval_time expects it gone.
+    pub(crate) resolves: bool,
+}
+
+/// Every alert some alert_rule_test expects firing, with how to follow it.
+pub(crate) fn expected_alerts(test: &RuleTest) -> BTreeMap<String, Follow> {
+    let mut cases: Vec<_> = test.alert_rule_test.iter().collect();
+    cases.sort_by_key(|c| c.eval_time.get());
+    let mut follows: BTreeMap<String, Follow> = BTreeMap::new();
+    let mut last_seen: BTreeMap<&str, Duration> = BTreeMap::new();
+    for case in cases {
+        let name = case.alertname.as_str();
+        if case.exp_alerts.is_empty() {
+            if let Some(follow) = follows.get_mut(name) {
+                follow.resolves = true;
+            }
+        } else if !follows.contains_key(name) {
+            let start = last_seen.get(name).copied().unwrap_or(Duration::ZERO);
+            follows.insert(
+                name.to_string(),
+                Follow {
+                    start,
+                    resolves: false,
+                },
+            );
+        }
+        last_seen.insert(name, case.eval_time.get());
+    }
+    follows
+}
+
+/// Equal, or both NaN, or within what a division by the scale may change in the last digits.
+fn same_value(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// The replay group's alerts at each eval_time an alert_rule_test names, read from
+/// Prometheus right after that evaluation (its state lasts one tick).
+async fn observe(
+    prometheus: PrometheusClient,
+    wanted: BTreeSet<i64>,
+    t0: i64,
+    t0_instant: Instant,
+    scale: Scale,
+    margin: Duration,
+) -> Result<BTreeMap<i64, Snapshot>, String> {
+    let tick = scale.tick_ms;
+    let mut seen = BTreeMap::new();
+    for k in wanted {
+        // Wakes at the evaluation's scheduled time, then reads until it has run: a read
+        // every eighth of a tick, without waiting for the ones in flight (on a loaded machine
+        // an answer may take longer than a tick; what counts is when Prometheus read).
+        let due = t0_instant + Duration::from_millis((k * tick) as u64);
+        tokio::time::sleep_until(due.into()).await;
+        let every = Duration::from_millis((tick / 8).max(2) as u64);
+        let deadline = Instant::now() + Duration::from_millis(tick as u64) + margin;
+        let mut inflight = futures::stream::FuturesUnordered::new();
+        let mut next = Instant::now();
+        let mut over: Option<(String, Option<Snapshot>)> = None;
+        let mut last_seen = String::from("no answer yet");
+        let alerts = loop {
+            let now = Instant::now();
+            if over.is_none() && now >= next && now < deadline && inflight.len() < 16 {
+                let prometheus = prometheus.clone();
+                inflight.push(async move { prometheus.rules().await });
+                next = now + every;
+            }
+            if inflight.is_empty() {
+                match over {
+                    Some((_, Some(later))) => break later,
+                    Some((why, None)) => return Err(why),
+                    None => {}
+                }
+                if now >= deadline {
+                    return Err(format!(
+                        "the evaluation at tick {k} never showed within {} ms: {last_seen}",
+                        tick + margin.as_millis() as i64
+                    ));
+                }
+            }
+            // The next read is due at `next` while reads are still being made; else only the
+            // answers in flight are awaited.
+            let issuing = over.is_none() && now < deadline;
+            let wake = if issuing {
+                next
+            } else {
+                deadline.max(now) + margin
+            };
+            let answer = tokio::select! {
+                Some(answer) = futures::StreamExt::next(&mut inflight) => answer,
+                () = tokio::time::sleep_until(wake.into()) => continue,
+            };
+            match read_at(answer, k, t0, scale) {
+                Read::At(alerts) => break Snapshot::At(alerts),
+                Read::NotYet(why) => last_seen = why,
+                Read::Later { why, snapshot } => {
+                    // The earliest later evaluation read whole is kept, to recover from.
+                    let keep = match (&over, &snapshot) {
+                        (
+                            Some((_, Some(Snapshot::Later { tick: kept, .. }))),
+                            Some(Snapshot::Later { tick: new, .. }),
+                        ) => new < kept,
+                        (Some((_, Some(_))), None) => false,
+                        _ => true,
+                    };
+                    if keep {
+                        over = Some((why, snapshot));
+                    }
+                }
+                Read::Failed(why) => over = Some((why, None)),
+            }
+        };
+        seen.insert(k, alerts);
+    }
+    Ok(seen)
+}
+
+/// What one look at the group showed of the evaluation at a tick.
+pub(crate) enum Snapshot {
+    /// Every alerting rule as evaluated at the tick: the alerts.
+    At(Vec<crate::clients::PromAlert>),
+    /// Read only at a later tick (every rule there), with each rule's state.
+    Later {
+        /// The tick read.
+        tick: i64,
+        /// The alerting rules as evaluated then.
+        rules: Vec<crate::clients::RuleStatus>,
+    },
+}
+
+enum Read {
+    At(Vec<crate::clients::PromAlert>),
+    NotYet(String),
+    Later {
+        why: String,
+        snapshot: Option<Snapshot>,
+    },
+    Failed(String),
+}
+
+/// The replay group's alerts in one answer of the rules API, when every alerting rule was
+/// last evaluated at tick `k` (each rule's own `lastEvaluation`: an answer may come while
+/// the group evaluates its rules one after another).
+fn read_at(
+    answer: Result<Vec<crate::clients::RuleGroupStatus>, crate::clients::ClientError>,
+    k: i64,
+    t0: i64,
+    scale: Scale,
+) -> Read {
+    let tick = scale.tick_ms;
+    let groups = match answer {
+        Ok(groups) => groups,
+        Err(e) => return Read::NotYet(e.to_string()),
+    };
+    let Some(group) = groups.into_iter().find(|g| g.name == GROUP) else {
+        return Read::Failed(format!("Prometheus has no rule group {GROUP}"));
+    };
+    let rules: Vec<crate::clients::RuleStatus> = group
+        .rules
+        .into_iter()
+        .filter(|r| r.kind == RuleKind::Alerting)
+        .collect();
+    let mut indices = BTreeSet::new();
+    for rule in &rules {
+        let Some(last) = rule
+            .last_evaluation
+            .as_deref()
+            .and_then(parse_timestamp)
+            .map(|t| unix_millis(t) as i64)
+        else {
+            return Read::Failed(
+                "Prometheus does not say when it last evaluated a rule (2.17 and later do)"
+                    .to_string(),
+            );
+        };
+        // `t0` is time zero's evaluation by the wall clock: the nearest tick.
+        let index = (last - t0 + tick / 2).div_euclid(tick);
+        if index < k {
+            return Read::NotYet(format!("{} was last evaluated at tick {index}", rule.name));
+        }
+        indices.insert(index);
+    }
+    match (indices.len(), indices.first().copied()) {
+        (0, _) => Read::At(Vec::new()),
+        (1, Some(index)) if index == k => {
+            Read::At(rules.into_iter().flat_map(|r| r.alerts).collect())
+        }
+        (n, first) => Read::Later {
+            why: format!(
+                "the evaluation at tick {k} was over before it could be read (the rules were at \
+                 tick {}): the machine is too loaded for time scale {}; rerun with a smaller \
+                 --time-scale or fewer --jobs",
+                first.unwrap_or(k),
+                scale.factor
+            ),
+            snapshot: (n == 1).then(|| Snapshot::Later {
+                tick: first.unwrap_or(k),
+                rules,
+            }),
+        },
+    }
+}
+
+/// The firing alerts named `alert` at `at_ms`, when only a later evaluation was read: their
+/// labels from Prometheus's own record (`ALERTS` at that time), their annotations from the
+/// later evaluation, which is sound only where each alert's value then is its value at
+/// `at_ms` (the expression, as Prometheus runs it, queried at that time): annotations are
+/// rendered from the labels and the value.
+async fn recover(
+    prometheus: &PrometheusClient,
+    alert: &str,
+    at_ms: i64,
+    rules: &[crate::clients::RuleStatus],
+) -> Result<Vec<FiredAlert>, String> {
+    let firing = prometheus
+        .query_at(
+            &format!("ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}"),
+            at_ms,
+        )
+        .await
+        .map_err(|e| format!("ALERTS could not be read ({e})"))?;
+    let mut values = Vec::new();
+    for rule in rules.iter().filter(|r| r.name == alert) {
+        let samples = prometheus
+            .query_at(&rule.query, at_ms)
+            .await
+            .map_err(|e| format!("the expression could not be queried ({e})"))?;
+        values.extend(samples);
+    }
+    let mut live = Vec::new();
+    for sample in firing {
+        let mut labels = sample.metric;
+        labels.remove("__name__");
+        labels.remove("alertstate");
+        let later = rules
+            .iter()
+            .flat_map(|r| &r.alerts)
+            .find(|a| a.labels == labels)
+            .ok_or_else(|| format!("{labels:?} no longer fired at the evaluation read"))?;
+        let value = values
+            .iter()
+            .find(|v| {
+                v.metric
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "__name__")
+                    .all(|(k, val)| labels.get(k) == Some(val))
+            })
+            .map(|v| v.value)
+            .ok_or_else(|| format!("no value of {labels:?} at the eval_time"))?;
+        if !(value == later.value || value.is_nan() && later.value.is_nan()) {
+            return Err(format!(
+                "the value of {labels:?} changed from {value} to {} by the evaluation read",
+                later.value
+            ));
+        }
+        live.push(FiredAlert {
+            labels,
+            annotations: later.annotations.clone(),
+        });
+    }
+    live.sort();
+    Ok(live)
+}

@@ -1,0 +1,244 @@
+//! `firedrill test`: promtool rule unit-test files replayed live through the real Prometheus,
+//! Alertmanager and the Slack mock, on the backend `FIREDRILL_BACKEND` names, with promtool as
+//! the oracle. The fixture is `fixtures/rule-tests/service-alerts` (18 rules, 18 tests).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use firedrill::{
+    assert_rule_tests_passed, CheckStatus, Error, RuleTestReport, RuleTests, TestReport,
+};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rule-tests/service-alerts")
+}
+
+fn test_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture().join("tests"))
+        .expect("the fixture's tests")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.to_string_lossy().ends_with("_test.yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The report, or `None` on the kube backend, where `firedrill test` is refused by name
+/// (each test needs a Prometheus and an Alertmanager of its own, in seconds).
+async fn run(manifests: &Path, files: &[PathBuf], unscaled: bool) -> Option<RuleTestReport> {
+    let mut tests = RuleTests::new(manifests);
+    for file in files {
+        tests = tests.with_file(file);
+    }
+    if unscaled {
+        tests = tests.with_unscaled_expressions();
+    }
+    let result = tests.run().await;
+    if std::env::var("FIREDRILL_BACKEND").as_deref() == Ok("kube") {
+        let err = result.expect_err("firedrill test is refused on kube");
+        assert!(
+            matches!(err, Error::Input(_))
+                && err
+                    .to_string()
+                    .contains("runs on the process and docker backends, not kube"),
+            "not refused by name: {err}"
+        );
+        return None;
+    }
+    Some(result.unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn tests(report: &RuleTestReport) -> impl Iterator<Item = &TestReport> {
+    report.files.iter().flat_map(|f| &f.tests)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_test_of_the_service_alerts_fixture_passes_end_to_end_and_agrees_with_promtool() {
+    let files = test_files();
+    assert_eq!(files.len(), 6, "{files:?}");
+    let Some(report) = run(&fixture().join("manifests"), &files, false).await else {
+        return;
+    };
+    assert_rule_tests_passed(&report);
+    assert_eq!(tests(&report).count(), 18, "{report}");
+    for test in tests(&report) {
+        assert!(
+            test.promtool.passed && test.compared > 0,
+            "{}: promtool passed {}, {} evaluations compared",
+            test.name,
+            test.promtool.passed,
+            test.compared
+        );
+    }
+    // Every alerting rule was followed to Slack (or found inhibited by Alertmanager) in
+    // some test: nothing passes by not being looked at.
+    let spec = firedrill::internal::load_dir(&fixture().join("manifests")).expect("the fixture");
+    let alerts: BTreeSet<String> = spec
+        .prometheus()
+        .alert_rules()
+        .filter_map(|(_, rule)| rule.alert.clone())
+        .collect();
+    assert!(alerts.len() >= 10, "{alerts:?}");
+    let delivered: BTreeSet<String> = tests(&report)
+        .flat_map(|t| &t.checks)
+        .filter(|c| c.outcome.status == CheckStatus::Passed)
+        .filter(|c| {
+            c.outcome.name.ends_with("delivered to Slack")
+                || c.outcome.name.ends_with("inhibited in Alertmanager")
+        })
+        .filter_map(|c| c.outcome.name.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    let missed: Vec<&String> = alerts.difference(&delivered).collect();
+    assert!(
+        missed.is_empty(),
+        "alerts no test followed to Slack: {missed:?}\n{report}"
+    );
+    assert!(
+        tests(&report).any(|t| t
+            .checks
+            .iter()
+            .any(|c| c.outcome.name.contains("resolved") && c.outcome.passed())),
+        "no resolved message was proven: {report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_time_model_is_reported_as_a_disagreement_with_promtool() {
+    let errors = fixture().join("tests/errors_test.yaml");
+    let Some(report) = run(&fixture().join("manifests"), &[errors], true).await else {
+        return;
+    };
+    assert!(!report.passed(), "the planted time model passed: {report}");
+    let disagreeing: Vec<&TestReport> = tests(&report)
+        .filter(|t| !t.disagreements.is_empty())
+        .collect();
+    assert!(
+        !disagreeing.is_empty(),
+        "no test reported a disagreement with promtool: {report}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("the live run disagrees with promtool")
+            && text.contains("promtool found")
+            && text.contains("the live Prometheus"),
+        "the report does not say what each side found: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_that_fires_but_reaches_no_slack_receiver_fails_naming_its_route() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(fixture().join("manifests")).expect("the manifests") {
+        let path = entry.expect("an entry").path();
+        let mut text = std::fs::read_to_string(&path).expect("a manifest");
+        if path.ends_with("alertmanager-secret.yaml") {
+            // The default route (where the info alerts go) now notifies no one.
+            text = text
+                .replacen(
+                    "      receiver: slack-default\n",
+                    "      receiver: nowhere\n",
+                    1,
+                )
+                .replacen(
+                    "    receivers:\n",
+                    "    receivers:\n      - name: nowhere\n",
+                    1,
+                );
+        }
+        std::fs::write(dir.path().join(path.file_name().expect("a name")), text).expect("a copy");
+    }
+    let errors = fixture().join("tests/errors_test.yaml");
+    let Some(report) = run(dir.path(), &[errors], false).await else {
+        return;
+    };
+    assert!(!report.passed(), "{report}");
+    let failed: Vec<String> = tests(&report).filter_map(TestReport::cause).collect();
+    assert!(
+        failed
+            .iter()
+            .any(|cause| cause.contains("EchoServerErrorBurst")
+                && cause.contains("receiver `nowhere`")
+                && cause.contains("no slack_configs")),
+        "no failure names the route to a receiver without Slack: {failed:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_test_file_promtool_would_refuse_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bad = dir.path().join("bad_test.yaml");
+    std::fs::write(
+        &bad,
+        "rule_files: [alerts.yaml]\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'up{job=\"echo\"}'\n        values: '1 1 x'\n",
+    )
+    .expect("a test file");
+    let started = std::time::Instant::now();
+    let err = RuleTests::new(fixture().join("manifests"))
+        .with_file(&bad)
+        .run()
+        .await
+        .expect_err("a bad test file is refused");
+    assert!(
+        matches!(err, Error::Input(_)),
+        "not a bad-input error: {err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("bad_test.yaml") && text.contains("tests[0].input_series[0].values"),
+        "the error does not name the file and the key: {text}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "refusing took {:?}: something was started",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_file_the_manifests_do_not_deploy_is_refused_naming_both() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("other_test.yaml");
+    std::fs::write(
+        &file,
+        "rule_files: [other-rules.yaml]\ntests:\n  - interval: 1m\n    input_series: []\n",
+    )
+    .expect("a test file");
+    let err = RuleTests::new(fixture().join("manifests"))
+        .with_file(&file)
+        .run()
+        .await
+        .expect_err("an unknown rule file is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("other-rules.yaml")
+            && text.contains("/etc/prometheus/rules/alerts.yaml")
+            && text.contains("rule_files"),
+        "the error does not name both sides: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_verify_refuses_for_kubernetes_discovery_still_has_its_alert_tested_end_to_end() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let manifests = root.join("manifests/kubernetes-discovery");
+    let file = root.join("rule-tests/kubernetes-discovery/deadmansswitch_test.yaml");
+    let Some(report) = run(&manifests, &[file], false).await else {
+        return;
+    };
+    assert_rule_tests_passed(&report);
+    let test = &report.files[0].tests[0];
+    assert!(
+        test.checks.iter().any(
+            |c| c.outcome.name == "alert DeadMansSwitch delivered to Slack" && c.outcome.passed()
+        ),
+        "DeadMansSwitch was not proven delivered: {report}"
+    );
+    assert!(
+        report.files[0]
+            .changes
+            .iter()
+            .any(|c| c.contains("scrape_configs") && c.contains("remote write")),
+        "the scrape jobs' removal is not a listed change: {:#?}",
+        report.files[0].changes
+    );
+}
