@@ -66,13 +66,22 @@ where
     Fut: Future<Output = Look<T>>,
 {
     let started = Instant::now();
+    let mut answered: Option<String> = None;
     loop {
         let remaining = deadline.saturating_sub(started.elapsed());
         let seen = match tokio::time::timeout(remaining.max(interval), look()).await {
             Ok(Look::Ready(value)) => return Ok(value),
             Ok(Look::Failed(reason)) => return Err(PollError::Failed(reason)),
-            Ok(Look::NotYet(seen)) => seen,
-            Err(_) => "the last look did not answer in time".to_string(),
+            Ok(Look::NotYet(seen)) => {
+                answered = Some(seen.clone());
+                seen
+            }
+            // What the last look that answered saw still says why (a slow look at the
+            // deadline must not hide the cause).
+            Err(_) => match &answered {
+                Some(seen) => format!("{seen}; the last look did not answer in time"),
+                None => "the last look did not answer in time".to_string(),
+            },
         };
         if started.elapsed() >= deadline {
             return Err(PollError::Timeout {
@@ -116,6 +125,28 @@ mod tests {
                 deadline: Duration::from_millis(250),
                 last: "target down".into()
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_last_look_that_does_not_answer_in_time_keeps_what_the_one_before_saw() {
+        let looks = AtomicU32::new(0);
+        let err = poll::<(), _, _>(Duration::from_millis(300), || async {
+            if looks.fetch_add(1, Ordering::SeqCst) == 0 {
+                Look::NotYet("target down: http response to https client".into())
+            } else {
+                // Never answers: the look is cut at the deadline.
+                std::future::pending::<Look<()>>().await
+            }
+        })
+        .await
+        .unwrap_err();
+        let PollError::Timeout { last, .. } = err else {
+            panic!("not a timeout: {err:?}");
+        };
+        assert_eq!(
+            last,
+            "target down: http response to https client; the last look did not answer in time"
         );
     }
 

@@ -124,6 +124,8 @@ impl TestRun<'_> {
         .await
         .map_err(|e| format!("the replay group was never evaluated: {e}"))?;
         report.floor = wall.elapsed();
+        // Evaluations skipped before time zero (a slow start) change nothing: all is gated.
+        let missed_before = missed_evaluations(&prometheus).await;
         let now = unix_millis(SystemTime::now()) as i64 + LEAD.as_millis() as i64;
         let ticks_ahead = (now - last_tick + self.scale.tick_ms - 1) / self.scale.tick_ms;
         let t0 = last_tick + ticks_ahead * self.scale.tick_ms;
@@ -192,11 +194,9 @@ impl TestRun<'_> {
         let observed = observed.map_err(|e| format!("the observer stopped: {e}"))??;
         // A Prometheus that skipped evaluations (a loaded machine) did not compute what
         // promtool does: the run proves nothing either way, and says so.
-        if let Ok(metrics) = prometheus.own_metrics().await {
-            let missed = crate::checks::metric_sum(
-                &metrics,
-                "prometheus_rule_group_iterations_missed_total",
-            );
+        if let (Some(before), Some(after)) = (missed_before, missed_evaluations(&prometheus).await)
+        {
+            let missed = after - before;
             if missed > 0.0 {
                 return Err(format!(
                     "Prometheus skipped {missed} evaluations of the replay group (the machine is \
@@ -395,6 +395,15 @@ impl TestRun<'_> {
         }
         followed
     }
+}
+
+/// How many evaluations Prometheus has skipped so far (its own counter), if it says.
+async fn missed_evaluations(prometheus: &PrometheusClient) -> Option<f64> {
+    let metrics = prometheus.own_metrics().await.ok()?;
+    Some(crate::checks::metric_sum(
+        &metrics,
+        "prometheus_rule_group_iterations_missed_total",
+    ))
 }
 
 /// When the tick rule was last evaluated, by the wall clock (milliseconds).
