@@ -52,10 +52,6 @@ pub struct RuleGroupStatus {
     /// The evaluation interval in seconds.
     #[serde(default)]
     pub interval: f64,
-    /// When the group's last evaluation started, by the wall clock (`lastEvaluation`,
-    /// RFC 3339; Prometheus 2.x before 2.17 does not say).
-    #[serde(rename = "lastEvaluation", default)]
-    pub last_evaluation: Option<String>,
 }
 
 /// One rule's state.

@@ -34,6 +34,14 @@ pub(crate) struct MatchedRules {
     pub(crate) files: Vec<(String, RuleFile)>,
 }
 
+impl MatchedRules {
+    /// The rule files as the test file names them, comma-separated.
+    pub(crate) fn names(&self) -> String {
+        let names: Vec<&str> = self.files.iter().map(|(n, _)| n.as_str()).collect();
+        names.join(", ")
+    }
+}
+
 /// Matches the test file's `rule_files` to the manifests' rule files by file name. A name the
 /// manifests do not have is bad input naming both sides; so is a rule file present beside
 /// the test file whose rules differ from the deployed ones.
@@ -197,12 +205,7 @@ pub(crate) fn replay_spec(
                     format!(
                         "one group `{GROUP}`: the rules of {} in evaluation order, each \
                          expression as `(expr) and on() {ARMED}`, after a `{TICK}` recording rule",
-                        matched
-                            .files
-                            .iter()
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        matched.names()
                     ),
                 )
             } else {
@@ -304,12 +307,7 @@ fn merged_group(file: &TestFile, matched: &MatchedRules, unscaled: Option<u32>) 
                     "group_eval_order",
                     format!(
                         "no group `{name}` in the rule files under test ({})",
-                        matched
-                            .files
-                            .iter()
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        matched.names()
                     ),
                 ))
             }
