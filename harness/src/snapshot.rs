@@ -117,6 +117,53 @@ pub(crate) fn normalise_text(text: &str) -> String {
     fingerprint.replace_all(&text, "[fingerprint]").into_owned()
 }
 
+/// What comparing payloads with a snapshot file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SnapshotMatch {
+    /// The file holds exactly these payloads.
+    Same,
+    /// The file was written (it was missing, or differed, and an update was asked for).
+    Recorded,
+    /// There is no such file.
+    Missing,
+    /// The file holds other payloads: a unified diff from the file to these.
+    Differs(String),
+}
+
+/// Compares `live` (payloads as [`normalised_payloads`] prints them) with the snapshot file
+/// at `path`; with `update`, writes `live` there when it is missing or differs.
+pub(crate) fn compare_with_file(
+    path: &std::path::Path,
+    live: &str,
+    update: bool,
+) -> std::io::Result<SnapshotMatch> {
+    let recorded = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if recorded.as_deref() == Some(live) {
+        return Ok(SnapshotMatch::Same);
+    }
+    if update {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, live)?;
+        return Ok(SnapshotMatch::Recorded);
+    }
+    Ok(match recorded {
+        None => SnapshotMatch::Missing,
+        Some(recorded) => SnapshotMatch::Differs(
+            similar::TextDiff::from_lines(recorded.as_str(), live)
+                .unified_diff()
+                .context_radius(3)
+                .header("snapshot", "delivered")
+                .to_string(),
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +231,37 @@ mod tests {
     fn the_yaml_shows_a_multi_line_text_line_by_line() {
         let yaml = payloads_yaml(&[message(1, json!({"text": "\n*Alert:* x\n *a:* `b`\n\n"}))]);
         assert!(yaml.contains("\n    *Alert:* x\n     *a:* `b`\n"), "{yaml}");
+    }
+
+    #[test]
+    fn a_snapshot_that_differs_shows_the_changed_line_and_is_rewritten_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t").join("test-0.yaml");
+        let before = "- text: |-\n    one\n    two\n";
+        let after = "- text: |-\n    one\n    three\n";
+        assert_eq!(
+            compare_with_file(&path, before, false).unwrap(),
+            SnapshotMatch::Missing
+        );
+        assert!(!path.exists(), "nothing is written unless asked");
+        assert_eq!(
+            compare_with_file(&path, before, true).unwrap(),
+            SnapshotMatch::Recorded
+        );
+        assert_eq!(
+            compare_with_file(&path, before, false).unwrap(),
+            SnapshotMatch::Same
+        );
+        let SnapshotMatch::Differs(diff) = compare_with_file(&path, after, false).unwrap() else {
+            panic!("a changed line must differ");
+        };
+        assert!(
+            diff.contains("--- snapshot")
+                && diff.contains("+++ delivered")
+                && diff.contains("-    two")
+                && diff.contains("+    three"),
+            "{diff}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     }
 }

@@ -27,11 +27,16 @@ fn test_files() -> Vec<PathBuf> {
 /// (each test needs a Prometheus and an Alertmanager of its own, in seconds).
 async fn run(manifests: &Path, files: &[PathBuf], unscaled: bool) -> Option<RuleTestReport> {
     let mut tests = RuleTests::new(manifests);
-    for file in files {
-        tests = tests.with_file(file);
-    }
     if unscaled {
         tests = tests.with_unscaled_expressions();
+    }
+    run_tests(tests, files).await
+}
+
+/// [`run`] for tests set up by the caller.
+async fn run_tests(mut tests: RuleTests, files: &[PathBuf]) -> Option<RuleTestReport> {
+    for file in files {
+        tests = tests.with_file(file);
     }
     let result = tests.run().await;
     if std::env::var("FIREDRILL_BACKEND").as_deref() == Ok("kube") {
@@ -127,26 +132,22 @@ async fn a_wrong_time_model_is_reported_as_a_disagreement_with_promtool() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alert_that_fires_but_reaches_no_slack_receiver_fails_naming_its_route() {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for entry in std::fs::read_dir(fixture().join("manifests")).expect("the manifests") {
-        let path = entry.expect("an entry").path();
-        let mut text = std::fs::read_to_string(&path).expect("a manifest");
-        if path.ends_with("alertmanager-secret.yaml") {
-            // The default route (where the info alerts go) now notifies no one.
-            text = text
-                .replacen(
-                    "      receiver: slack-default\n",
-                    "      receiver: nowhere\n",
-                    1,
-                )
-                .replacen(
-                    "    receivers:\n",
-                    "    receivers:\n      - name: nowhere\n",
-                    1,
-                );
+    let dir = manifests_copy(|path, text| {
+        if !path.ends_with("alertmanager-secret.yaml") {
+            return text;
         }
-        std::fs::write(dir.path().join(path.file_name().expect("a name")), text).expect("a copy");
-    }
+        // The default route (where the info alerts go) now notifies no one.
+        text.replacen(
+            "      receiver: slack-default\n",
+            "      receiver: nowhere\n",
+            1,
+        )
+        .replacen(
+            "    receivers:\n",
+            "    receivers:\n      - name: nowhere\n",
+            1,
+        )
+    });
     let errors = fixture().join("tests/errors_test.yaml");
     let Some(report) = run(dir.path(), &[errors], false).await else {
         return;
@@ -161,6 +162,77 @@ async fn an_alert_that_fires_but_reaches_no_slack_receiver_fails_naming_its_rout
                 && cause.contains("no slack_configs")),
         "no failure names the route to a receiver without Slack: {failed:#?}"
     );
+}
+
+/// A copy of the fixture's manifests in a temp dir, each file's text changed by `edit`.
+fn manifests_copy(edit: impl Fn(&Path, String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(fixture().join("manifests")).expect("the manifests") {
+        let path = entry.expect("an entry").path();
+        let text = edit(&path, std::fs::read_to_string(&path).expect("a manifest"));
+        std::fs::write(dir.path().join(path.file_name().expect("a name")), text).expect("a copy");
+    }
+    dir
+}
+
+const SNAPSHOT_CHECK: &str = "Slack messages match their snapshot";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_messages_are_compared_with_their_snapshots_and_a_changed_template_fails_with_a_diff()
+{
+    let snapshots = fixture().join("snapshots");
+    let availability = fixture().join("tests/availability_test.yaml");
+    // The committed snapshots are what the manifests deliver.
+    let tests_of = |manifests: &Path| RuleTests::new(manifests).with_snapshots(&snapshots);
+    let Some(report) = run_tests(
+        tests_of(&fixture().join("manifests")),
+        std::slice::from_ref(&availability),
+    )
+    .await
+    else {
+        return;
+    };
+    assert_rule_tests_passed(&report);
+    let compared = tests(&report)
+        .filter(|t| {
+            t.checks
+                .iter()
+                .any(|c| c.outcome.name == SNAPSHOT_CHECK && c.outcome.passed())
+        })
+        .count();
+    assert_eq!(compared, 4, "every test's messages compared: {report}");
+
+    // A template whose wording changed: every message differs, and the diff shows the line.
+    let changed = manifests_copy(|path, text| {
+        if path.ends_with("alertmanager-secret.yaml") {
+            text.replacen("*Summary:*", "*What:*", 1)
+        } else {
+            text
+        }
+    });
+    let Some(report) = run_tests(tests_of(changed.path()), &[availability]).await else {
+        return;
+    };
+    assert!(!report.passed(), "{report}");
+    for test in tests(&report) {
+        let cause = test.cause().unwrap_or_default();
+        let evidence = test
+            .checks
+            .iter()
+            .find(|c| c.outcome.name == SNAPSHOT_CHECK)
+            .and_then(|c| c.outcome.evidence.clone())
+            .unwrap_or_default();
+        assert!(
+            cause.contains("the payloads differ from")
+                && cause.contains("--update-snapshots")
+                && evidence.contains("-      *Summary:* ")
+                && evidence.contains("+      *What:* "),
+            "{}: not failed with a diff of the changed line: {cause}\n{evidence}",
+            test.name
+        );
+    }
+    let printed = report.to_string();
+    assert!(printed.contains("+++ delivered"), "{printed}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -168,6 +168,13 @@ pub struct TestArgs {
     /// Write each test's artifacts (payloads, configs, logs, review page) and rule-tests.json here.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_ARTIFACTS")]
     pub artifacts: Option<PathBuf>,
+    /// Compare each test's Slack payloads with DIR/<test file's stem>/test-<index>.yaml; a
+    /// difference fails the test with a diff.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// With --snapshots: record the snapshots that are missing or differ instead of failing.
+    #[arg(long, requires = "snapshots", env = "FIREDRILL_UPDATE_SNAPSHOTS")]
+    pub update_snapshots: bool,
 }
 
 /// `firedrill echo-server`.

@@ -66,6 +66,12 @@ async fn test_command(args: TestArgs) -> Result<i32, Error> {
     if let Some(dir) = &args.artifacts {
         tests = tests.with_artifacts(dir);
     }
+    if let Some(dir) = &args.snapshots {
+        tests = tests.with_snapshots(dir);
+        if args.update_snapshots {
+            tests = tests.with_snapshot_update();
+        }
+    }
     let mut progress = StderrProgress;
     let report = tokio::select! {
         report = tests.run_with_progress(&mut progress) => report?,

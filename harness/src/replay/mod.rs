@@ -60,6 +60,8 @@ pub struct RuleTests {
     time_scale: Option<u32>,
     artifacts: Option<PathBuf>,
     jobs: Option<usize>,
+    snapshots: Option<PathBuf>,
+    update_snapshots: bool,
     unscaled: bool,
 }
 
@@ -73,6 +75,8 @@ impl RuleTests {
             time_scale: None,
             artifacts: None,
             jobs: None,
+            snapshots: None,
+            update_snapshots: false,
             unscaled: false,
         }
     }
@@ -107,6 +111,21 @@ impl RuleTests {
     /// every run in the process).
     pub fn with_jobs(mut self, jobs: usize) -> Self {
         self.jobs = Some(jobs.max(1));
+        self
+    }
+
+    /// Compares each test's Slack payloads (normalised as [`crate::snapshot`] makes them)
+    /// with the snapshot `dir/<test file's stem>/test-<index>.yaml`: a test whose messages
+    /// differ fails with a unified diff; one without a snapshot fails saying how to record it.
+    pub fn with_snapshots(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.snapshots = Some(dir.into());
+        self
+    }
+
+    /// With [`Self::with_snapshots`]: writes each snapshot that is missing or differs
+    /// instead of failing (review the change, then commit it).
+    pub fn with_snapshot_update(mut self) -> Self {
+        self.update_snapshots = true;
         self
     }
 
@@ -206,48 +225,81 @@ impl RuleTests {
             "asked promtool; replaying {total} test{} live, {jobs} at a time",
             if total == 1 { "" } else { "s" }
         ));
+        let test_run = |f: usize, t: usize| {
+            let (file, _, scale, replay, options, _) = &prepared[f];
+            let test = &file.tests[t];
+            let stem = file
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let artifacts = self
+                .artifacts
+                .as_ref()
+                .map(|dir| dir.join(&stem).join(format!("test-{}", test.index)));
+            let snapshot = self.snapshots.as_ref().map(|dir| {
+                (
+                    dir.join(&stem).join(format!("test-{}.yaml", test.index)),
+                    self.update_snapshots,
+                )
+            });
+            let run = run::TestRun {
+                spec: replay,
+                options,
+                scale: *scale,
+                margin,
+                promtool: verdicts[f][t].clone(),
+                artifacts,
+                snapshot,
+                shared_slots: self.jobs.is_none(),
+            };
+            async move { run.run(test).await }
+        };
         let mut runs = Vec::new();
-        for (f, ((file, _, scale, replay, options, _), file_verdicts)) in
-            prepared.iter().zip(verdicts).enumerate()
-        {
-            for (test, promtool) in file.tests.iter().zip(file_verdicts) {
-                let artifacts = self.artifacts.as_ref().map(|dir| {
-                    dir.join(
-                        file.path
-                            .file_stem()
-                            .map(|s| s.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                    )
-                    .join(format!("test-{}", test.index))
-                });
-                let run = run::TestRun {
-                    spec: replay,
-                    options,
-                    scale: *scale,
-                    margin,
-                    promtool,
-                    artifacts,
-                    shared_slots: self.jobs.is_none(),
-                };
-                runs.push(async move { (f, run.run(test).await) });
+        for (f, (file, ..)) in prepared.iter().enumerate() {
+            for t in 0..file.tests.len() {
+                let run = test_run(f, t);
+                runs.push(async move { (f, t, run.await) });
             }
         }
-        let mut done: Vec<(usize, TestReport)> = Vec::new();
+        let mut done: Vec<(usize, usize, TestReport)> = Vec::new();
         let mut stream = futures::stream::iter(runs).buffer_unordered(jobs);
-        while let Some((f, report)) = stream.next().await {
+        while let Some((f, t, report)) = stream.next().await {
             progress.message(&format!(
                 "{}:{}",
                 prepared[f].0.path.display(),
                 report.to_string().trim_end()
             ));
-            done.push((f, report));
+            done.push((f, t, report));
+        }
+        drop(stream);
+        // A test whose run proved nothing (what Prometheus computed could not be read in
+        // time) runs once more, alone, and says so; its second run's verdict is the one.
+        for (f, t, report) in &mut done {
+            if !report.inconclusive {
+                continue;
+            }
+            let first = report.cause().unwrap_or_default();
+            progress.message(&format!(
+                "{}:  {}: the first try proved nothing ({first}); running it again, alone",
+                prepared[*f].0.path.display(),
+                report.name
+            ));
+            let mut again = test_run(*f, *t).await;
+            again.rerun_after = Some(first);
+            progress.message(&format!(
+                "{}:{}",
+                prepared[*f].0.path.display(),
+                again.to_string().trim_end()
+            ));
+            *report = again;
         }
         let mut files = Vec::new();
         for (f, (file, _, scale, _, _, changes)) in prepared.iter().enumerate() {
             let mut tests: Vec<TestReport> = done
                 .iter()
-                .filter(|(i, _)| *i == f)
-                .map(|(_, t)| t.clone())
+                .filter(|(i, ..)| *i == f)
+                .map(|(.., t)| t.clone())
                 .collect();
             tests.sort_by_key(|t| t.index);
             files.push(FileReport {

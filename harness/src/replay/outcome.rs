@@ -175,6 +175,11 @@ pub struct TestReport {
     pub payloads: String,
     /// What stopped the live run, if something did.
     pub failure: Option<String>,
+    /// Whether `failure` says the run proves nothing either way: what Prometheus computed
+    /// could not be read in time (a machine too loaded for the time scale), not a verdict.
+    pub inconclusive: bool,
+    /// Why an earlier try proved nothing, when the test was run again, alone.
+    pub rerun_after: Option<String>,
     /// From the start to the test's time zero (the stack's start and Prometheus's discovery
     /// of its Alertmanager).
     #[serde(serialize_with = "millis")]
@@ -201,6 +206,8 @@ impl TestReport {
             messages: 0,
             payloads: String::new(),
             failure: None,
+            inconclusive: false,
+            rerun_after: None,
             floor: Duration::ZERO,
             wall: Duration::ZERO,
         }
@@ -241,7 +248,7 @@ impl fmt::Display for TestReport {
         match self.cause() {
             None => writeln!(
                 f,
-                "  {} ... ok: promtool agrees on {} eval{}{}; {} check{} passed; {} Slack message{} ({:.1} s)",
+                "  {} ... ok: promtool agrees on {} eval{}{}; {} check{} passed; {} Slack message{} ({:.1} s){}",
                 self.name,
                 self.compared,
                 if self.compared == 1 { "" } else { "s" },
@@ -253,10 +260,22 @@ impl fmt::Display for TestReport {
                 if self.checks.len() == 1 { "" } else { "s" },
                 self.messages,
                 if self.messages == 1 { "" } else { "s" },
-                self.wall.as_secs_f64()
+                self.wall.as_secs_f64(),
+                match &self.rerun_after {
+                    None => String::new(),
+                    Some(why) => format!(", run again alone after a first try proved nothing: {why}"),
+                }
             )?,
             Some(cause) => {
-                writeln!(f, "  {} ... FAILED: {cause}", self.name)?;
+                let verdict = if self.inconclusive {
+                    "FAILED (inconclusive)"
+                } else {
+                    "FAILED"
+                };
+                writeln!(f, "  {} ... {verdict}: {cause}", self.name)?;
+                if let Some(why) = &self.rerun_after {
+                    writeln!(f, "      run again alone after a first try proved nothing: {why}")?;
+                }
                 for d in self.disagreements.iter().skip(1) {
                     writeln!(f, "      also: {d}")?;
                 }

@@ -32,6 +32,8 @@ pub(crate) struct TestRun<'a> {
     pub(crate) margin: Duration,
     pub(crate) promtool: PromtoolVerdict,
     pub(crate) artifacts: Option<std::path::PathBuf>,
+    /// The snapshot its Slack payloads are compared with, and whether to write it.
+    pub(crate) snapshot: Option<(std::path::PathBuf, bool)>,
     /// Whether it counts against the process-wide limit (when no `jobs` was given).
     pub(crate) shared_slots: bool,
 }
@@ -59,11 +61,24 @@ impl TestRun<'_> {
             &running,
             Duration::from_millis((self.scale.tick_ms / 4).clamp(10, 200) as u64),
         );
-        if let Err(reason) = self.live(test, &running, &session, &mut report, wall).await {
-            report.fail(reason);
+        match self.live(test, &running, &session, &mut report, wall).await {
+            Ok(()) => {}
+            Err(Stop::Failed(reason)) => report.fail(reason),
+            Err(Stop::Inconclusive(reason)) => {
+                report.fail(reason);
+                report.inconclusive = true;
+            }
         }
         report.messages = running.slack().messages().await.len();
         report.payloads = crate::snapshot::normalised_payloads(&running).await;
+        if let Some((path, update)) = &self.snapshot {
+            report.checks.push(snapshot_check(
+                path,
+                &report.payloads,
+                *update,
+                wall.elapsed(),
+            ));
+        }
         if let Some(dir) = &self.artifacts {
             let summary = crate::report::Summary::new(
                 &running,
@@ -92,7 +107,7 @@ impl TestRun<'_> {
         session: &Session,
         report: &mut TestReport,
         wall: Instant,
-    ) -> Result<(), String> {
+    ) -> Result<(), Stop> {
         let prometheus = PrometheusClient::new(&running.endpoints().prometheus);
         let tick = Duration::from_millis(self.scale.tick_ms as u64);
         // Prometheus hands alerts to an Alertmanager only once its discovery has listed it
@@ -147,12 +162,12 @@ impl TestRun<'_> {
             .map_err(|e| format!("Prometheus refused the test's series: {e}"))?;
         let pushed = unix_millis(SystemTime::now()) as i64;
         if pushed >= t0 {
-            return Err(format!(
+            return Err(Stop::Inconclusive(format!(
                 "the series reached Prometheus {} ms after the test's time zero (the machine is too \
                  loaded for time scale {}): rerun with a smaller --time-scale",
                 pushed - t0,
                 self.scale.factor
-            ));
+            )));
         }
         let t0_instant = Instant::now() + Duration::from_millis((t0 - pushed) as u64);
         let at = |scenario: Duration| t0 + self.scale.wall_ms(scenario);
@@ -177,7 +192,7 @@ impl TestRun<'_> {
                     Ok(runtime) => {
                         runtime.block_on(observe(prometheus, wanted, t0, t0_instant, scale, margin))
                     }
-                    Err(e) => Err(format!("no runtime for the observer: {e}")),
+                    Err(e) => Err(Stop::Failed(format!("no runtime for the observer: {e}"))),
                 };
                 let _ = sender.send(seen);
             });
@@ -191,19 +206,20 @@ impl TestRun<'_> {
         for outcomes in followed {
             report.checks.extend(outcomes);
         }
-        let observed = observed.map_err(|e| format!("the observer stopped: {e}"))??;
+        let observed =
+            observed.map_err(|e| Stop::Failed(format!("the observer stopped: {e}")))??;
         // A Prometheus that skipped evaluations (a loaded machine) did not compute what
         // promtool does: the run proves nothing either way, and says so.
         if let (Some(before), Some(after)) = (missed_before, missed_evaluations(&prometheus).await)
         {
             let missed = after - before;
             if missed > 0.0 {
-                return Err(format!(
+                return Err(Stop::Inconclusive(format!(
                     "Prometheus skipped {missed} evaluations of the replay group (the machine is \
                      too loaded for time scale {}), so the live run is not what promtool \
                      computes; rerun with a smaller --time-scale or fewer --jobs",
                     self.scale.factor
-                ));
+                )));
             }
         }
 
@@ -222,43 +238,31 @@ impl TestRun<'_> {
                     }
                 })
                 .collect();
-            let firing = |alerts: &[crate::clients::PromAlert]| -> Vec<FiredAlert> {
-                let mut live: Vec<FiredAlert> = alerts
-                    .iter()
-                    .filter(|a| a.name() == Some(case.alertname.as_str()))
-                    .filter(|a| a.state == crate::clients::AlertState::Firing)
-                    .map(|a| FiredAlert {
-                        labels: a.labels.clone(),
-                        annotations: a.annotations.clone(),
-                    })
-                    .collect();
-                live.sort();
-                live
+            let Some(snapshot) = observed.get(&k) else {
+                return Err(Stop::Failed(format!(
+                    "the evaluation at {} was not observed",
+                    case.eval_time
+                )));
             };
-            let live = match observed.get(&k) {
-                Some(Snapshot::At(alerts)) => firing(alerts),
-                Some(Snapshot::Later { tick, rules }) => {
-                    report.read_later += 1;
-                    let at_ms = at(case.eval_time.get());
-                    recover(&prometheus, &case.alertname, at_ms, rules)
-                        .await
-                        .map_err(|why| {
-                            format!(
-                                "the evaluation at {} was over before it could be read (the \
-                                 next one read was tick {tick}), and {why}: the machine is too \
-                                 loaded for time scale {}; rerun with a smaller --time-scale or \
-                                 fewer --jobs",
-                                case.eval_time, self.scale.factor
-                            )
-                        })?
-                }
-                None => {
-                    return Err(format!(
-                        "the evaluation at {} was not observed",
-                        case.eval_time
-                    ))
-                }
-            };
+            if snapshot.named(&case.alertname).any(|(tick, _)| tick != k) {
+                report.read_later += 1;
+            }
+            let live = recover(
+                &prometheus,
+                &case.alertname,
+                k,
+                at(case.eval_time.get()),
+                snapshot,
+            )
+            .await
+            .map_err(|why| {
+                Stop::Inconclusive(format!(
+                    "the evaluation at {} was over before {} could be read, and {why}: the \
+                         machine is too loaded for time scale {}; rerun with a smaller \
+                         --time-scale or fewer --jobs",
+                    case.eval_time, case.alertname, self.scale.factor
+                ))
+            })?;
             let mut expected = expected;
             expected.sort();
             report.compared += 1;
@@ -491,19 +495,80 @@ fn sends_nothing(
             ),
         )
     };
+    verdict(
+        format!("alert {alert} sends nothing"),
+        status,
+        detail,
+        None,
+        elapsed,
+    )
+}
+
+/// A verdict the replay adds to `verify`'s checks (it has no [`Check`] of its own).
+fn verdict(
+    name: String,
+    status: crate::checks::CheckStatus,
+    detail: String,
+    evidence: Option<String>,
+    elapsed: Duration,
+) -> crate::replay::outcome::FollowedCheck {
     crate::replay::outcome::FollowedCheck {
         check: None,
         outcome: CheckOutcome {
-            name: format!("alert {alert} sends nothing"),
+            name,
             status,
             elapsed,
             deadline: None,
             detail,
             skip: None,
             messages: Vec::new(),
-            evidence: None,
+            evidence,
         },
     }
+}
+
+/// The test's Slack payloads against their snapshot at `path`.
+fn snapshot_check(
+    path: &std::path::Path,
+    payloads: &str,
+    update: bool,
+    elapsed: Duration,
+) -> crate::replay::outcome::FollowedCheck {
+    use crate::checks::CheckStatus::{Failed, Passed};
+    use crate::snapshot::SnapshotMatch;
+    let name = "Slack messages match their snapshot".to_string();
+    let shown = path.display();
+    let (status, detail, evidence) =
+        match crate::snapshot::compare_with_file(path, payloads, update) {
+            Ok(SnapshotMatch::Same) => (Passed, format!("the payloads are {shown}"), None),
+            Ok(SnapshotMatch::Recorded) => (
+                Passed,
+                format!("recorded {shown}: review it, then commit it"),
+                None,
+            ),
+            Ok(SnapshotMatch::Missing) => (
+                Failed,
+                format!(
+                "there is no snapshot {shown}: run again with --update-snapshots to record it, \
+                 review it, then commit it"
+            ),
+                Some(payloads.to_string()),
+            ),
+            Ok(SnapshotMatch::Differs(diff)) => (
+                Failed,
+                format!(
+                "the payloads differ from {shown} (the diff below); if the change is meant, run \
+                 again with --update-snapshots, review it, then commit it"
+            ),
+                Some(diff),
+            ),
+            Err(e) => (
+                Failed,
+                format!("{shown} could not be read or written: {e}"),
+                None,
+            ),
+        };
+    verdict(name, status, detail, evidence, elapsed)
 }
 
 /// How to follow one alert: from when, and whether it should be seen resolved.
@@ -547,7 +612,7 @@ fn same_value(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
 
-/// The replay group's alerts at each eval_time an alert_rule_test names, read from
+/// The replay group's alerting rules at each eval_time an alert_rule_test names, read from
 /// Prometheus right after that evaluation (its state lasts one tick).
 async fn observe(
     prometheus: PrometheusClient,
@@ -556,45 +621,46 @@ async fn observe(
     t0_instant: Instant,
     scale: Scale,
     margin: Duration,
-) -> Result<BTreeMap<i64, Snapshot>, String> {
+) -> Result<BTreeMap<i64, Snapshot>, Stop> {
     let tick = scale.tick_ms;
     let mut seen = BTreeMap::new();
     for k in wanted {
-        // Wakes at the evaluation's scheduled time, then reads until it has run: a read
-        // every eighth of a tick, without waiting for the ones in flight (on a loaded machine
-        // an answer may take longer than a tick; what counts is when Prometheus read).
+        // Wakes at the evaluation's scheduled time, then reads until every rule has run: a
+        // read every eighth of a tick, without waiting for the ones in flight (on a loaded
+        // machine an answer may take longer than a tick; what counts is when Prometheus
+        // read). Each rule is taken from the answer that shows it at the tick; one read only
+        // after a later evaluation is kept, the earliest, to recover from.
         let due = t0_instant + Duration::from_millis((k * tick) as u64);
         tokio::time::sleep_until(due.into()).await;
         let every = Duration::from_millis((tick / 8).max(2) as u64);
         let deadline = Instant::now() + Duration::from_millis(tick as u64) + margin;
         let mut inflight = futures::stream::FuturesUnordered::new();
         let mut next = Instant::now();
-        let mut over: Option<(String, Option<Snapshot>)> = None;
+        let mut snapshot = Snapshot::default();
         let mut last_seen = String::from("no answer yet");
-        let alerts = loop {
+        loop {
             let now = Instant::now();
-            if over.is_none() && now >= next && now < deadline && inflight.len() < 16 {
+            let complete = snapshot.complete();
+            if snapshot.all_at(k) || (complete && inflight.is_empty()) {
+                break;
+            }
+            if !complete && now >= next && now < deadline && inflight.len() < 16 {
                 let prometheus = prometheus.clone();
                 inflight.push(async move { prometheus.rules().await });
                 next = now + every;
             }
-            if inflight.is_empty() {
-                match over {
-                    Some((_, Some(later))) => break later,
-                    Some((why, None)) => return Err(why),
-                    None => {}
-                }
-                if now >= deadline {
-                    return Err(format!(
-                        "the evaluation at tick {k} never showed within {} ms: {last_seen}",
-                        tick + margin.as_millis() as i64
-                    ));
-                }
+            if inflight.is_empty() && now >= deadline {
+                return Err(Stop::Inconclusive(format!(
+                    "the evaluation at tick {k} never showed within {} ms ({last_seen}): the \
+                     machine is too loaded for time scale {}; rerun with a smaller --time-scale \
+                     or fewer --jobs",
+                    tick + margin.as_millis() as i64,
+                    scale.factor
+                )));
             }
             // The next read is due at `next` while reads are still being made; else only the
             // answers in flight are awaited.
-            let issuing = over.is_none() && now < deadline;
-            let wake = if issuing {
+            let wake = if !complete && now < deadline {
                 next
             } else {
                 deadline.max(now) + margin
@@ -603,173 +669,210 @@ async fn observe(
                 Some(answer) = futures::StreamExt::next(&mut inflight) => answer,
                 () = tokio::time::sleep_until(wake.into()) => continue,
             };
-            match read_at(answer, k, t0, scale) {
-                Read::At(alerts) => break Snapshot::At(alerts),
-                Read::NotYet(why) => last_seen = why,
-                Read::Later { why, snapshot } => {
-                    // The earliest later evaluation read whole is kept, to recover from.
-                    let keep = match (&over, &snapshot) {
-                        (
-                            Some((_, Some(Snapshot::Later { tick: kept, .. }))),
-                            Some(Snapshot::Later { tick: new, .. }),
-                        ) => new < kept,
-                        (Some((_, Some(_))), None) => false,
-                        _ => true,
-                    };
-                    if keep {
-                        over = Some((why, snapshot));
-                    }
-                }
-                Read::Failed(why) => over = Some((why, None)),
+            if let Some(why) = snapshot.merge(answer, k, t0, tick)? {
+                last_seen = why;
             }
-        };
-        seen.insert(k, alerts);
+        }
+        seen.insert(k, snapshot);
     }
     Ok(seen)
 }
 
-/// What one look at the group showed of the evaluation at a tick.
-pub(crate) enum Snapshot {
-    /// Every alerting rule as evaluated at the tick: the alerts.
-    At(Vec<crate::clients::PromAlert>),
-    /// Read only at a later tick (every rule there), with each rule's state.
-    Later {
-        /// The tick read.
-        tick: i64,
-        /// The alerting rules as evaluated then.
-        rules: Vec<crate::clients::RuleStatus>,
-    },
-}
-
-enum Read {
-    At(Vec<crate::clients::PromAlert>),
-    NotYet(String),
-    Later {
-        why: String,
-        snapshot: Option<Snapshot>,
-    },
+/// Why a live run stopped before its verdict.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// What Prometheus computed could not be read in time (a machine too loaded for the time
+    /// scale): the run proves nothing either way.
+    Inconclusive(String),
+    /// Anything else.
     Failed(String),
 }
 
-/// The replay group's alerts in one answer of the rules API, when every alerting rule was
-/// last evaluated at tick `k` (each rule's own `lastEvaluation`: an answer may come while
-/// the group evaluates its rules one after another).
-fn read_at(
-    answer: Result<Vec<crate::clients::RuleGroupStatus>, crate::clients::ClientError>,
-    k: i64,
-    t0: i64,
-    scale: Scale,
-) -> Read {
-    let tick = scale.tick_ms;
-    let groups = match answer {
-        Ok(groups) => groups,
-        Err(e) => return Read::NotYet(e.to_string()),
-    };
-    let Some(group) = groups.into_iter().find(|g| g.name == GROUP) else {
-        return Read::Failed(format!("Prometheus has no rule group {GROUP}"));
-    };
-    let rules: Vec<crate::clients::RuleStatus> = group
-        .rules
-        .into_iter()
-        .filter(|r| r.kind == RuleKind::Alerting)
-        .collect();
-    let mut indices = BTreeSet::new();
-    for rule in &rules {
-        let Some(last) = rule
-            .last_evaluation
-            .as_deref()
-            .and_then(parse_timestamp)
-            .map(|t| unix_millis(t) as i64)
-        else {
-            return Read::Failed(
-                "Prometheus does not say when it last evaluated a rule (2.17 and later do)"
-                    .to_string(),
-            );
-        };
-        // `t0` is time zero's evaluation by the wall clock: the nearest tick.
-        let index = (last - t0 + tick / 2).div_euclid(tick);
-        if index < k {
-            return Read::NotYet(format!("{} was last evaluated at tick {index}", rule.name));
-        }
-        indices.insert(index);
-    }
-    match (indices.len(), indices.first().copied()) {
-        (0, _) => Read::At(Vec::new()),
-        (1, Some(index)) if index == k => {
-            Read::At(rules.into_iter().flat_map(|r| r.alerts).collect())
-        }
-        (n, first) => Read::Later {
-            why: format!(
-                "the evaluation at tick {k} was over before it could be read (the rules were at \
-                 tick {}): the machine is too loaded for time scale {}; rerun with a smaller \
-                 --time-scale or fewer --jobs",
-                first.unwrap_or(k),
-                scale.factor
-            ),
-            snapshot: (n == 1).then(|| Snapshot::Later {
-                tick: first.unwrap_or(k),
-                rules,
-            }),
-        },
+impl From<String> for Stop {
+    fn from(reason: String) -> Self {
+        Stop::Failed(reason)
     }
 }
 
-/// The firing alerts named `alert` at `at_ms`, when only a later evaluation was read: their
-/// labels from Prometheus's own record (`ALERTS` at that time), their annotations from the
-/// later evaluation, which is sound only where each alert's value then is its value at
-/// `at_ms` (the expression, as Prometheus runs it, queried at that time): annotations are
-/// rendered from the labels and the value.
+/// The replay group's alerting rules as read for one evaluation: each rule (in the group's
+/// order) with the tick it was read at, that evaluation's or, where that one was over before
+/// it could be read, the earliest later one.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    rules: Vec<Option<(i64, crate::clients::RuleStatus)>>,
+    /// An answer showed the group without any alerting rule.
+    seen_empty: bool,
+}
+
+impl Snapshot {
+    /// Every rule read, at the tick or after it.
+    pub(crate) fn complete(&self) -> bool {
+        !self.rules.is_empty() && self.rules.iter().all(Option::is_some)
+    }
+
+    /// Every rule read at tick `k` (or the group has no alerting rule).
+    pub(crate) fn all_at(&self, k: i64) -> bool {
+        self.seen_empty
+            || (!self.rules.is_empty()
+                && self
+                    .rules
+                    .iter()
+                    .all(|r| matches!(r, Some((i, _)) if *i == k)))
+    }
+
+    /// Takes what one answer of the rules API shows of the evaluation at tick `k`: each
+    /// rule's own `lastEvaluation` says which evaluation its state is (an answer may come
+    /// while the group evaluates its rules one after another). Returns why the answer showed
+    /// nothing new, if it did not.
+    pub(crate) fn merge(
+        &mut self,
+        answer: Result<Vec<crate::clients::RuleGroupStatus>, crate::clients::ClientError>,
+        k: i64,
+        t0: i64,
+        tick: i64,
+    ) -> Result<Option<String>, Stop> {
+        let groups = match answer {
+            Ok(groups) => groups,
+            Err(e) => return Ok(Some(e.to_string())),
+        };
+        let Some(group) = groups.into_iter().find(|g| g.name == GROUP) else {
+            return Err(Stop::Failed(format!(
+                "Prometheus has no rule group {GROUP}"
+            )));
+        };
+        let rules: Vec<crate::clients::RuleStatus> = group
+            .rules
+            .into_iter()
+            .filter(|r| r.kind == RuleKind::Alerting)
+            .collect();
+        if rules.is_empty() {
+            self.seen_empty = true;
+            return Ok(None);
+        }
+        if self.rules.len() != rules.len() {
+            self.rules = vec![None; rules.len()];
+        }
+        let mut behind = None;
+        for (slot, rule) in self.rules.iter_mut().zip(rules) {
+            let Some(last) = rule
+                .last_evaluation
+                .as_deref()
+                .and_then(parse_timestamp)
+                .map(|t| unix_millis(t) as i64)
+            else {
+                return Err(Stop::Failed(
+                    "Prometheus does not say when it last evaluated a rule (2.17 and later do)"
+                        .to_string(),
+                ));
+            };
+            // `t0` is time zero's evaluation by the wall clock: the nearest tick.
+            let index = (last - t0 + tick / 2).div_euclid(tick);
+            let keep = match slot {
+                _ if index < k => {
+                    behind = Some(format!("{} was last evaluated at tick {index}", rule.name));
+                    false
+                }
+                None => true,
+                Some((kept, _)) => index == k || (*kept != k && index < *kept),
+            };
+            if keep {
+                *slot = Some((index, rule));
+            }
+        }
+        Ok(behind)
+    }
+
+    /// The alerting rules named `alert`, each with the tick it was read at.
+    pub(crate) fn named<'s>(
+        &'s self,
+        alert: &'s str,
+    ) -> impl Iterator<Item = (i64, &'s crate::clients::RuleStatus)> + 's {
+        self.rules
+            .iter()
+            .flatten()
+            .filter(move |(_, r)| r.name == alert)
+            .map(|(i, r)| (*i, r))
+    }
+}
+
+/// The firing alerts named `alert` at tick `k` (`at_ms`), from the rules as read: a rule
+/// read at that tick gives its alerts as they are; where a rule was read only at a later
+/// evaluation, the labels come from Prometheus's own record (`ALERTS` at that time) and the
+/// annotations from the later evaluation, which is sound only where each alert's value then
+/// is its value at `at_ms` (the expression, as Prometheus runs it, queried at that time):
+/// annotations are rendered from the labels and the value.
 async fn recover(
     prometheus: &PrometheusClient,
     alert: &str,
+    k: i64,
     at_ms: i64,
-    rules: &[crate::clients::RuleStatus],
+    snapshot: &Snapshot,
 ) -> Result<Vec<FiredAlert>, String> {
-    let firing = prometheus
-        .query_at(
-            &format!("ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}"),
-            at_ms,
-        )
-        .await
-        .map_err(|e| format!("ALERTS could not be read ({e})"))?;
-    let mut values = Vec::new();
-    for rule in rules.iter().filter(|r| r.name == alert) {
-        let samples = prometheus
-            .query_at(&rule.query, at_ms)
+    let firing =
+        |alert: &crate::clients::PromAlert| alert.state == crate::clients::AlertState::Firing;
+    let mut live: Vec<FiredAlert> = snapshot
+        .named(alert)
+        .filter(|(tick, _)| *tick == k)
+        .flat_map(|(_, r)| r.alerts.iter().filter(|a| firing(a)))
+        .map(|a| FiredAlert {
+            labels: a.labels.clone(),
+            annotations: a.annotations.clone(),
+        })
+        .collect();
+    let later: Vec<&crate::clients::RuleStatus> = snapshot
+        .named(alert)
+        .filter(|(tick, _)| *tick != k)
+        .map(|(_, r)| r)
+        .collect();
+    if !later.is_empty() {
+        let recorded = prometheus
+            .query_at(
+                &format!("ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}"),
+                at_ms,
+            )
             .await
-            .map_err(|e| format!("the expression could not be queried ({e})"))?;
-        values.extend(samples);
-    }
-    let mut live = Vec::new();
-    for sample in firing {
-        let mut labels = sample.metric;
-        labels.remove("__name__");
-        labels.remove("alertstate");
-        let later = rules
-            .iter()
-            .flat_map(|r| &r.alerts)
-            .find(|a| a.labels == labels)
-            .ok_or_else(|| format!("{labels:?} no longer fired at the evaluation read"))?;
-        let value = values
-            .iter()
-            .find(|v| {
-                v.metric
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != "__name__")
-                    .all(|(k, val)| labels.get(k) == Some(val))
-            })
-            .map(|v| v.value)
-            .ok_or_else(|| format!("no value of {labels:?} at the eval_time"))?;
-        if !(value == later.value || value.is_nan() && later.value.is_nan()) {
-            return Err(format!(
-                "the value of {labels:?} changed from {value} to {} by the evaluation read",
-                later.value
-            ));
+            .map_err(|e| format!("ALERTS could not be read ({e})"))?;
+        let mut values = Vec::new();
+        for rule in &later {
+            let samples = prometheus
+                .query_at(&rule.query, at_ms)
+                .await
+                .map_err(|e| format!("the expression could not be queried ({e})"))?;
+            values.extend(samples);
         }
-        live.push(FiredAlert {
-            labels,
-            annotations: later.annotations.clone(),
-        });
+        for sample in recorded {
+            let mut labels = sample.metric;
+            labels.remove("__name__");
+            labels.remove("alertstate");
+            if live.iter().any(|a| a.labels == labels) {
+                continue;
+            }
+            let then = later
+                .iter()
+                .flat_map(|r| &r.alerts)
+                .find(|a| a.labels == labels)
+                .ok_or_else(|| format!("{labels:?} no longer fired at the evaluation read"))?;
+            let value = values
+                .iter()
+                .find(|v| {
+                    v.metric
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "__name__")
+                        .all(|(k, val)| labels.get(k) == Some(val))
+                })
+                .map(|v| v.value)
+                .ok_or_else(|| format!("no value of {labels:?} at the eval_time"))?;
+            if !(value == then.value || value.is_nan() && then.value.is_nan()) {
+                return Err(format!(
+                    "the value of {labels:?} changed from {value} to {} by the evaluation read",
+                    then.value
+                ));
+            }
+            live.push(FiredAlert {
+                labels,
+                annotations: then.annotations.clone(),
+            });
+        }
     }
     live.sort();
     Ok(live)

@@ -124,13 +124,21 @@ impl Checker<'_> {
     ) -> Result<String, String> {
         let started = std::time::Instant::now();
         // It may have resolved already (even before this check started, in a later run of
-        // checks): then its labels and annotations are those an earlier check on this stack
-        // saw.
-        let found = match self.prometheus_alert(alert).await {
-            Ok(found) => Some(found),
-            Err(_) => self.session.seen_alerts.get(alert),
+        // checks): then an earlier check on this stack saw it in Prometheus, or the
+        // session's watch saw it active in one of Alertmanager's groups.
+        let seen = match self.prometheus_alert(alert).await {
+            Ok(_) => true,
+            Err(_) => {
+                self.session.seen_alerts.get(alert).is_some()
+                    || self
+                        .session
+                        .seen_alerts
+                        .groups()
+                        .iter()
+                        .any(|g| carries(g, alert))
+            }
         };
-        if found.is_none() {
+        if !seen {
             return Err(format!(
                 "{alert} was never seen active on this stack, so its resolution proves nothing \
                  (run a firing or delivered check for it first)"
