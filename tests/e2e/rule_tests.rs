@@ -235,6 +235,64 @@ async fn slack_messages_are_compared_with_their_snapshots_and_a_changed_template
     assert!(printed.contains("+++ delivered"), "{printed}");
 }
 
+/// One test of a fixture file, alone in a file of the same name in `dir`.
+fn one_test_of(file: &str, index: usize, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture().join("tests").join(file)).expect("the file");
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    let tests = doc["tests"].as_sequence_mut().expect("tests");
+    let test = tests.remove(index);
+    *tests = vec![test];
+    let path = dir.join(file);
+    std::fs::write(&path, serde_yaml::to_string(&doc).expect("YAML")).expect("written");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_in_another_channel_or_an_alert_no_test_expects_fails_the_expectations_beside_the_test(
+) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // The bad deploy: the p99 alert goes to #alerts-warning, not #alerts-critical.
+    let routing = one_test_of("routing_test.yaml", 0, dir.path());
+    std::fs::write(
+        dir.path().join("routing_test.firedrill.yaml"),
+        "tests:\n  - test: 0\n    notifications:\n      - alertname: EchoLatencyP99High\n        channel: '#alerts-critical'\n",
+    )
+    .expect("written");
+    // A steady counter, and no `up` at all: EchoTargetMissing fires, which the test never
+    // names.
+    let availability = one_test_of("availability_test.yaml", 3, dir.path());
+    std::fs::write(
+        dir.path().join("availability_test.firedrill.yaml"),
+        "tests:\n  - test: a counter exported all along is not missing\n    no_other_notifications: true\n",
+    )
+    .expect("written");
+    let Some(report) = run(
+        &fixture().join("manifests"),
+        &[routing, availability],
+        false,
+    )
+    .await
+    else {
+        return;
+    };
+    let causes: Vec<String> = tests(&report).filter_map(TestReport::cause).collect();
+    assert!(
+        causes.iter().any(|c| c.starts_with(
+            "alert EchoLatencyP99High notified in #alerts-critical: EchoLatencyP99High was \
+             notified through slack-warning in #alerts-warning, not in #alerts-critical"
+        )),
+        "the wrong channel is not the cause: {causes:#?}\n{report}"
+    );
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.starts_with("no other notification: ")
+                && c.contains("EchoTargetMissing for receiver slack-critical")),
+        "the other alert is not the cause: {causes:#?}\n{report}"
+    );
+    assert_eq!(causes.len(), 2, "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_test_file_promtool_would_refuse_is_refused_before_anything_starts() {
     let dir = tempfile::tempdir().expect("a temp dir");

@@ -172,7 +172,8 @@ impl RuleTests {
             let matched = spec::match_rule_files(&spec, &file)?;
             let scale = timeline::choose_scale(&file, &matched, self.time_scale)?;
             timeline::require_within_reach(&file, scale)?;
-            read.push((file, matched, scale));
+            let expectations = crate::ruletest::read_expectations(&file)?;
+            read.push((file, matched, scale, expectations));
         }
         let runs_here = match options.backend {
             BackendKind::Process => true,
@@ -194,7 +195,9 @@ impl RuleTests {
             )));
         }
         let mut prepared = Vec::new();
-        for (file, matched, scale) in read {
+        let mut expected = Vec::new();
+        for (file, matched, scale, expectations) in read {
+            expected.push(expectations);
             let (replay, mut changes) = spec::replay_spec(
                 &spec,
                 &file,
@@ -251,6 +254,7 @@ impl RuleTests {
                 promtool: verdicts[f][t].clone(),
                 artifacts,
                 snapshot,
+                expect: expected[f][t].clone(),
                 shared_slots: self.jobs.is_none(),
             };
             async move { run.run(test).await }

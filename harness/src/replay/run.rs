@@ -16,7 +16,7 @@ use crate::replay::oracle::PromtoolVerdict;
 use crate::replay::outcome::{Disagreement, FiredAlert, TestReport};
 use crate::replay::spec::{ARMED, GROUP, TICK};
 use crate::replay::timeline::{samples, Scale};
-use crate::ruletest::RuleTest;
+use crate::ruletest::{NotificationExpectation, RuleTest, TestExpectations};
 use crate::spec::StackSpec;
 use crate::time::{parse_timestamp, unix_millis};
 
@@ -34,6 +34,8 @@ pub(crate) struct TestRun<'a> {
     pub(crate) artifacts: Option<std::path::PathBuf>,
     /// The snapshot its Slack payloads are compared with, and whether to write it.
     pub(crate) snapshot: Option<(std::path::PathBuf, bool)>,
+    /// What firedrill expects of the test's notifications beyond promtool.
+    pub(crate) expect: TestExpectations,
     /// Whether it counts against the process-wide limit (when no `jobs` was given).
     pub(crate) shared_slots: bool,
 }
@@ -69,7 +71,12 @@ impl TestRun<'_> {
                 report.inconclusive = true;
             }
         }
-        report.messages = running.slack().messages().await.len();
+        let messages = running.slack().messages().await;
+        report.messages = messages.len();
+        for expected in &self.expect.notifications {
+            let check = notified(expected, &report.checks, &messages, wall.elapsed());
+            report.checks.push(check);
+        }
         report.payloads = crate::snapshot::normalised_payloads(&running).await;
         if let Some((path, update)) = &self.snapshot {
             report.checks.push(snapshot_check(
@@ -323,6 +330,11 @@ impl TestRun<'_> {
                 .checks
                 .push(sends_nothing(&alert, &groups, end_wall, wall.elapsed()));
         }
+        if self.expect.no_other_notifications {
+            report
+                .checks
+                .push(no_other(&expected, &groups, end_wall, wall.elapsed()));
+        }
         Ok(())
     }
 
@@ -469,14 +481,7 @@ fn sends_nothing(
     end: SystemTime,
     elapsed: Duration,
 ) -> crate::replay::outcome::FollowedCheck {
-    let reached: Vec<String> = groups
-        .iter()
-        .flat_map(|g| g.current.iter().chain(&g.gone).map(move |a| (g, a)))
-        .filter(|(_, a)| a.name() == Some(alert))
-        .filter(|(_, a)| a.status.state != crate::clients::AmAlertState::Suppressed)
-        .filter(|(_, a)| parse_timestamp(&a.starts_at).is_some_and(|t| t <= end))
-        .map(|(g, a)| format!("{} for receiver {} from {}", alert, g.receiver, a.starts_at))
-        .collect();
+    let reached = reached_receivers(groups, end, |name| name == alert);
     let (status, detail) = if reached.is_empty() {
         (
             crate::checks::CheckStatus::Passed,
@@ -502,6 +507,138 @@ fn sends_nothing(
         None,
         elapsed,
     )
+}
+
+/// Every alert whose name `pick` takes that Alertmanager held unmuted in a group, started by
+/// `end` (the session watched the groups all along): each as `NAME for receiver R from T`.
+fn reached_receivers(
+    groups: &[crate::checks::SeenGroup],
+    end: SystemTime,
+    pick: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut reached: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.current.iter().chain(&g.gone).map(move |a| (g, a)))
+        .filter(|(_, a)| a.name().is_some_and(&pick))
+        .filter(|(_, a)| a.status.state != crate::clients::AmAlertState::Suppressed)
+        .filter(|(_, a)| parse_timestamp(&a.starts_at).is_some_and(|t| t <= end))
+        .map(|(g, a)| {
+            format!(
+                "{} for receiver {} from {}",
+                a.name().unwrap_or_default(),
+                g.receiver,
+                a.starts_at
+            )
+        })
+        .collect();
+    reached.sort();
+    reached.dedup();
+    reached
+}
+
+/// `no_other_notifications`: every alert that reached a receiver is one the test expects
+/// firing.
+fn no_other(
+    expected: &BTreeMap<String, Follow>,
+    groups: &[crate::checks::SeenGroup],
+    end: SystemTime,
+    elapsed: Duration,
+) -> crate::replay::outcome::FollowedCheck {
+    let others = reached_receivers(groups, end, |name| !expected.contains_key(name));
+    let (status, detail) = if others.is_empty() {
+        (
+            crate::checks::CheckStatus::Passed,
+            format!(
+                "only the alerts the test expects firing reached alertmanager's receivers ({})",
+                expected.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    } else {
+        (
+            crate::checks::CheckStatus::Failed,
+            format!(
+                "alerts the test never expects firing reached alertmanager's receivers (and \
+                 may be notified): {}",
+                others.join("; ")
+            ),
+        )
+    };
+    verdict(
+        "no other notification".to_string(),
+        status,
+        detail,
+        None,
+        elapsed,
+    )
+}
+
+/// Where an alert's notifications went (the messages the delivered checks matched to it),
+/// against where the expectations say they must go.
+fn notified(
+    expected: &NotificationExpectation,
+    checks: &[crate::replay::outcome::FollowedCheck],
+    messages: &[crate::slack::SlackMessage],
+    elapsed: Duration,
+) -> crate::replay::outcome::FollowedCheck {
+    use crate::checks::CheckStatus::{Failed, Passed};
+    let alert = &expected.alertname;
+    let mut wants = Vec::new();
+    if let Some(receiver) = &expected.receiver {
+        wants.push(format!("through receiver {receiver}"));
+    }
+    if let Some(channel) = &expected.channel {
+        wants.push(format!("in {channel}"));
+    }
+    let name = format!("alert {alert} notified {}", wants.join(" "));
+    let matched: Vec<&crate::checks::MessageMatch> = checks
+        .iter()
+        .flat_map(|c| &c.outcome.messages)
+        .filter(|m| m.alerts.iter().any(|(a, s)| a == alert && s == "firing"))
+        .collect();
+    let mut receivers: Vec<&str> = matched.iter().map(|m| m.receiver.as_str()).collect();
+    receivers.sort_unstable();
+    receivers.dedup();
+    let mut channels: Vec<String> = matched
+        .iter()
+        .filter_map(|m| messages.iter().find(|message| message.seq == m.seq))
+        .map(|message| {
+            message
+                .body
+                .get("channel")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| "the webhook's own channel".to_string(), str::to_string)
+        })
+        .collect();
+    channels.sort();
+    channels.dedup();
+    let (status, detail) = if matched.is_empty() {
+        (
+            Failed,
+            format!(
+                "no Slack message was matched to {alert} firing (its delivered check says why)"
+            ),
+        )
+    } else {
+        let receiver_ok = expected
+            .receiver
+            .as_ref()
+            .is_none_or(|r| receivers.contains(&r.as_str()));
+        let channel_ok = expected
+            .channel
+            .as_ref()
+            .is_none_or(|c| channels.contains(c));
+        let found = format!(
+            "{alert} was notified through {} in {}",
+            receivers.join(", "),
+            channels.join(", ")
+        );
+        if receiver_ok && channel_ok {
+            (Passed, found)
+        } else {
+            (Failed, format!("{found}, not {}", wants.join(" ")))
+        }
+    };
+    verdict(name, status, detail, None, elapsed)
 }
 
 /// A verdict the replay adds to `verify`'s checks (it has no [`Check`] of its own).

@@ -8,6 +8,7 @@
 //! at time 0. Native histogram samples (`{{...}}`) are refused. Every error names the file,
 //! the test and the key, and for the notation the offending token.
 
+pub(crate) mod expect;
 mod series;
 mod values;
 mod yaml;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{InputError, Result};
 use crate::time::PromDuration;
 
+pub(crate) use expect::{read_expectations, NotificationExpectation, TestExpectations};
 pub(crate) use series::{parse_series, SeriesUse};
 pub(crate) use values::expand_values;
 use yaml::Node;

@@ -706,3 +706,93 @@ fn the_time_model_fixture_reads() {
         );
     }
 }
+
+mod expectations {
+    use std::path::Path;
+
+    use super::parse_ok;
+    use crate::ruletest::expect::parse_expectations;
+    use crate::ruletest::{NotificationExpectation, TestExpectations};
+
+    const FILE: &str = r#"
+rule_files: [alerts.yaml]
+tests:
+  - name: errors fail
+    input_series: []
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: HighErrors
+        exp_alerts: [{exp_labels: {severity: warning}}]
+      - eval_time: 5m
+        alertname: Quiet
+        exp_alerts: []
+  - input_series: []
+"#;
+
+    fn read(text: &str) -> Result<Vec<(usize, TestExpectations)>, String> {
+        parse_expectations(
+            Path::new("rules/tests.firedrill.yaml"),
+            text,
+            &parse_ok(FILE),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_test_named_or_indexed_gets_its_receivers_channels_and_no_other_notifications() {
+        let read = read(
+            "tests:\n  - test: errors fail\n    notifications:\n      - alertname: HighErrors\n        receiver: slack-warning\n        channel: '#warn'\n    no_other_notifications: true\n  - test: 1\n    no_other_notifications: false\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read,
+            vec![
+                (
+                    0,
+                    TestExpectations {
+                        notifications: vec![NotificationExpectation {
+                            alertname: "HighErrors".into(),
+                            receiver: Some("slack-warning".into()),
+                            channel: Some("#warn".into()),
+                        }],
+                        no_other_notifications: true,
+                    }
+                ),
+                (1, TestExpectations::default()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_test_key_or_an_alert_never_expected_firing_is_refused_naming_the_key() {
+        for (text, wants) in [
+            (
+                "tests:\n  - test: errors fial\n",
+                "key `tests[0].test`: no test of rules/tests.yml is named `errors fial`; did you mean `errors fail`?",
+            ),
+            ("tests:\n  - test: 7\n", "is not the index of one of the 2 tests"),
+            (
+                "tests:\n  - test: 0\n    notify: []\n",
+                "key `tests[0].notify`: unknown key; firedrill reads its expectations strictly (the keys here are test, notifications, no_other_notifications)",
+            ),
+            (
+                "tests:\n  - test: 0\n    notifications: [{alertname: Quiet, receiver: x}]\n",
+                "Quiet is never expected firing in test `errors fail`",
+            ),
+            (
+                "tests:\n  - test: 0\n    notifications: [{alertname: HighErrors}]\n",
+                "give a receiver, a channel or both",
+            ),
+            (
+                "tests:\n  - test: 0\n  - test: errors fail\n",
+                "names a test named before",
+            ),
+        ] {
+            let err = read(text).expect_err(text);
+            assert!(
+                err.contains("rules/tests.firedrill.yaml") && err.contains(wants),
+                "{text}\nsays: {err}\nwants: {wants}"
+            );
+        }
+    }
+}

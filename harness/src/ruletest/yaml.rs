@@ -18,16 +18,43 @@ pub(super) struct Node<'a> {
     file: &'a Path,
     /// The test this node is in, as errors name it (``test `api errors` ``), once known.
     test: Option<String>,
+    /// Who reads the file this strictly, as an unknown key's error says.
+    reader: &'static str,
 }
 
 impl<'a> Node<'a> {
     /// The document's root.
     pub fn root(value: &'a Value, file: &'a Path) -> Self {
+        Self::root_read_by(value, file, "promtool reads test files strictly")
+    }
+
+    /// The root of a document another reader reads strictly (`reader` says who, for an
+    /// unknown key's error).
+    pub fn root_read_by(value: &'a Value, file: &'a Path, reader: &'static str) -> Self {
         Self {
             value,
             path: String::new(),
             file,
             test: None,
+            reader,
+        }
+    }
+
+    /// The YAML value.
+    pub fn value(&self) -> &'a Value {
+        self.value
+    }
+
+    /// The boolean under `key`, or `false` when absent.
+    pub fn flag_of(&self, key: &str) -> Result<bool, InputError> {
+        match self.get(key) {
+            None => Ok(false),
+            Some(node) => match node.value {
+                Value::Bool(flag) => Ok(*flag),
+                other => {
+                    Err(node.error(format!("must be true or false, found {}", kind_of(other))))
+                }
+            },
         }
     }
 
@@ -69,8 +96,9 @@ impl<'a> Node<'a> {
             };
             if !known.contains(&key.as_str()) {
                 return Err(self.child(&Value::Null, key).error(format!(
-                    "unknown key{}; promtool reads test files strictly (the keys here are {})",
+                    "unknown key{}; {} (the keys here are {})",
                     did_you_mean(key, known.iter().copied()),
+                    self.reader,
                     known.join(", ")
                 )));
             }
@@ -98,6 +126,7 @@ impl<'a> Node<'a> {
             path,
             file: self.file,
             test: self.test.clone(),
+            reader: self.reader,
         }
     }
 
@@ -117,6 +146,7 @@ impl<'a> Node<'a> {
                 path: format!("{}[{i}]", node.path),
                 file: node.file,
                 test: node.test.clone(),
+                reader: node.reader,
             })
             .collect())
     }
