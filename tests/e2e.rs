@@ -10,6 +10,7 @@ mod e2e {
     pub mod cleanup;
     pub mod cli;
     pub mod corpus;
+    pub mod discovery;
     pub mod download;
     pub mod front_door;
     pub mod lint;

@@ -348,7 +348,8 @@ async fn a_rule_file_the_manifests_do_not_deploy_is_refused_naming_both() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_stack_verify_refuses_for_kubernetes_discovery_still_has_its_alert_tested_end_to_end() {
+async fn a_stack_with_kubernetes_discovery_has_its_alert_tested_end_to_end_without_scraping_anything(
+) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let manifests = root.join("manifests/kubernetes-discovery");
     let file = root.join("rule-tests/kubernetes-discovery/deadmansswitch_test.yaml");

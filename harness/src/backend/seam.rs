@@ -55,10 +55,10 @@ pub(crate) trait Backend: Registered + Sync {
         Self::KIND.name()
     }
 
-    /// `Err` for manifests the backend cannot run as written. A backend without a cluster
-    /// (the default) refuses scrape jobs that discover targets through the Kubernetes API.
-    fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
-        crate::plan::require_no_cluster_discovery(spec, self.name())
+    /// `Err` for manifests the backend cannot run as written (none by default: a backend
+    /// without a cluster emulates Kubernetes discovery).
+    fn refuse_unrunnable(&self, _spec: &StackSpec) -> Result<()> {
+        Ok(())
     }
 
     /// What `firedrill render` prints besides the plan, for a backend that applies

@@ -144,15 +144,18 @@ fn check_files(
     findings
 }
 
-/// The discovery mechanism (`kubernetes_sd_configs`) a promtool rejects as an unknown field:
+/// The discovery mechanism (`kubernetes_sd_configs`, in a scrape job or an Alertmanager entry)
+/// a promtool rejects as an unknown field:
 /// it was built without it (Debian's is), so the config is valid for the official one. Only
 /// when that is all it rejects: any other complaint stays an error.
 fn left_out_discovery(output: &str) -> Option<String> {
     let mut left_out = None;
     for complaint in output.split("field ").skip(1) {
         let (name, tail) = complaint.split_once(' ')?;
+        // In a scrape job, or in an Alertmanager entry of `alerting.alertmanagers`.
         if !(name.ends_with("_sd_configs")
-            && tail.starts_with("not found in type config.ScrapeConfig"))
+            && (tail.starts_with("not found in type config.ScrapeConfig")
+                || tail.starts_with("not found in type config.AlertmanagerConfig")))
         {
             return None;
         }
@@ -176,6 +179,12 @@ mod discovery_tests {
                       in type config.ScrapeConfig\n";
         assert_eq!(
             left_out_discovery(debian).as_deref(),
+            Some("kubernetes_sd_configs")
+        );
+        let alertmanagers = "yaml: unmarshal errors:\n  line 9: field kubernetes_sd_configs not \
+                             found in type config.AlertmanagerConfig\n";
+        assert_eq!(
+            left_out_discovery(alertmanagers).as_deref(),
             Some("kubernetes_sd_configs")
         );
         let typo = "line 18: field static_config not found in type config.ScrapeConfig";

@@ -1,90 +1,28 @@
-//! Service discovery that needs a Kubernetes API server. A scrape job with
-//! `kubernetes_sd_configs` finds its targets by asking the cluster's API; the process and
-//! Docker backends have no cluster, so such a job could only ever find nothing. They refuse
-//! it before anything starts; the kube backend runs it as written.
+//! Service discovery that needs a Kubernetes API server. A scrape job (or an Alertmanager
+//! entry) with `kubernetes_sd_configs` finds its targets by asking the cluster's API: the
+//! kube backend runs it as written; the process and Docker backends, which have no cluster,
+//! hand Prometheus what it would find instead ([`super::kubernetes_sd`]).
 
-use crate::error::{InputError, Result};
 use crate::spec::{ComponentKind, StackSpec};
 
 /// The discovery mechanisms that ask a Kubernetes API server.
 const CLUSTER_DISCOVERY: &[&str] = &["kubernetes_sd_configs"];
 
-/// One scrape job that discovers its targets through the cluster's API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ClusterDiscovery {
-    /// `scrape_configs[1]`.
-    pub(crate) path: String,
-    /// The job's `job_name`.
-    pub(crate) job: String,
-    /// `kubernetes_sd_configs`.
-    pub(crate) mechanism: &'static str,
-}
-
-impl ClusterDiscovery {
-    /// The key inside the config file.
-    pub(crate) fn key(&self) -> String {
-        format!("{}.{}", self.path, self.mechanism)
-    }
-}
-
-/// Every scrape job of the manifests' Prometheus that discovers targets through the cluster.
-pub(crate) fn cluster_discovery(spec: &StackSpec) -> Vec<ClusterDiscovery> {
+/// Whether Prometheus finds anything (a scrape job, an Alertmanager) through the cluster's
+/// API: a backend without a cluster then gives each pod an address of its own.
+pub(crate) fn uses_kubernetes_discovery(spec: &StackSpec) -> bool {
     if spec.component(ComponentKind::Prometheus).is_none() {
-        return Vec::new();
+        return false;
     }
-    let jobs = spec
-        .prometheus()
-        .config
-        .get("scrape_configs")
-        .and_then(serde_yaml::Value::as_sequence);
-    let mut found = Vec::new();
-    for (i, job) in jobs.into_iter().flatten().enumerate() {
-        for mechanism in CLUSTER_DISCOVERY {
-            if job.get(*mechanism).is_some() {
-                found.push(ClusterDiscovery {
-                    path: format!("scrape_configs[{i}]"),
-                    job: job
-                        .get("job_name")
-                        .and_then(serde_yaml::Value::as_str)
-                        .unwrap_or("?")
-                        .to_string(),
-                    mechanism,
-                });
-            }
-        }
-    }
-    found
-}
-
-/// `Err` naming the first job that needs a cluster, for a backend (`process`, `docker`)
-/// that has none.
-pub(crate) fn require_no_cluster_discovery(spec: &StackSpec, backend: &str) -> Result<()> {
-    let Some(first) = cluster_discovery(spec).into_iter().next() else {
-        return Ok(());
+    let config = &spec.prometheus().config;
+    let in_list = |list: Option<&serde_yaml::Value>| {
+        list.and_then(serde_yaml::Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .any(|entry| CLUSTER_DISCOVERY.iter().any(|m| entry.get(*m).is_some()))
     };
-    let prometheus = spec.prometheus();
-    let origin = spec
-        .component(ComponentKind::Prometheus)
-        .and_then(|c| c.file(&prometheus.config_path))
-        .map(|f| f.origin.clone())
-        .expect("the loader gives Prometheus's config file an origin");
-    let key = match &origin.key {
-        Some(outer) => format!("{outer}: {}", first.key()),
-        None => first.key(),
-    };
-    Err(InputError::new(
-        &origin.file,
-        format!(
-            "scrape job `{job}` discovers its targets through the Kubernetes API \
-             ({mechanism}), and the {backend} backend has no cluster to ask: run it with \
-             `--backend kube`, or give the job `static_configs` naming the Service",
-            job = first.job,
-            mechanism = first.mechanism,
-        ),
-    )
-    .resource(&origin.resource)
-    .key(key)
-    .into())
+    in_list(config.get("scrape_configs"))
+        || in_list(config.get("alerting").and_then(|a| a.get("alertmanagers")))
 }
 
 #[cfg(test)]
@@ -92,49 +30,151 @@ mod tests {
     use super::*;
     use crate::fixtures::seed_manifests;
     use crate::load::load_dir;
+    use crate::plan::{plan, Placement, PlanOptions};
+    use crate::spec::ComponentSpec;
 
-    fn seed_with_kubernetes_discovery() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(seed_manifests()).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    fn repo(path: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(path)
+    }
+
+    /// A backend's placement in miniature: each pod at `10.0.0.<n>`.
+    struct Pods;
+
+    impl Placement for Pods {
+        fn peer_address(&self, _from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String {
+            format!("{}:{port}", to.name)
         }
-        let config = dir.path().join("prometheus-config.yaml");
-        let text = std::fs::read_to_string(&config).unwrap().replace(
-            "        static_configs:\n          - targets: ['echo-service:80']",
-            "        kubernetes_sd_configs:\n          - role: endpoints",
-        );
-        assert!(text.contains("kubernetes_sd_configs"), "the seed changed");
-        std::fs::write(&config, text).unwrap();
-        dir
+        fn harness_host(&self, _from: &ComponentSpec) -> String {
+            "harness".into()
+        }
+        fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
+            path.to_string()
+        }
+        fn pod_host(&self, _from: &ComponentSpec, pod: &str) -> Option<String> {
+            Some(format!("{pod}.pod"))
+        }
+    }
+
+    fn discovery_file(manifests: &std::path::Path) -> (serde_json::Value, String, Vec<String>) {
+        let spec = load_dir(manifests).unwrap();
+        let plan = plan(&spec, &Pods, 41234, PlanOptions::default());
+        let prometheus = plan
+            .components
+            .iter()
+            .find(|c| c.spec.kind() == ComponentKind::Prometheus)
+            .unwrap();
+        let file = prometheus
+            .files
+            .iter()
+            .find(|f| {
+                f.path
+                    .starts_with("/etc/prometheus/firedrill-kubernetes-sd/")
+            })
+            .expect("an emulated discovery file");
+        let config = prometheus
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("prometheus.yaml") || f.path.ends_with("prometheus.yml"))
+            .map(|f| f.content.expose().to_string())
+            .unwrap_or_default();
+        let changes = plan.changes.iter().map(ToString::to_string).collect();
+        (
+            serde_json::from_str(file.content.expose()).unwrap(),
+            config,
+            changes,
+        )
     }
 
     #[test]
     fn the_seed_discovers_nothing_through_the_cluster() {
         let spec = load_dir(&seed_manifests()).unwrap();
-        assert_eq!(cluster_discovery(&spec), Vec::new());
-        require_no_cluster_discovery(&spec, "process").unwrap();
+        assert!(!uses_kubernetes_discovery(&spec));
     }
 
     #[test]
-    fn a_job_with_kubernetes_discovery_is_refused_naming_file_resource_key_and_what_to_do() {
-        let dir = seed_with_kubernetes_discovery();
-        let spec = load_dir(dir.path()).unwrap();
-        let found = cluster_discovery(&spec);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].job, "echo");
-        let error = require_no_cluster_discovery(&spec, "docker")
-            .unwrap_err()
-            .to_string();
-        for part in [
-            "prometheus-config.yaml",
-            "ConfigMap/prometheus-config",
-            "scrape_configs[1].kubernetes_sd_configs",
-            "`echo`",
-            "docker backend",
-            "--backend kube",
+    fn an_endpoints_job_gets_the_echo_pod_behind_its_service_with_the_labels_its_relabelling_reads()
+    {
+        let dir = repo("fixtures/manifests/kubernetes-discovery");
+        assert!(uses_kubernetes_discovery(&load_dir(&dir).unwrap()));
+        let (groups, config, changes) = discovery_file(&dir);
+        let groups = groups.as_array().unwrap();
+        let echo: Vec<&serde_json::Value> = groups
+            .iter()
+            .filter(|g| g["labels"]["__meta_kubernetes_service_name"] == "echo-service")
+            .collect();
+        assert_eq!(echo.len(), 1, "{groups:#?}");
+        let labels = &echo[0]["labels"];
+        assert_eq!(
+            echo[0]["targets"][0], "echo-deployment.pod:8081",
+            "{echo:#?}"
+        );
+        for (name, value) in [
+            ("__meta_kubernetes_namespace", "default"),
+            ("__meta_kubernetes_endpoints_name", "echo-service"),
+            ("__meta_kubernetes_endpoint_ready", "true"),
+            ("__meta_kubernetes_endpoint_address_target_kind", "Pod"),
+            ("__meta_kubernetes_pod_ip", "echo-deployment.pod"),
+            ("__meta_kubernetes_pod_container_name", "echo-server"),
+            ("__meta_kubernetes_pod_container_port_number", "8081"),
+            ("__meta_kubernetes_pod_controller_kind", "ReplicaSet"),
         ] {
-            assert!(error.contains(part), "{part} missing from: {error}");
+            assert_eq!(labels[name], value, "{name}: {labels:#?}");
         }
+        assert!(
+            config.contains("/etc/prometheus/firedrill-kubernetes-sd/")
+                && !config.contains("kubernetes_sd_configs"),
+            "{config}"
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.contains("scrape_configs[1].kubernetes_sd_configs[0]")
+                    && c.contains("role endpoints")),
+            "{changes:#?}"
+        );
+    }
+
+    #[test]
+    fn a_pod_job_sees_every_declared_port_and_the_annotations_sanitised() {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(repo("fixtures/manifests/kubernetes-discovery")).unwrap() {
+            let path = entry.unwrap().path();
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("prometheus-config.yaml") {
+                text = text.replace("- role: endpoints", "- role: pod");
+            }
+            if path.ends_with("echo-deployment.yaml") {
+                text = text.replacen(
+                    "      labels:\n",
+                    "      annotations:\n        prometheus.io/scrape: \"true\"\n      labels:\n",
+                    1,
+                );
+            }
+            std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+        }
+        let (groups, _, _) = discovery_file(dir.path());
+        let groups = groups.as_array().unwrap();
+        let echo = groups
+            .iter()
+            .find(|g| g["labels"]["__meta_kubernetes_pod_container_name"] == "echo-server")
+            .unwrap_or_else(|| panic!("no echo container target: {groups:#?}"));
+        assert_eq!(echo["targets"][0], "echo-deployment.pod:8081");
+        assert_eq!(
+            echo["labels"]["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "true",
+            "{echo:#?}"
+        );
+        assert_eq!(
+            echo["labels"]["__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape"],
+            "true"
+        );
+        // Prometheus's own pod is found too, each of its containers' ports a target.
+        assert!(
+            groups
+                .iter()
+                .any(|g| g["labels"]["__meta_kubernetes_pod_container_port_number"] == "9090"),
+            "{groups:#?}"
+        );
     }
 }

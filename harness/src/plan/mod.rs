@@ -11,6 +11,7 @@ mod discovery;
 mod file_refs;
 mod flags;
 mod grafana;
+mod kubernetes_sd;
 mod placement;
 mod prometheus;
 pub(crate) mod promql;
@@ -22,7 +23,7 @@ mod tests;
 
 pub use addresses::{resolve, service_host, split_host_port, split_url};
 pub use changes::{format_changes, Change};
-pub(crate) use discovery::require_no_cluster_discovery;
+pub(crate) use discovery::uses_kubernetes_discovery;
 pub use placement::Placement;
 pub use prometheus::scaled_rule_file;
 pub use timings::Timings;

@@ -20,4 +20,19 @@ pub trait Placement {
     fn cluster_namespace(&self) -> Option<&str> {
         None
     }
+
+    /// The host (an address, or a name) at which `from` reaches the pod of the workload
+    /// named `pod` on its declared container ports, as a pod's IP is reached in a cluster:
+    /// what emulated Kubernetes discovery hands out. `None` where the pod has none (it is
+    /// not run).
+    fn pod_host(&self, _from: &ComponentSpec, _pod: &str) -> Option<String> {
+        None
+    }
+
+    /// `host:port` at which `from` reaches the pod of workload `pod` on container port
+    /// `port` (the pod's host and the port, unless a backend puts a pod's containers apart).
+    fn pod_address(&self, from: &ComponentSpec, pod: &str, port: u16) -> Option<String> {
+        self.pod_host(from, pod)
+            .map(|host| format!("{host}:{port}"))
+    }
 }

@@ -34,7 +34,7 @@ pub(crate) fn plan_prometheus(
             changes,
         };
         if let Some(root) = config.as_mapping_mut() {
-            rewrite_main_config(spec, me, root, placement, scale, &mut log);
+            rewrite_main_config(spec, me, root, placement, scale, &mut log, &mut files);
         }
         translate_file_refs(
             &mut config,
@@ -77,6 +77,7 @@ fn rewrite_main_config(
     placement: &dyn Placement,
     scale: f64,
     log: &mut ChangeLog<'_>,
+    files: &mut Vec<PlannedFile>,
 ) {
     let global = mapping_mut(root, "global");
     let interval = scale_key(
@@ -139,8 +140,9 @@ fn rewrite_main_config(
                 job.insert("scrape_timeout".into(), job_interval.to_string().into());
             }
             translate_static_targets(spec, me, job, &path, placement, log);
-            if let Some(namespace) = placement.cluster_namespace() {
-                keep_discovery_in(namespace, job, &path, log);
+            match placement.cluster_namespace() {
+                Some(namespace) => keep_discovery_in(namespace, job, &path, log),
+                None => super::kubernetes_sd::emulate(spec, me, job, &path, placement, log, files),
             }
         }
     }
@@ -154,6 +156,12 @@ fn rewrite_main_config(
             if let Some(manager) = manager.as_mapping_mut() {
                 let path = format!("alerting.alertmanagers[{i}]");
                 translate_static_targets(spec, me, manager, &path, placement, log);
+                match placement.cluster_namespace() {
+                    Some(namespace) => keep_discovery_in(namespace, manager, &path, log),
+                    None => super::kubernetes_sd::emulate(
+                        spec, me, manager, &path, placement, log, files,
+                    ),
+                }
             }
         }
     }

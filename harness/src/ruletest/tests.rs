@@ -674,10 +674,12 @@ fn every_test_file_of_the_service_alerts_fixture_reads() {
     let mut read = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+        if !path.to_string_lossy().ends_with("_test.yaml") {
             continue;
         }
         let file = read_test_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        // firedrill's expectations beside it, where there are some, read too.
+        read_expectations(&file).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             file.rule_files,
             ["records.yaml", "alerts.yaml"],

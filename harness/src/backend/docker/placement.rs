@@ -16,6 +16,9 @@ pub const HARNESS_HOST: &str = "host.docker.internal";
 pub struct DockerPlacement {
     run_id: String,
     containers: BTreeMap<String, String>,
+    /// Each pod's components (by workload name) with their container ports: each container
+    /// is one of its own on the network, so a pod's port is reached at its container.
+    pods: BTreeMap<String, Vec<(String, Vec<u16>)>>,
 }
 
 impl DockerPlacement {
@@ -32,9 +35,16 @@ impl DockerPlacement {
             .iter()
             .map(|c| (c.name.clone(), format!("{run_id}-{}", c.name)))
             .collect();
+        let mut pods: BTreeMap<String, Vec<(String, Vec<u16>)>> = BTreeMap::new();
+        for c in &spec.components {
+            pods.entry(c.pod.clone())
+                .or_default()
+                .push((c.name.clone(), c.ports.clone()));
+        }
         Self {
             run_id: run_id.to_string(),
             containers,
+            pods,
         }
     }
 
@@ -62,6 +72,29 @@ impl Placement for DockerPlacement {
 
     fn harness_host(&self, _from: &ComponentSpec) -> String {
         HARNESS_HOST.to_string()
+    }
+
+    /// The pod's first container that declares a port (else its first): its name on the
+    /// run's network stands for the pod's IP.
+    fn pod_host(&self, _from: &ComponentSpec, pod: &str) -> Option<String> {
+        let members = self.pods.get(pod)?;
+        let (main, _) = members
+            .iter()
+            .find(|(_, ports)| !ports.is_empty())
+            .or_else(|| members.first())?;
+        self.container_name(main).map(str::to_string)
+    }
+
+    /// The container of the pod that declares `port` (else the pod's host).
+    fn pod_address(&self, from: &ComponentSpec, pod: &str, port: u16) -> Option<String> {
+        let owner = self
+            .pods
+            .get(pod)?
+            .iter()
+            .find(|(_, ports)| ports.contains(&port))
+            .and_then(|(name, _)| self.container_name(name).map(str::to_string));
+        let host = owner.or_else(|| self.pod_host(from, pod))?;
+        Some(format!("{host}:{port}"))
     }
 
     fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {

@@ -1,6 +1,7 @@
 //! The default backend: every component a child process on 127.0.0.1, in a temp dir.
 
 mod child;
+mod forward;
 mod in_process;
 mod launch;
 mod placement;
@@ -77,6 +78,8 @@ struct Component {
 #[derive(Debug)]
 pub(crate) struct ProcessStack {
     components: Vec<Mutex<Component>>,
+    /// Each pod's own address forwarded to its containers (Kubernetes discovery).
+    _pods: Option<forward::Forwarders>,
     workdir: Option<tempfile::TempDir>,
     keep: bool,
 }
@@ -209,8 +212,10 @@ fn start(
     std::fs::create_dir_all(&logs_dir).map_err(|e| Error::io("creating the logs dir", e))?;
     placement.release_ports();
 
+    let pod_ports = placement.take_pod_ports();
     let mut stack = ProcessStack {
         components: Vec::new(),
+        _pods: (!pod_ports.is_empty()).then(|| forward::Forwarders::start(pod_ports)),
         workdir: None,
         keep: options.keep,
     };

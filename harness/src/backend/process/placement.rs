@@ -14,6 +14,10 @@ use crate::spec::{ComponentSpec, StackSpec};
 pub struct ProcessPlacement {
     ports: BTreeMap<(String, u16), u16>,
     reservations: BTreeMap<(String, u16), TcpListener>,
+    /// Each pod's own loopback address, when the stack uses Kubernetes discovery.
+    pod_hosts: BTreeMap<String, std::net::Ipv4Addr>,
+    /// The pods' ports bound on their own addresses, each with the port it forwards to.
+    pod_ports: Vec<(TcpListener, std::net::SocketAddr)>,
     workdir: tempfile::TempDir,
 }
 
@@ -48,11 +52,45 @@ impl ProcessPlacement {
                 reservations.insert((component.name.clone(), *port), listener);
             }
         }
+        let mut pod_hosts = BTreeMap::new();
+        let mut pod_ports = Vec::new();
+        if crate::plan::uses_kubernetes_discovery(spec) {
+            let mut pods: Vec<&str> = spec.components.iter().map(|c| c.pod.as_str()).collect();
+            pods.sort_unstable();
+            pods.dedup();
+            for pod in pods {
+                let forwards: Vec<(u16, u16)> = ports
+                    .iter()
+                    .filter(|((component, _), _)| {
+                        spec.components
+                            .iter()
+                            .any(|c| &c.name == component && c.pod == pod)
+                    })
+                    .map(|((_, port), host_port)| (*port, *host_port))
+                    .collect();
+                let container_ports: Vec<u16> = forwards.iter().map(|(p, _)| *p).collect();
+                let (ip, listeners) = super::forward::bind_pod(&container_ports).map_err(|e| {
+                    Error::io(format!("giving pod {pod} a loopback address of its own"), e)
+                })?;
+                pod_hosts.insert(pod.to_string(), ip);
+                for (listener, (_, host_port)) in listeners.into_iter().zip(&forwards) {
+                    let target = std::net::SocketAddr::from(([127, 0, 0, 1], *host_port));
+                    pod_ports.push((listener, target));
+                }
+            }
+        }
         Ok(Self {
             ports,
             reservations,
+            pod_hosts,
+            pod_ports,
             workdir,
         })
+    }
+
+    /// The pods' ports on their own addresses, to forward (see [`super::forward`]).
+    pub(crate) fn take_pod_ports(&mut self) -> Vec<(TcpListener, std::net::SocketAddr)> {
+        std::mem::take(&mut self.pod_ports)
     }
 
     /// The 127.0.0.1 port standing for a component's container port.
@@ -98,6 +136,10 @@ impl Placement for ProcessPlacement {
 
     fn harness_host(&self, _from: &ComponentSpec) -> String {
         "127.0.0.1".to_string()
+    }
+
+    fn pod_host(&self, _from: &ComponentSpec, pod: &str) -> Option<String> {
+        self.pod_hosts.get(pod).map(ToString::to_string)
     }
 
     fn file_path(&self, component: &ComponentSpec, path: &str) -> String {

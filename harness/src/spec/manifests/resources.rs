@@ -15,6 +15,9 @@ pub(crate) struct Metadata {
     pub namespace: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `metadata.annotations` (Kubernetes discovery hands them to relabelling).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A Deployment (or StatefulSet/DaemonSet): its pod template is what the harness runs.
@@ -105,6 +108,9 @@ pub(crate) struct ContainerPort {
     pub container_port: u16,
     #[serde(default)]
     pub name: Option<String>,
+    /// `TCP` when absent.
+    #[serde(default)]
+    pub protocol: Option<String>,
 }
 
 /// `env[]` of a container.
@@ -252,6 +258,11 @@ pub(crate) struct ServicePortManifest {
     pub port: u16,
     #[serde(default)]
     pub target_port: Option<PortRef>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `TCP` when absent.
+    #[serde(default)]
+    pub protocol: Option<String>,
 }
 
 /// A port given as a number or as a container port's name.

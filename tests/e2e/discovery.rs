@@ -1,0 +1,68 @@
+//! Kubernetes discovery without a cluster: on the process and Docker backends a stack whose
+//! Prometheus finds its targets with `kubernetes_sd_configs` is handed what that discovery
+//! would find, and its own relabelling decides what is scraped and with which labels.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use firedrill::internal::{poll, Look, PrometheusClient};
+use firedrill::StackBuilder;
+
+#[tokio::test]
+async fn annotated_pods_are_scraped_at_their_own_address_with_the_labels_their_relabelling_makes() {
+    let backend = std::env::var("FIREDRILL_BACKEND").unwrap_or_default();
+    if backend == "kube" {
+        // The real discovery runs there (in GitHub Actions' kind job, with the official
+        // image); this machine's Prometheus is built without it: the corpus covers kube.
+        return;
+    }
+    let manifests = firedrill::fixtures::repository_root()
+        .join("fixtures/manifests/corpus/working/pod-annotation-discovery/manifests");
+    let stack = StackBuilder::new(&manifests)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
+    let found = poll(Duration::from_secs(30), || async {
+        let targets = match prometheus.targets().await {
+            Ok(targets) => targets,
+            Err(e) => return Look::NotYet(e.to_string()),
+        };
+        match targets
+            .into_iter()
+            .find(|t| t.scrape_pool == "kubernetes-pods" && t.health == "up")
+        {
+            Some(target) => Look::Ready(target),
+            None => Look::NotYet("no kubernetes-pods target up yet".to_string()),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the annotated echo pod was never scraped: {e}"));
+    stack.shutdown().await;
+
+    let labels: BTreeMap<&str, &str> = found
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // The job's relabelling: pod labels mapped (names sanitised), namespace and pod added,
+    // the address rewritten to the annotated port.
+    for (name, value) in [
+        ("job", "kubernetes-pods"),
+        ("namespace", "default"),
+        ("app", "echo"),
+        ("app_kubernetes_io_name", "echo-server"),
+    ] {
+        assert_eq!(labels.get(name), Some(&value), "{name}: {found:#?}");
+    }
+    assert!(
+        labels.get("pod").is_some_and(|p| !p.is_empty()),
+        "{found:#?}"
+    );
+    // The pod's own address and the annotated port, as in a cluster: a loopback address
+    // of its own on the process backend, its container on Docker.
+    let instance = labels.get("instance").copied().unwrap_or_default();
+    assert!(instance.ends_with(":8081"), "{found:#?}");
+    assert!(!instance.starts_with("127.0.0.1:"), "{found:#?}");
+    assert!(found.scrape_url.ends_with(":8081/metrics"), "{found:#?}");
+}
