@@ -108,12 +108,12 @@ fn check_service(
                      ({pods}; their ports: {declared_text}); set targetPort to the port the container \
                      listens on, or declare it as a containerPort"
                 );
-                // Kubernetes forwards to undeclared ports too; firedrill only reaches declared ones.
-                findings.push(if declared.is_empty() {
-                    Finding::warning(&origin, key, message)
-                } else {
-                    Finding::error(&origin, key, message)
-                });
+                // Kubernetes forwards to undeclared ports too, and so does firedrill for a pod
+                // whose container declares none (the loader gives it the numeric target
+                // ports); a pod declaring other ports is the usual off-by-one.
+                if !declared.is_empty() {
+                    findings.push(Finding::error(&origin, key, message));
+                }
             }
             PortRef::Name(name) => {
                 if declared.iter().any(|(n, _)| *n == Some(name.as_str())) {

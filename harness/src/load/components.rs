@@ -116,6 +116,7 @@ fn component(
         files,
         config,
         http_probes: http_probes(site.container),
+        ports_from_services: false,
     })
 }
 

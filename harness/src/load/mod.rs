@@ -70,8 +70,9 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
 
 /// The stack the manifests [`read_manifests`] read describe; it keeps them.
 pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec, InputError> {
-    let (components, left_out) = components::components(&manifests.inventory)?;
+    let (mut components, left_out) = components::components(&manifests.inventory)?;
     let services = services::services(&manifests.inventory)?;
+    undeclared_target_ports(&mut components, &manifests.inventory);
     let spec = StackSpec {
         dir: dir.to_path_buf(),
         components,
@@ -88,6 +89,60 @@ pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec
         }
     }
     Ok(spec)
+}
+
+/// A numeric `targetPort` reaches a pod's container whether or not it declares the port: an
+/// app container that declares none, the only such container of its pod, listens on the
+/// numeric target ports of the Services that select its pod (named ones must be declared).
+fn undeclared_target_ports(
+    components: &mut [crate::spec::ComponentSpec],
+    inventory: &crate::spec::manifests::Inventory,
+) {
+    let portless: Vec<usize> = (0..components.len())
+        .filter(|i| {
+            let c = &components[*i];
+            c.kind() == ComponentKind::App && c.ports.is_empty()
+        })
+        .collect();
+    for i in portless {
+        let pod = components[i].pod.clone();
+        let alone = components
+            .iter()
+            .filter(|c| c.pod == pod && c.kind() == ComponentKind::App && c.ports.is_empty())
+            .count()
+            == 1;
+        if !alone {
+            continue;
+        }
+        let mut ports: Vec<u16> = Vec::new();
+        for service in &inventory.services {
+            let spec = &service.manifest.spec;
+            let selects = !spec.selector.is_empty()
+                && spec
+                    .selector
+                    .iter()
+                    .all(|(k, v)| components[i].pod_labels.get(k) == Some(v));
+            if !selects {
+                continue;
+            }
+            for port in &spec.ports {
+                let number = match &port.target_port {
+                    None => Some(port.port),
+                    Some(crate::spec::manifests::resources::PortRef::Number(n)) => Some(*n),
+                    Some(crate::spec::manifests::resources::PortRef::Name(name)) => {
+                        name.parse::<u16>().ok()
+                    }
+                };
+                if let Some(number) = number.filter(|n| !ports.contains(n)) {
+                    ports.push(number);
+                }
+            }
+        }
+        if !ports.is_empty() {
+            components[i].ports = ports;
+            components[i].ports_from_services = true;
+        }
+    }
 }
 
 fn missing_component(spec: &StackSpec, kind: ComponentKind, example: &str) -> InputError {

@@ -175,6 +175,24 @@ pub fn plan(
             files,
         });
     }
+    for component in spec.components.iter().filter(|c| c.ports_from_services) {
+        let ports: Vec<String> = component.ports.iter().map(ToString::to_string).collect();
+        changes.push(Change {
+            component: component.name.clone(),
+            file: component.origin.resource.clone(),
+            key: format!(
+                "containers[{}].ports",
+                component.origin.key.as_deref().unwrap_or(&component.name)
+            ),
+            reason: "undeclared port",
+            from: "<none declared>".to_string(),
+            to: format!(
+                "{}: the numeric targetPort of the Services selecting its pod, which Kubernetes \
+                 forwards to undeclared",
+                ports.join(", ")
+            ),
+        });
+    }
     for left_out in &spec.left_out {
         changes.push(Change {
             component: left_out.container.clone(),

@@ -241,8 +241,12 @@ pub struct ComponentSpec {
     pub image: String,
     /// `args` as written (after `command`, if any).
     pub args: Vec<String>,
-    /// `containerPort`s, in order.
+    /// `containerPort`s, in order; for an app container that declares none (alone so in its
+    /// pod), the numeric `targetPort`s of the Services selecting its pod, where Kubernetes
+    /// forwards without a declaration (`ports_from_services` then says so).
     pub ports: Vec<u16>,
+    /// Whether `ports` are the Services' numeric target ports rather than declared ones.
+    pub ports_from_services: bool,
     /// Environment variables, with `secretKeyRef`/`configMapKeyRef` resolved.
     pub env: Vec<EnvVar>,
     /// Every file the container sees through its ConfigMap/Secret volume mounts.
