@@ -15,6 +15,17 @@ pub(crate) struct ContainerSite<'a> {
 }
 
 impl<'a> ContainerSite<'a> {
+    /// The namespace its pod runs in (Kubernetes's `default` when the workload names none):
+    /// the one whose ConfigMaps and Secrets it can use.
+    pub fn namespace(&self) -> &'a str {
+        self.workload
+            .manifest
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or("default")
+    }
+
     /// The key of something inside this container
     /// (`spec.template.spec.containers[grafana].env[GF_SECURITY_ADMIN_USER]`).
     pub fn key(&self, inner: &str) -> String {

@@ -55,8 +55,14 @@ fn resolve_env_from(
         (None, None) => return Ok(Vec::new()),
     };
     let key = format!("envFrom[{index}].{field}.name");
-    let Some(store) = find_store(stores, kind, &reference.name, reference.optional)
-        .map_err(|message| site.error(&key, message))?
+    let Some(store) = find_store(
+        stores,
+        kind,
+        site.namespace(),
+        &reference.name,
+        reference.optional,
+    )
+    .map_err(|message| site.error(&key, message))?
     else {
         return Ok(Vec::new());
     };
@@ -98,8 +104,14 @@ fn look_up(
     reference: &KeyRef,
     stores: &std::collections::BTreeMap<String, DataStore>,
 ) -> Result<Option<EnvValue>, InputError> {
-    let Some(store) = find_store(stores, kind, &reference.name, reference.optional)
-        .map_err(|message| site.error(&format!("{key}.name"), message))?
+    let Some(store) = find_store(
+        stores,
+        kind,
+        site.namespace(),
+        &reference.name,
+        reference.optional,
+    )
+    .map_err(|message| site.error(&format!("{key}.name"), message))?
     else {
         return Ok(None);
     };

@@ -103,13 +103,13 @@ fn add(inventory: &mut Inventory, file: &Path, value: &Value) -> Result<(), Inpu
         }
         "ConfigMap" => insert_unique(
             &mut inventory.config_maps,
-            name,
             stores::config_map(file, name, value)?,
+            name,
         )?,
         "Secret" => insert_unique(
             &mut inventory.secrets,
-            name,
             stores::secret(file, name, value)?,
+            name,
         )?,
         _ => {}
     }
@@ -128,20 +128,23 @@ fn typed<T: DeserializeOwned>(file: &Path, resource: &str, value: &Value) -> Res
 
 fn insert_unique(
     stores: &mut BTreeMap<String, DataStore>,
-    name: &str,
     store: DataStore,
+    name: &str,
 ) -> Result<(), InputError> {
-    if let Some(first) = stores.get(name) {
+    // Names are unique per namespace and kind, as in Kubernetes.
+    let key = stores::store_key(&store.namespace, name);
+    if let Some(first) = stores.get(&key) {
         return Err(InputError::new(
             &store.file,
             format!(
-                "resource {} is defined twice (also in {}); keep one",
+                "resource {} is defined twice in namespace `{}` (also in {}); keep one",
                 store.resource,
+                store.namespace,
                 first.file.display()
             ),
         )
         .resource(&store.resource));
     }
-    stores.insert(name.to_string(), store);
+    stores.insert(key, store);
     Ok(())
 }

@@ -17,20 +17,67 @@ use crate::spec::FileContent;
 pub(crate) fn find_store<'a>(
     stores: &'a BTreeMap<String, DataStore>,
     kind: &str,
+    namespace: &str,
     name: &str,
     optional: bool,
 ) -> Result<Option<&'a DataStore>, String> {
-    match stores.get(name) {
-        Some(store) => Ok(Some(store)),
-        None if optional => Ok(None),
-        None => {
-            let defined: Vec<&str> = stores.keys().map(String::as_str).collect();
-            Err(format!(
-                "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
-                crate::error::list_or_none(&defined)
-            ))
+    if let Some(store) = stores.get(&store_key(namespace, name)) {
+        return Ok(Some(store));
+    }
+    // A pod sees only its own namespace's: one of another namespace is not found in
+    // Kubernetes either, and the pod would never start.
+    let elsewhere: Vec<&DataStore> = stores
+        .values()
+        .filter(|s| s.resource.split_once('/').map(|(_, n)| n) == Some(name))
+        .collect();
+    if let Some(other) = elsewhere.first() {
+        if !optional {
+            return Err(format!(
+                "{kind} `{name}` is defined in namespace `{}` ({}), but the pod runs in namespace \
+                 `{namespace}`, and Kubernetes gives a pod only its own namespace's; put them in \
+                 one namespace",
+                other.namespace,
+                other.file.display()
+            ));
         }
     }
+    if optional {
+        return Ok(None);
+    }
+    let defined: Vec<String> = stores
+        .values()
+        .map(|s| match s.namespace.as_str() {
+            "default" => s
+                .resource
+                .split_once('/')
+                .map_or(s.resource.clone(), |(_, n)| n.to_string()),
+            ns => format!(
+                "{}/{}",
+                ns,
+                s.resource.split_once('/').map_or("", |(_, n)| n)
+            ),
+        })
+        .collect();
+    let defined: Vec<&str> = defined.iter().map(String::as_str).collect();
+    Err(format!(
+        "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
+        crate::error::list_or_none(&defined)
+    ))
+}
+
+/// A resource's `metadata.namespace`, `default` when absent.
+pub(crate) fn namespace_of(document: &Value) -> String {
+    document
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// How the inventory keys a ConfigMap or Secret: names are unique per namespace.
+pub(crate) fn store_key(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
 }
 
 /// A ConfigMap's `data` (string values).
@@ -59,6 +106,7 @@ pub(crate) fn config_map(
     }
     Ok(DataStore {
         resource,
+        namespace: namespace_of(document),
         file: file.to_path_buf(),
         entries,
     })
@@ -95,6 +143,7 @@ pub(crate) fn secret(file: &Path, name: &str, document: &Value) -> Result<DataSt
     }
     Ok(DataStore {
         resource,
+        namespace: namespace_of(document),
         file: file.to_path_buf(),
         entries,
     })

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod env_from;
+mod namespaces;
 mod probes;
 mod projected;
 mod renamed;

@@ -129,7 +129,7 @@ fn source_files<'a>(
     } else {
         ("ConfigMap", &inventory.config_maps)
     };
-    let Some(store) = find_store(stores, kind, source.name, source.optional)
+    let Some(store) = find_store(stores, kind, site.namespace(), source.name, source.optional)
         .map_err(|message| site.volume_error(volume, &source.name_key, message))?
     else {
         return Ok(None);

@@ -63,9 +63,9 @@ pub(crate) struct Inventory {
     pub pods: Vec<Located<PodManifest>>,
     /// Services, in file order.
     pub services: Vec<Located<ServiceManifest>>,
-    /// ConfigMaps by name.
+    /// ConfigMaps by `namespace/name` (names are unique per namespace).
     pub config_maps: BTreeMap<String, DataStore>,
-    /// Secrets by name.
+    /// Secrets by `namespace/name`.
     pub secrets: BTreeMap<String, DataStore>,
 }
 
@@ -74,6 +74,8 @@ pub(crate) struct Inventory {
 pub(crate) struct DataStore {
     /// `ConfigMap/name` or `Secret/name`.
     pub resource: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
     /// The manifest file.
     pub file: PathBuf,
     /// Key → content (Secret values are [`FileContent::Secret`]).
