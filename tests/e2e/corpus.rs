@@ -11,7 +11,12 @@
 //! - `outcome`: `pass` (exit 0), `fail` (exit 1) or `bad-input` (exit 2, before anything starts);
 //! - `check`: for `fail`, the name of the first check that must fail, as the CLI prints it;
 //! - `cause`: for `fail`, a substring the first FAILED line must contain; for `bad-input`, one
-//!   stderr must contain.
+//!   stderr must contain;
+//! - `kube`: what differs on the kube backend (each of `args`, `outcome`, `check`, `cause` it
+//!   gives replaces the variant's), where every object runs in the run's own namespace;
+//! - `kube_without_discovery`: the same, on the kube backend with a Prometheus image built
+//!   without Kubernetes discovery (the local stand-in, `FIREDRILL_IMAGE_PROMETHEUS=
+//!   firedrill-local/...`, is Debian's build): it applies over `kube`.
 //!
 //! The variants mostly wait on the components, so they run well above one per core:
 //! `cargo test --test e2e corpus -- --test-threads 8`.
@@ -34,6 +39,37 @@ struct Expect {
     outcome: Outcome,
     check: Option<String>,
     cause: Option<String>,
+    kube: Option<Override>,
+    kube_without_discovery: Option<Override>,
+}
+
+/// What differs on one backend: each field given replaces the variant's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Override {
+    args: Option<Vec<String>>,
+    outcome: Option<Outcome>,
+    check: Option<String>,
+    cause: Option<String>,
+}
+
+impl Expect {
+    fn apply(&mut self, over: Override) {
+        if let Some(args) = over.args {
+            self.args = args;
+        }
+        if let Some(outcome) = over.outcome {
+            self.outcome = outcome;
+            self.check = None;
+            self.cause = None;
+        }
+        if over.check.is_some() {
+            self.check = over.check;
+        }
+        if over.cause.is_some() {
+            self.cause = over.cause;
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +123,20 @@ fn read_expect(variant: &Path) -> Expect {
     let path = variant.join("expect.yaml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let expect: Expect =
+    let mut expect: Expect =
         serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if backend() == "kube" {
+        if let Some(over) = expect.kube.take() {
+            expect.apply(over);
+        }
+        let stand_in = std::env::var("FIREDRILL_IMAGE_PROMETHEUS")
+            .is_ok_and(|image| image.starts_with("firedrill-local/"));
+        if stand_in {
+            if let Some(over) = expect.kube_without_discovery.take() {
+                expect.apply(over);
+            }
+        }
+    }
     match expect.outcome {
         Outcome::Pass => assert!(
             expect.check.is_none() && expect.cause.is_none(),

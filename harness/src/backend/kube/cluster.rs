@@ -257,6 +257,42 @@ pub fn pod_failure(pod: &Pod) -> Option<String> {
     None
 }
 
+/// The last lines each failed container of `pod` logged (its previous run's when it was
+/// restarted): what it said before it exited, e.g. a config it refused.
+async fn failed_logs(pods: &Api<Pod>, pod: &Pod) -> String {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let mut out = String::new();
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .unwrap_or_default();
+    for status in statuses {
+        let ended = status
+            .state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .is_some_and(|t| t.exit_code != 0);
+        let restarted = status.restart_count > 0;
+        if !ended && !restarted {
+            continue;
+        }
+        let params = kube::api::LogParams {
+            container: Some(status.name.clone()),
+            previous: restarted && !ended,
+            tail_lines: Some(10),
+            ..Default::default()
+        };
+        if let Ok(text) = pods.logs(&name, &params).await {
+            out.push_str(&format!("\nlast lines of container {}'s log:", status.name));
+            for line in text.lines() {
+                out.push_str(&format!("\n  | {line}"));
+            }
+        }
+    }
+    out
+}
+
 /// Waits until every Deployment of the namespace has its replicas available; a pod that
 /// cannot start fails at once with its events and container statuses.
 pub async fn await_deployments(
@@ -273,9 +309,10 @@ pub async fn await_deployments(
         for pod in pods.list(&ListParams::default()).await.map_err(api_error)? {
             if let Some(failure) = pod_failure(&pod) {
                 let events = events(client, namespace).await;
+                let logs = failed_logs(&pods, &pod).await;
                 return Err(Error::start(
                     pod_component(&pod),
-                    format!("{failure}\nevents:\n{events}"),
+                    format!("{failure}{logs}\nevents:\n{events}"),
                     "fix the image or the pod spec; FIREDRILL_KEEP=1 keeps the namespace to inspect",
                 ));
             }
