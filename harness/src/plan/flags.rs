@@ -61,9 +61,69 @@ pub(crate) fn scale_flag(
     args.push(added);
 }
 
+/// Lowers `--flag=DURATION` in `args` to `cap` when it is longer (the flag must be there),
+/// listing the change with `why`.
+pub(crate) fn cap_flag(
+    args: &mut [String],
+    component: &str,
+    flag: &str,
+    cap: PromDuration,
+    why: &str,
+    changes: &mut Vec<Change>,
+) {
+    let prefix = format!("{flag}=");
+    let Some(i) = args.iter().position(|a| a.starts_with(&prefix)) else {
+        return;
+    };
+    let Ok(value) = PromDuration::parse(&args[i][prefix.len()..]) else {
+        return;
+    };
+    if value.get() <= cap.get() {
+        return;
+    }
+    let before = args[i].clone();
+    args[i] = format!("{flag}={cap}");
+    changes.push(Change {
+        component: component.to_string(),
+        file: "args".to_string(),
+        key: flag.to_string(),
+        reason: "start-up gap",
+        from: before,
+        to: format!("{} ({why})", args[i]),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_longer_than_its_cap_is_lowered_and_listed_and_a_shorter_one_is_kept() {
+        let mut args = vec!["--rules.alert.resend-delay=2s".to_string()];
+        let mut changes = Vec::new();
+        let half = PromDuration::new(std::time::Duration::from_millis(250));
+        cap_flag(
+            &mut args,
+            "prometheus",
+            "--rules.alert.resend-delay",
+            half,
+            "why",
+            &mut changes,
+        );
+        assert_eq!(args, ["--rules.alert.resend-delay=250ms"]);
+        assert_eq!(changes.len(), 1);
+        let long = PromDuration::from_secs(1);
+        cap_flag(
+            &mut args,
+            "prometheus",
+            "--rules.alert.resend-delay",
+            long,
+            "why",
+            &mut changes,
+        );
+        assert_eq!(args, ["--rules.alert.resend-delay=250ms"]);
+        assert_eq!(changes.len(), 1);
+    }
 
     #[test]
     fn an_absent_flag_gets_its_scaled_default_and_the_change_is_listed() {

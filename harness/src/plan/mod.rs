@@ -158,6 +158,36 @@ pub fn plan(
                 scale,
                 &mut changes,
             );
+            // Prometheus hands alerts to an Alertmanager only once its discovery lists it
+            // (~5 s after the start); an alert that fired before is sent again only after the
+            // resend delay. In compressed time that gap is minutes of scenario time, which
+            // production never sees: at most half the shortest evaluation interval, every
+            // evaluation sends, so the first one after the gap delivers.
+            if scale != 1.0 {
+                if let ComponentConfig::Prometheus(p) = &component.config {
+                    let shortest = p
+                        .rule_files
+                        .iter()
+                        .flat_map(|f| &f.groups)
+                        .filter_map(|g| g.interval)
+                        .chain([p.evaluation_interval])
+                        .map(|d| d.scaled_down(scale).get())
+                        .min()
+                        .unwrap_or_default();
+                    if !shortest.is_zero() {
+                        flags::cap_flag(
+                            &mut args,
+                            &component.name,
+                            "--rules.alert.resend-delay",
+                            PromDuration::new(shortest / 2),
+                            "half the shortest evaluation interval: every evaluation sends, so \
+                             an alert that fired before Prometheus discovered its Alertmanager \
+                             is sent at the first evaluation after",
+                            &mut changes,
+                        );
+                    }
+                }
+            }
             // How far back an instant selector finds a sample (and so how long a series that
             // stopped is still seen): production's 5 minutes, in scenario time.
             flags::scale_flag(

@@ -47,9 +47,10 @@ fn the_seed_plan_changes_only_addresses_the_slack_url_and_durations() {
     let plan = planned(seed_manifests(), 30.0);
     insta::assert_snapshot!("seed_changes", format_changes(&plan.changes));
     let reasons: std::collections::BTreeSet<&str> = plan.changes.iter().map(|c| c.reason).collect();
+    // The start-up gap is a duration too: the resend delay, at most half an evaluation.
     assert_eq!(
         reasons,
-        ["address", "slack mock", "time scale"]
+        ["address", "slack mock", "start-up gap", "time scale"]
             .into_iter()
             .collect(),
         "{:#?}",
