@@ -64,6 +64,7 @@ pub use checks::{
     StderrProgress, Traffic,
 };
 pub use error::{Error, Finding, Findings, InputError, Result, Severity};
+pub use load::GivenSecret;
 pub use replay::{
     assert_rule_tests_passed, try_assert_rule_tests_passed, Disagreement, FileReport, FiredAlert,
     FollowedCheck, PromtoolVerdict, RuleTestReport, RuleTests, TestReport,
@@ -80,8 +81,8 @@ pub mod internal {
     pub use crate::backend::{render, render_manifests};
     pub use crate::checks::{poll, Expectations, Look};
     pub use crate::clients::PrometheusClient;
-    pub use crate::lint::lint_dir;
-    pub use crate::load::load_dir;
+    pub use crate::lint::{lint_dir, lint_dir_given};
+    pub use crate::load::{load_dir, load_dir_given};
     pub use crate::plan::scaled_rule_file;
     pub use crate::report::claim_run_dir;
     pub use crate::report::{review_html, review_path, ReviewRun};

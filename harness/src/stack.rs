@@ -30,7 +30,7 @@ use crate::checks::{
     run_checks, Check, CheckOutcome, Expectations, Progress, Session, SilentProgress,
 };
 use crate::error::Result;
-use crate::load::{add_rule_file, load_dir};
+use crate::load::{add_rule_file, load_dir_given};
 use crate::report::{write_artifacts, Summary};
 use crate::spec::{ComponentKind, StackSpec};
 
@@ -85,7 +85,7 @@ impl StackBuilder {
 
     /// The manifests with the overrides applied; nothing is started.
     pub fn spec(&self) -> Result<StackSpec> {
-        let mut spec = load_dir(&self.manifests)?;
+        let mut spec = load_dir_given(&self.manifests, &self.options()?.secrets)?;
         for (name, yaml) in &self.extra_rules {
             add_rule_file(&mut spec, name, yaml)?;
         }

@@ -7,7 +7,7 @@
 //! backend `FIREDRILL_BACKEND` names (default `process`), with `FIREDRILL_SKIP` passed through.
 //!
 //! `expect.yaml`:
-//! - `args`: extra `verify` arguments;
+//! - `args`: extra `verify` arguments (`{variant}` stands for the variant's directory);
 //! - `outcome`: `pass` (exit 0), `fail` (exit 1) or `bad-input` (exit 2, before anything starts);
 //! - `check`: for `fail`, the name of the first check that must fail, as the CLI prints it;
 //! - `cause`: for `fail`, a substring the first FAILED line must contain; for `bad-input`, one
@@ -179,7 +179,10 @@ fn verify(variant: &Path, args: &[String]) -> Run {
         .arg(backend())
         .arg("--artifacts")
         .arg(work.path().join("artifacts"))
-        .args(args)
+        .args(
+            args.iter()
+                .map(|a| a.replace("{variant}", &variant.to_string_lossy())),
+        )
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))

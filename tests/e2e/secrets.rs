@@ -4,7 +4,8 @@ use std::path::Path;
 use std::process::Command;
 
 use firedrill::fixtures::{renamed_manifests, repository_root, seed_manifests};
-use firedrill::internal::load_dir;
+use firedrill::internal::{load_dir, load_dir_given};
+use firedrill::GivenSecret;
 
 use super::support::grafana_opted_out;
 
@@ -23,7 +24,12 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn assert_no_secret_leaks(manifests: &Path, known_secret: &str) {
-    let spec = load_dir(manifests).unwrap_or_else(|e| panic!("{e}"));
+    assert_no_secret_leaks_given(manifests, &[], known_secret);
+}
+
+/// [`assert_no_secret_leaks`] with Secrets given on the command line (`--secret`).
+fn assert_no_secret_leaks_given(manifests: &Path, given: &[GivenSecret], known_secret: &str) {
+    let spec = load_dir_given(manifests, given).unwrap_or_else(|e| panic!("{e}"));
     let secrets: Vec<String> = spec
         .secrets()
         .iter()
@@ -40,6 +46,9 @@ fn assert_no_secret_leaks(manifests: &Path, known_secret: &str) {
         manifests.display().to_string(),
     ];
     args.extend(["--artifacts".into(), artifacts.path().display().to_string()]);
+    for secret in given {
+        args.extend(["--secret".into(), secret.to_string()]);
+    }
     if grafana_opted_out() {
         args.extend(["--skip".into(), "grafana".into()]);
     }
@@ -83,6 +92,35 @@ fn assert_no_secret_leaks(manifests: &Path, known_secret: &str) {
 #[test]
 fn the_seed_slack_url_never_reaches_output_or_artifacts() {
     assert_no_secret_leaks(&seed_manifests(), "XXXXXXXXXXXXXXXXXXXXXXXX");
+}
+
+#[test]
+fn secrets_given_on_the_command_line_never_reach_output_or_artifacts() {
+    let variant =
+        repository_root().join("fixtures/manifests/corpus/working/secrets-given-on-command-line");
+    let secrets = variant.join("secrets");
+    let given = [
+        GivenSecret::new(
+            "alertmanager-secret",
+            "alertmanager.yaml",
+            secrets.join("alertmanager.yaml"),
+        ),
+        GivenSecret::new(
+            "grafana-secret",
+            "username",
+            secrets.join("grafana-username"),
+        ),
+        GivenSecret::new(
+            "grafana-secret",
+            "password",
+            secrets.join("grafana-password"),
+        ),
+    ];
+    assert_no_secret_leaks_given(
+        &variant.join("manifests"),
+        &given,
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+    );
 }
 
 #[test]

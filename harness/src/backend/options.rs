@@ -23,6 +23,8 @@ pub struct StartOptions {
     pub keep: bool,
     /// The kubeconfig context (kube backend); `None` is the current context.
     pub context: Option<String>,
+    /// Secrets the manifests reference but do not hold, given from files.
+    pub secrets: Vec<crate::load::GivenSecret>,
 }
 
 impl StartOptions {
@@ -45,6 +47,13 @@ impl StartOptions {
     /// Sets the time scale.
     pub fn with_time_scale(mut self, time_scale: f64) -> Self {
         self.plan.time_scale = time_scale;
+        self
+    }
+
+    /// Gives a key of a Secret the manifests reference but do not hold (created outside them),
+    /// its value read from a file; never printed.
+    pub fn with_secret(mut self, secret: crate::load::GivenSecret) -> Self {
+        self.secrets.push(secret);
         self
     }
 

@@ -97,6 +97,10 @@ pub struct StackArgs {
     /// The kubeconfig context (kube backend); default: the current context.
     #[arg(long, value_name = "CONTEXT", env = "FIREDRILL_KUBE_CONTEXT")]
     pub context: Option<String>,
+    /// A key of a Secret the manifests reference but do not hold (created with kubectl, by CI),
+    /// its value read from FILE and never printed (repeatable, once per key).
+    #[arg(long = "secret", value_name = "[NAMESPACE/]NAME:KEY=FILE")]
+    pub secrets: Vec<crate::load::GivenSecret>,
     /// Keep the work dir (and containers) after the run, for debugging.
     #[arg(long, env = "FIREDRILL_KEEP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub keep: bool,
@@ -113,6 +117,9 @@ pub struct LintArgs {
         env = "FIREDRILL_MANIFESTS"
     )]
     pub manifests: PathBuf,
+    /// A key of a Secret the manifests reference but do not hold, from FILE (as verify takes it).
+    #[arg(long = "secret", value_name = "[NAMESPACE/]NAME:KEY=FILE")]
+    pub secrets: Vec<crate::load::GivenSecret>,
 }
 
 /// `firedrill verify`.

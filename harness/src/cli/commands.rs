@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use crate::backend::{self, StartOptions};
 use crate::checks::StderrProgress;
 use crate::error::Error;
-use crate::load::load_dir;
+use crate::load::load_dir_given;
 use crate::plan::format_changes;
 use crate::secret::redact_secret_keys;
 use crate::spec::FileContent;
@@ -47,6 +47,9 @@ fn start_options(args: &StackArgs) -> StartOptions {
     }
     for (image, command) in &args.app_commands {
         options = options.with_app_command(image, command);
+    }
+    for secret in &args.secrets {
+        options = options.with_secret(secret.clone());
     }
     options
 }
@@ -152,7 +155,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
 }
 
 async fn up_command(args: StackArgs) -> Result<i32, Error> {
-    let spec = load_dir(&args.manifests)?;
+    let spec = load_dir_given(&args.manifests, &args.secrets)?;
     let options = start_options(&args);
     eprintln!(
         "firedrill: starting the stack from {} on the {} backend",
@@ -179,7 +182,7 @@ async fn up_command(args: StackArgs) -> Result<i32, Error> {
 }
 
 fn render_command(args: StackArgs) -> Result<i32, Error> {
-    let spec = load_dir(&args.manifests)?;
+    let spec = load_dir_given(&args.manifests, &args.secrets)?;
     let options = start_options(&args);
     if let Some((yaml, plan)) = backend::render_manifests(&spec, &options)? {
         print!("{yaml}");
@@ -207,7 +210,7 @@ fn render_command(args: StackArgs) -> Result<i32, Error> {
 }
 
 fn lint_command(args: LintArgs) -> i32 {
-    let findings = crate::lint::lint_dir(&args.manifests);
+    let findings = crate::lint::lint_dir_given(&args.manifests, &args.secrets);
     for finding in &findings {
         println!("{finding}");
     }

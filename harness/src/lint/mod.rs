@@ -32,13 +32,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Finding, Severity};
-use crate::load::{read_manifests, spec_of};
+use crate::load::{read_manifests_given, spec_of};
 use crate::spec::StackSpec;
 
 /// Loads and lints the manifests under `dir`. Manifests the loader rejects give its error as
 /// a finding (after the Service findings, which need no loaded stack).
 pub fn lint_dir(dir: &Path) -> Vec<Finding> {
-    let manifests = match read_manifests(dir) {
+    lint_dir_given(dir, &[])
+}
+
+/// [`lint_dir`], with Secrets the manifests reference but do not hold given from files.
+pub fn lint_dir_given(dir: &Path, given: &[crate::load::GivenSecret]) -> Vec<Finding> {
+    let manifests = match read_manifests_given(dir, given) {
         Ok(manifests) => manifests,
         Err(e) => return vec![e.into()],
     };

@@ -17,6 +17,7 @@ mod documents;
 mod env;
 mod extra_rules;
 mod file_refs;
+mod given;
 mod grafana;
 mod inventory;
 pub(crate) mod paths;
@@ -34,6 +35,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use extra_rules::add_rule_file;
+pub use given::GivenSecret;
 
 use crate::error::InputError;
 use crate::spec::manifests::Manifests;
@@ -47,13 +49,23 @@ use crate::spec::{ComponentKind, StackSpec};
 /// The directory is read here and only here: the spec keeps the documents and the resources
 /// read, for `lint` and the kube backend.
 pub fn load_dir(dir: &Path) -> Result<StackSpec, InputError> {
-    spec_of(dir, read_manifests(dir)?)
+    load_dir_given(dir, &[])
+}
+
+/// [`load_dir`], with Secrets the manifests reference but do not hold given from files.
+pub fn load_dir_given(dir: &Path, given: &[GivenSecret]) -> Result<StackSpec, InputError> {
+    spec_of(dir, read_manifests_given(dir, given)?)
 }
 
 /// Every document under `dir` and the resources the harness reads among them (also what
-/// [`crate::lint`] lints when the stack does not load: namespaces, port names, bare Pods).
-pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
-    let documents = documents::read_documents(dir)?;
+/// [`crate::lint`] lints when the stack does not load), with the given Secrets as documents of
+/// their own.
+pub(crate) fn read_manifests_given(
+    dir: &Path,
+    given: &[GivenSecret],
+) -> Result<Arc<Manifests>, InputError> {
+    let mut documents = documents::read_documents(dir)?;
+    let extra = given::documents(given, &documents)?;
     if documents.is_empty() {
         return Err(InputError::new(
             dir,
@@ -61,6 +73,7 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
              pass the directory holding the Deployments, Services, ConfigMaps and Secrets",
         ));
     }
+    documents.extend(extra);
     let inventory = inventory::sort(&documents)?;
     Ok(Arc::new(Manifests {
         documents,
@@ -68,8 +81,9 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Arc<Manifests>, InputError> {
     }))
 }
 
-/// The stack the manifests [`read_manifests`] read describe; it keeps them.
+/// The stack the manifests [`read_manifests_given`] read describe; it keeps them.
 pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec, InputError> {
+    given::require_every_store(&manifests.inventory)?;
     let (mut components, left_out) = components::components(&manifests.inventory)?;
     let services = services::services(&manifests.inventory)?;
     undeclared_target_ports(&mut components, &manifests.inventory);

@@ -59,8 +59,14 @@ pub(crate) fn find_store<'a>(
         })
         .collect();
     let defined: Vec<&str> = defined.iter().map(String::as_str).collect();
+    let given = if kind == "Secret" {
+        " (a Secret created outside the manifests can be given with --secret \
+         [NAMESPACE/]NAME:KEY=FILE)"
+    } else {
+        ""
+    };
     Err(format!(
-        "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}",
+        "no {kind} named `{name}` is defined in any manifest; add it or name one of: {}{given}",
         crate::error::list_or_none(&defined)
     ))
 }

@@ -148,15 +148,15 @@ impl RuleTests {
     /// [`Self::run`], saying what it does as it goes.
     pub async fn run_with_progress(self, progress: &mut dyn Progress) -> Result<RuleTestReport> {
         let wall = Instant::now();
-        let spec = crate::load::load_dir(&self.manifests)?;
-        let findings = crate::lint::lint(&spec);
-        if findings.iter().any(crate::error::Finding::is_error) {
-            return Err(crate::error::Findings(findings).into());
-        }
         let mut options = match &self.options {
             Some(options) => options.clone(),
             None => StartOptions::from_env()?,
         };
+        let spec = crate::load::load_dir_given(&self.manifests, &options.secrets)?;
+        let findings = crate::lint::lint(&spec);
+        if findings.iter().any(crate::error::Finding::is_error) {
+            return Err(crate::error::Findings(findings).into());
+        }
         options = options.with_skip(ComponentKind::Grafana);
         crate::tools::provide_renderer().await?;
         let margin = crate::checks::margin_from_env()?;

@@ -73,10 +73,11 @@ fn env_from_a_missing_secret_is_rejected_naming_the_reference() {
     );
     assert!(error.message.contains("`grafana-admins`"), "{error}");
     assert!(
-        error
-            .message
-            .ends_with("one of: alertmanager-secret, grafana-admin"),
-        "lists the Secrets: {error}"
+        error.message.contains(
+            "one of: alertmanager-secret, grafana-admin (a Secret created outside the manifests \
+             can be given with --secret [NAMESPACE/]NAME:KEY=FILE)"
+        ),
+        "lists the Secrets and says how to give one: {error}"
     );
 }
 
