@@ -296,3 +296,70 @@ fn two_verify_runs_started_together_write_two_complete_artifact_directories() {
         assert!(summary.contains("\"passed\": true"), "{summary}");
     }
 }
+
+#[test]
+fn verify_interrupted_during_its_checks_exits_130_and_still_writes_its_artifacts() {
+    let artifacts = tempfile::tempdir().expect("a temp dir");
+    let err_path = artifacts.path().join("stderr.txt");
+    let run_dir = artifacts.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args([
+            "verify",
+            "--backend",
+            "process",
+            "--skip",
+            "grafana",
+            "--artifacts",
+        ])
+        .arg(&run_dir)
+        .current_dir(repository_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("the firedrill binary runs");
+    // Interrupted once a check is under way (the traffic waits for the first scrape).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(&err_path).unwrap_or_default();
+        if text.contains("[ 2/") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no check started within 60 s: {text}"
+        );
+        assert!(
+            child.try_wait().expect("waiting").is_none(),
+            "verify ended before a check started: {text}"
+        );
+        std::thread::yield_now();
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let status = child.wait().expect("verify ends");
+    let text = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{text}");
+    // The interrupted line stands on its own, and the check it cut says so on its line.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("firedrill: interrupted; ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("SKIPPED: not run: the run was interrupted (Ctrl-C) while it ran")),
+        "{text}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("summary.json")).expect("summary.json is written"),
+    )
+    .expect("summary.json is JSON");
+    assert_eq!(summary["interrupted"], true, "{summary:#}");
+    assert!(
+        summary["totals"]["not_run"].as_u64().unwrap_or(0) > 0,
+        "{summary:#}"
+    );
+    assert!(run_dir.join("review.html").is_file(), "no review page");
+}

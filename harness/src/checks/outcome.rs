@@ -48,6 +48,8 @@ pub enum SkipReason {
         /// The name of the check that failed.
         check: String,
     },
+    /// The run was interrupted (Ctrl-C) before this check ended.
+    Interrupted,
 }
 
 impl SkipReason {
@@ -55,7 +57,10 @@ impl SkipReason {
     /// purpose, or one the manifests do not have. A check not run after a failure is never
     /// acceptable (the failure is).
     pub fn is_acceptable(&self) -> bool {
-        !matches!(self, SkipReason::EarlierFailed { .. })
+        !matches!(
+            self,
+            SkipReason::EarlierFailed { .. } | SkipReason::Interrupted
+        )
     }
 }
 
@@ -70,6 +75,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "the manifests run no {component}")
             }
             SkipReason::EarlierFailed { check } => write!(f, "not run: `{check}` failed first"),
+            SkipReason::Interrupted => write!(f, "not run: the run was interrupted (Ctrl-C)"),
         }
     }
 }

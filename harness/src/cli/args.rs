@@ -182,6 +182,9 @@ pub struct TestArgs {
     /// With --snapshots: record the snapshots that are missing or differ instead of failing.
     #[arg(long, requires = "snapshots", env = "FIREDRILL_UPDATE_SNAPSHOTS")]
     pub update_snapshots: bool,
+    /// A key of a Secret the manifests reference but do not hold, from FILE (as verify takes it).
+    #[arg(long = "secret", value_name = "[NAMESPACE/]NAME:KEY=FILE")]
+    pub secrets: Vec<crate::load::GivenSecret>,
 }
 
 /// `firedrill echo-server`.

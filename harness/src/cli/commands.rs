@@ -11,7 +11,7 @@ use crate::plan::format_changes;
 use crate::secret::redact_secret_keys;
 use crate::spec::FileContent;
 use crate::time::format_timestamp;
-use crate::verify::{verify, VerifyOptions};
+use crate::verify::VerifyOptions;
 
 use super::args::{
     Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, TestArgs, VerifyArgs,
@@ -55,8 +55,11 @@ fn start_options(args: &StackArgs) -> StartOptions {
 }
 
 async fn test_command(args: TestArgs) -> Result<i32, Error> {
-    let mut tests = crate::replay::RuleTests::new(&args.manifests)
-        .with_options(StartOptions::new(args.backend));
+    let mut options = StartOptions::new(args.backend);
+    for secret in &args.secrets {
+        options = options.with_secret(secret.clone());
+    }
+    let mut tests = crate::replay::RuleTests::new(&args.manifests).with_options(options);
     if let Some(jobs) = args.jobs {
         tests = tests.with_jobs(jobs);
     }
@@ -120,13 +123,21 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         },
     };
     let mut progress = StderrProgress;
-    let summary = tokio::select! {
-        summary = verify(&options, &mut progress) => summary?,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("firedrill: interrupted; the stack was stopped and cleaned up");
-            return Ok(130);
-        }
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
+    let Some(summary) = crate::verify::verify_until(&options, &mut progress, interrupt).await?
+    else {
+        eprintln!("firedrill: interrupted while the stack started; it was stopped and cleaned up");
+        return Ok(130);
+    };
+    if summary.interrupted {
+        eprintln!(
+            "firedrill: interrupted; the checks that ended and the rest as not run are in {}, \
+             and the stack was stopped and cleaned up",
+            artifacts.display()
+        );
+    }
     for component in &summary.skipped_components {
         eprintln!(
             "firedrill: skipped {}: {}",
@@ -135,7 +146,9 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
     }
     eprintln!(
         "firedrill: {} in {:.1} s (stack start {:.1} s)",
-        if summary.all_passed() {
+        if summary.interrupted {
+            "verification interrupted"
+        } else if summary.all_passed() {
             "verified"
         } else {
             "verification FAILED"

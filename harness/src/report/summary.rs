@@ -35,6 +35,8 @@ pub struct Summary {
     /// The verdict: every check passed or was skipped for an acceptable reason (see
     /// [`CheckOutcome::is_acceptable`]); the CLI exits 0 exactly when this holds.
     pub passed: bool,
+    /// Whether the run was interrupted (Ctrl-C): the checks after that are not run.
+    pub interrupted: bool,
 }
 
 /// How many checks passed, failed, were skipped on purpose, or were not run after a failure.
@@ -46,7 +48,7 @@ pub struct Totals {
     pub failed: usize,
     /// Skipped on purpose: the component was left out, or the manifests have none.
     pub skipped: usize,
-    /// Not run, because an earlier check failed.
+    /// Not run, because an earlier check failed or the run was interrupted.
     pub not_run: usize,
 }
 
@@ -57,7 +59,12 @@ impl Totals {
         let count = |status| checks.iter().filter(|c| c.status == status).count();
         let not_run = checks
             .iter()
-            .filter(|c| matches!(c.skip, Some(SkipReason::EarlierFailed { .. })))
+            .filter(|c| {
+                matches!(
+                    c.skip,
+                    Some(SkipReason::EarlierFailed { .. } | SkipReason::Interrupted)
+                )
+            })
             .count();
         Totals {
             passed: count(CheckStatus::Passed),
@@ -94,6 +101,7 @@ impl Summary {
             checks,
             totals,
             passed,
+            interrupted: false,
         }
     }
 
@@ -122,9 +130,11 @@ impl Summary {
         )
     }
 
-    /// The exit code: 0 when nothing failed, else 1.
+    /// The exit code: 0 when nothing failed, 130 when interrupted, else 1.
     pub fn exit_code(&self) -> i32 {
-        if self.all_passed() {
+        if self.interrupted {
+            130
+        } else if self.all_passed() {
             0
         } else {
             1

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use crate::backend::StartOptions;
-use crate::checks::{Expectations, MetricExpectation, Progress, Traffic};
+use crate::checks::{CheckOutcome, Expectations, MetricExpectation, Progress, SkipReason, Traffic};
 use crate::error::Result;
 use crate::report::{write_artifacts, Summary};
 use crate::stack::StackBuilder;
@@ -39,6 +39,20 @@ pub struct VerifyOptions {
 /// Runs the whole verification. Bad input and components that cannot start are errors
 /// (exit 2); failed checks are in the returned summary (exit 1).
 pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Result<Summary> {
+    let summary = verify_until(options, progress, std::future::pending()).await?;
+    Ok(summary.expect("a run that is never interrupted ends with a summary"))
+}
+
+/// [`verify`], stopped when `interrupt` completes (Ctrl-C). Interrupted while the stack
+/// starts: `None`, the stack torn down. Interrupted during the checks: the summary of the
+/// checks that ended, the rest not run ([`SkipReason::Interrupted`]), marked `interrupted`,
+/// with the artifacts written as for a whole run.
+pub async fn verify_until(
+    options: &VerifyOptions,
+    progress: &mut dyn Progress,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<Option<Summary>> {
+    tokio::pin!(interrupt);
     let started_at = SystemTime::now();
     let wall = Instant::now();
     let mut builder = StackBuilder::new(&options.manifests).with_options(options.start.clone());
@@ -61,15 +75,46 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         options.start.backend,
         options.start.plan.time_scale
     ));
-    let stack = prepared.start().await?;
+    let stack = tokio::select! {
+        stack = prepared.start() => stack?,
+        () = &mut interrupt => return Ok(None),
+    };
     let start_elapsed = wall.elapsed();
     progress.message(&format!(
         "stack ready in {:.1} s",
         start_elapsed.as_secs_f64()
     ));
     let checks = standard_checks(&expectations);
-    let outcomes = stack.run_with_progress(&checks, progress).await?;
-    let summary = Summary::new(
+    let mut recording = Recording {
+        inner: progress,
+        outcomes: Vec::new(),
+        running: None,
+    };
+    let ended = tokio::select! {
+        outcomes = stack.run_with_progress(&checks, &mut recording) => Some(outcomes?),
+        () = &mut interrupt => None,
+    };
+    let interrupted = ended.is_none();
+    let outcomes = match ended {
+        Some(outcomes) => outcomes,
+        None => {
+            // The checks that ended, the one running (its line ended), the rest not run.
+            let mut outcomes = std::mem::take(&mut recording.outcomes);
+            if let Some((n, total, since)) = recording.running.take() {
+                let mut cut = CheckOutcome::skipped(checks[n - 1].name(), SkipReason::Interrupted);
+                cut.elapsed = since.elapsed();
+                cut.detail = format!("{} while it ran", cut.detail);
+                recording.inner.check_finished(n, total, &cut);
+                outcomes.push(cut);
+            }
+            for check in &checks[outcomes.len()..] {
+                outcomes.push(CheckOutcome::skipped(check.name(), SkipReason::Interrupted));
+            }
+            outcomes
+        }
+    };
+    let progress = recording.inner;
+    let mut summary = Summary::new(
         &stack,
         &expectations,
         outcomes,
@@ -77,10 +122,36 @@ pub async fn verify(options: &VerifyOptions, progress: &mut dyn Progress) -> Res
         start_elapsed,
         wall.elapsed(),
     );
+    summary.interrupted = interrupted;
     if let Some(dir) = &options.artifacts {
         write_artifacts(dir, &stack, &summary).await?;
         progress.message(&format!("artifacts in {}", dir.display()));
     }
     stack.shutdown().await;
-    Ok(summary)
+    Ok(Some(summary))
+}
+
+/// Passes progress on, keeping each outcome as it ends (what an interrupted run still has).
+struct Recording<'a> {
+    inner: &'a mut dyn Progress,
+    outcomes: Vec<CheckOutcome>,
+    /// The check running: its number, the total, and since when.
+    running: Option<(usize, usize, Instant)>,
+}
+
+impl Progress for Recording<'_> {
+    fn message(&mut self, text: &str) {
+        self.inner.message(text);
+    }
+
+    fn check_started(&mut self, n: usize, total: usize, name: &str) {
+        self.running = Some((n, total, Instant::now()));
+        self.inner.check_started(n, total, name);
+    }
+
+    fn check_finished(&mut self, n: usize, total: usize, outcome: &CheckOutcome) {
+        self.running = None;
+        self.outcomes.push(outcome.clone());
+        self.inner.check_finished(n, total, outcome);
+    }
 }
