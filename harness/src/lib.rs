@@ -70,7 +70,7 @@ pub use replay::{
     FollowedCheck, PromtoolVerdict, RuleTestReport, RuleTests, TestReport,
 };
 pub use report::{Summary, Totals};
-pub use slack::{SlackMessage, SlackMock};
+pub use slack::{SlackFault, SlackMessage, SlackMock};
 pub use spec::ComponentKind;
 pub use stack::{Stack, StackBuilder};
 

@@ -148,6 +148,7 @@ fn hostile_message() -> SlackMessage {
         received_at: UNIX_EPOCH + Duration::from_secs(1_795_612_707),
         path: "/slack/<redacted>".into(),
         headers: BTreeMap::new(),
+        answered: 200,
         body: json!({
             "channel": format!("#alerts{img}"),
             "username": format!("bot{script}"),

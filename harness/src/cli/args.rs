@@ -146,6 +146,10 @@ pub struct VerifyArgs {
     /// Seconds added to every deadline.
     #[arg(long, value_name = "SECONDS", env = "FIREDRILL_MARGIN")]
     pub margin: Option<f64>,
+    /// Make the Slack mock fail as Slack does: STATUS to every request, or STATUSxN to the
+    /// next N (e.g. 500x3: Alertmanager retries a 5xx; 404: it does not).
+    #[arg(long = "slack-fail", value_name = "STATUS[xN]")]
+    pub slack_fail: Vec<crate::slack::SlackFault>,
 }
 
 /// `firedrill test`.

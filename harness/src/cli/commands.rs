@@ -111,6 +111,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         resolved: args.expect_resolved.clone(),
         metric: args.expect_metric.clone(),
         artifacts: Some(artifacts.clone()),
+        slack_faults: args.slack_fail.clone(),
         margin: match args.margin {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => {

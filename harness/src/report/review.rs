@@ -531,6 +531,7 @@ mod tests {
             path: "/slack/<redacted>".into(),
             headers: BTreeMap::new(),
             body,
+            answered: 200,
         }
     }
 

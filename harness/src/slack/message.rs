@@ -26,6 +26,9 @@ pub struct SlackMessage {
     pub headers: BTreeMap<String, String>,
     /// The body as JSON, or a JSON string holding the raw body if it is not JSON.
     pub body: Value,
+    /// The HTTP status the mock answered: 200, unless it was told to fail
+    /// ([`crate::SlackMock::fail_next`]); only an accepted message is delivered.
+    pub answered: u16,
 }
 
 /// Whether a notification announces a firing or a resolved alert.
@@ -59,6 +62,7 @@ impl SlackMessage {
         seq: usize,
         received_at: SystemTime,
         request: &wiremock::Request,
+        answered: u16,
     ) -> Self {
         let mut headers: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in request.headers.iter() {
@@ -87,7 +91,13 @@ impl SlackMessage {
             path: redact_path(&path),
             headers,
             body,
+            answered,
         }
+    }
+
+    /// Whether the mock accepted it (a 2xx answer), as Slack would have posted it.
+    pub fn accepted(&self) -> bool {
+        (200..300).contains(&self.answered)
     }
 
     /// The top-level `channel`, e.g. `#alerts`.
@@ -160,6 +170,7 @@ impl SlackMessage {
             "path": self.path,
             "headers": self.headers,
             "body": self.body,
+            "answered": self.answered,
         })
     }
 }
@@ -176,6 +187,7 @@ mod tests {
             path: "/services/T000/<redacted>/<redacted>".into(),
             headers: BTreeMap::new(),
             body,
+            answered: 200,
         }
     }
 

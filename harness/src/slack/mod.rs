@@ -6,4 +6,4 @@ pub(crate) mod mock;
 pub(crate) mod recorder;
 
 pub use message::{NotificationStatus, SlackMessage};
-pub use mock::SlackMock;
+pub use mock::{SlackFault, SlackMock};

@@ -13,6 +13,9 @@ use wiremock::Request;
 /// Where a recorder lists what it recorded; `?from=N` skips the first N.
 pub const RECORDED_PATH: &str = "/__firedrill/recorded";
 
+/// Where a recorder is told to fail the next requests (`POST`, a [`SlackFault`] as JSON).
+pub const FAULT_PATH: &str = "/__firedrill/fault";
+
 /// One recorded request, as a recorder lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordedRequest {
@@ -26,11 +29,18 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body, base64.
     pub body: String,
+    /// The HTTP status the recorder answered (200 from recorders that never fail).
+    #[serde(default = "ok_status")]
+    pub answered: u16,
+}
+
+fn ok_status() -> u16 {
+    200
 }
 
 impl RecordedRequest {
     /// The listing form of a request the recorder answered at `received_at`.
-    pub fn of(received_at: SystemTime, request: &Request) -> Self {
+    pub fn of(received_at: SystemTime, request: &Request, answered: u16) -> Self {
         Self {
             received_at_ns: received_at
                 .duration_since(SystemTime::UNIX_EPOCH)
@@ -49,12 +59,13 @@ impl RecordedRequest {
                 })
                 .collect(),
             body: base64::engine::general_purpose::STANDARD.encode(&request.body),
+            answered,
         }
     }
 
     /// The request and its arrival time, as the harness's mock records it; `None` when the
     /// listing is malformed.
-    pub fn into_request(self) -> Option<(SystemTime, Request)> {
+    pub fn into_request(self) -> Option<(SystemTime, Request, u16)> {
         let received_at =
             SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(self.received_at_ns).ok()?);
         let mut headers = HeaderMap::new();
@@ -72,7 +83,7 @@ impl RecordedRequest {
                 .decode(&self.body)
                 .ok()?,
         };
-        Some((received_at, request))
+        Some((received_at, request, self.answered))
     }
 }
 
@@ -94,11 +105,12 @@ mod tests {
             body: b"{\"text\":\"hi\"}".to_vec(),
         };
         let listed: RecordedRequest = serde_json::from_value(
-            serde_json::to_value(RecordedRequest::of(at, &request)).unwrap(),
+            serde_json::to_value(RecordedRequest::of(at, &request, 503)).unwrap(),
         )
         .unwrap();
-        let (back_at, back) = listed.into_request().unwrap();
+        let (back_at, back, answered) = listed.into_request().unwrap();
         assert_eq!(back_at, at);
+        assert_eq!(answered, 503);
         assert_eq!(back.url, request.url);
         assert_eq!(back.method, request.method);
         assert_eq!(back.headers, request.headers);

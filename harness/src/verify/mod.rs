@@ -34,6 +34,8 @@ pub struct VerifyOptions {
     pub artifacts: Option<PathBuf>,
     /// The margin added to every deadline.
     pub margin: Option<std::time::Duration>,
+    /// How the Slack mock answers (`--slack-fail`): told once the stack has started.
+    pub slack_faults: Vec<crate::slack::SlackFault>,
 }
 
 /// Runs the whole verification. Bad input and components that cannot start are errors
@@ -84,6 +86,26 @@ pub async fn verify_until(
         "stack ready in {:.1} s",
         start_elapsed.as_secs_f64()
     ));
+    for fault in &options.slack_faults {
+        stack
+            .slack()
+            .fail_next(*fault)
+            .await
+            .map_err(|e| {
+                crate::error::Error::start(
+                    "slack mock",
+                    e,
+                    "a recorder image built by an older firedrill takes no faults: remove it (docker rmi) so that it is built again",
+                )
+            })?;
+        progress.message(&format!(
+            "the Slack mock answers {}",
+            match fault.count {
+                Some(n) => format!("{} to the next {n} requests", fault.status),
+                None => format!("{} to every request", fault.status),
+            }
+        ));
+    }
     let checks = standard_checks(&expectations);
     let mut recording = Recording {
         inner: progress,

@@ -32,6 +32,9 @@ struct Matched {
     group_labels: BTreeMap<String, String>,
     /// `(alertname, status)` in the message's order.
     alerts: Vec<(String, String)>,
+    /// What the mock answered the same message before it accepted it (Alertmanager's
+    /// retries after a failure it was told to answer).
+    refused_before: Vec<u16>,
 }
 
 impl Checker<'_> {
@@ -264,12 +267,38 @@ impl Checker<'_> {
                 Look::Failed(reason) => return Err(reason),
                 Look::NotYet(last) if started.elapsed() >= deadline => {
                     return Err(format!(
-                        "{last} (not within {:.1} s)",
-                        deadline.as_secs_f64()
+                        "{last} (not within {:.1} s){}",
+                        deadline.as_secs_f64(),
+                        self.refusal_in_log(&last).await
                     ))
                 }
                 Look::NotYet(_) => tokio::time::sleep(crate::checks::poll::POLL_INTERVAL).await,
             }
+        }
+    }
+
+    /// Where the Slack mock refused what Alertmanager sent: Alertmanager's own last word on
+    /// it (the log line of the failed notification), to put beside the refusal.
+    async fn refusal_in_log(&self, last: &str) -> String {
+        if !last.contains("the Slack mock answered") {
+            return String::new();
+        }
+        let logs = self.stack.logs().await;
+        let line = logs
+            .iter()
+            .filter(|(component, _)| {
+                self.stack
+                    .plan()
+                    .component(component)
+                    .is_some_and(|c| c.spec.kind() == crate::spec::ComponentKind::Alertmanager)
+            })
+            .flat_map(|(_, text)| text.lines())
+            .filter(|line| line.contains("Notify") || line.contains("notify"))
+            .filter(|line| line.contains("fail") || line.contains("status"))
+            .last();
+        match line {
+            Some(line) => format!("; alertmanager logged: {}", line.trim()),
+            None => String::new(),
         }
     }
 
@@ -410,8 +439,11 @@ impl Search<'_> {
                     continue;
                 }
             };
+            let mut refused: Vec<&SlackMessage> = Vec::new();
             for message in recent {
                 match compare(rendered, message) {
+                    // Sent as rendered, and refused by Slack: Alertmanager may send it again.
+                    Ok(()) if !message.accepted() => refused.push(message),
                     Ok(()) => {
                         return Ok(Matched {
                             message: (*message).clone(),
@@ -422,6 +454,7 @@ impl Search<'_> {
                                 .iter()
                                 .map(|a| (a.name().to_string(), a.status.to_string()))
                                 .collect(),
+                            refused_before: refused.iter().map(|m| m.answered).collect(),
                         })
                     }
                     Err(difference) => {
@@ -436,6 +469,20 @@ impl Search<'_> {
                         });
                     }
                 }
+            }
+            if let Some(last) = refused.last() {
+                let statuses = counted(refused.iter().map(|m| m.answered));
+                // What Alertmanager sent is right; Slack refused it: that is the cause.
+                nearest = Some(format!(
+                    "alertmanager sent what it renders for {} {} {} time{} (the last as message \
+                     #{}), and the Slack mock answered {} and accepted none",
+                    data.status(),
+                    names(data),
+                    refused.len(),
+                    if refused.len() == 1 { "" } else { "s" },
+                    last.seq,
+                    statuses
+                ));
             }
         }
         Err(nearest
@@ -454,9 +501,17 @@ impl Matched {
     }
 
     fn describe(&self) -> String {
+        let retried = match self.refused_before.as_slice() {
+            [] => String::new(),
+            statuses => format!(
+                " (accepted at attempt {}: the Slack mock answered {} before)",
+                statuses.len() + 1,
+                counted(statuses.iter().copied())
+            ),
+        };
         format!(
             "message #{} to {} is exactly what alertmanager renders for receiver {}, group {}, \
-             with {}",
+             with {}{retried}",
             self.message.seq,
             self.message
                 .channel()
@@ -470,6 +525,24 @@ impl Matched {
             self.to_match()
         )
     }
+}
+
+/// HTTP statuses in order, each with how many times in a row: `500 (3 times), 429`.
+fn counted(statuses: impl Iterator<Item = u16>) -> String {
+    let mut runs: Vec<(u16, usize)> = Vec::new();
+    for status in statuses {
+        match runs.last_mut() {
+            Some((last, n)) if *last == status => *n += 1,
+            _ => runs.push((status, 1)),
+        }
+    }
+    runs.iter()
+        .map(|(status, n)| match n {
+            1 => status.to_string(),
+            n => format!("{status} ({n} times)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe_all(matched: &[Matched]) -> String {

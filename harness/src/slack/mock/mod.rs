@@ -9,15 +9,93 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::slack::message::SlackMessage;
-use crate::slack::recorder::{RecordedRequest, RECORDED_PATH};
+use crate::slack::recorder::{RecordedRequest, FAULT_PATH, RECORDED_PATH};
 
 /// A path shaped like a real incoming webhook, for configs that point at the mock.
 pub const MOCK_WEBHOOK_PATH: &str = "/services/T00000000/B00000000/firedrillmocktoken";
 
-/// A request and when the mock answered it.
+/// A request, when the mock answered it, and with which status.
 struct Delivery {
     received_at: SystemTime,
     request: Request,
+    answered: u16,
+}
+
+/// How the mock answers the next POSTs: `status` instead of `200 ok`, for `count` requests
+/// (every one when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SlackFault {
+    /// The HTTP status to answer (`500`, `429`, `404`, ...).
+    pub status: u16,
+    /// How many requests get it; `None`: every one from now on.
+    pub count: Option<usize>,
+}
+
+impl SlackFault {
+    /// The body Slack answers with that status, as its webhooks document them.
+    fn body(self) -> &'static str {
+        match self.status {
+            400 => "invalid_payload",
+            403 => "action_prohibited",
+            404 => "no_service",
+            410 => "channel_is_archived",
+            429 => "rate_limited",
+            _ => "internal_error",
+        }
+    }
+}
+
+impl std::str::FromStr for SlackFault {
+    type Err = String;
+
+    /// `STATUS` (every request from now on) or `STATUSxN` (the next N).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "`{text}` is not STATUS or STATUSxN (an HTTP status from 300 to 599, e.g. 500x3: \
+                 the next 3 requests get 500; 404: every request)"
+            )
+        };
+        let (status, count) = match text.split_once('x') {
+            Some((status, count)) => (status, Some(count.parse::<usize>().map_err(|_| bad())?)),
+            None => (text, None),
+        };
+        let status: u16 = status.parse().map_err(|_| bad())?;
+        if !(300..600).contains(&status) || count == Some(0) {
+            return Err(bad());
+        }
+        Ok(Self { status, count })
+    }
+}
+
+impl std::fmt::Display for SlackFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.count {
+            Some(n) => write!(f, "{}x{n}", self.status),
+            None => write!(f, "{}", self.status),
+        }
+    }
+}
+
+type FaultSlot = Arc<Mutex<Option<SlackFault>>>;
+
+/// The status for the next POST, taking one from the fault's count.
+fn next_status(fault: &FaultSlot) -> Option<SlackFault> {
+    let mut slot = fault
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let current = (*slot)?;
+    match current.count {
+        Some(1) => *slot = None,
+        Some(n) => {
+            *slot = Some(SlackFault {
+                count: Some(n - 1),
+                ..current
+            })
+        }
+        None => {}
+    }
+    Some(current)
 }
 
 type DeliveryLog = Arc<Mutex<Vec<Delivery>>>;
@@ -26,19 +104,50 @@ fn lock(log: &DeliveryLog) -> MutexGuard<'_, Vec<Delivery>> {
     log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Answers like Slack (`200`, `ok`, `text/plain`) and logs the request at that moment,
-/// which is its real arrival time.
+/// Answers like Slack (`200`, `ok`, `text/plain`; or the fault it was told to answer) and
+/// logs the request at that moment, which is its real arrival time.
 struct RecordingResponder {
     log: DeliveryLog,
+    fault: FaultSlot,
 }
 
 impl Respond for RecordingResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let fault = next_status(&self.fault);
+        let answered = fault.map_or(200, |f| f.status);
         lock(&self.log).push(Delivery {
             received_at: SystemTime::now(),
             request: request.clone(),
+            answered,
         });
-        ResponseTemplate::new(200).set_body_raw("ok", "text/plain; charset=utf-8")
+        let body = fault.map_or("ok", SlackFault::body);
+        let response =
+            ResponseTemplate::new(answered).set_body_raw(body, "text/plain; charset=utf-8");
+        if answered == 429 {
+            response.insert_header("retry-after", "1")
+        } else {
+            response
+        }
+    }
+}
+
+/// Takes a [`SlackFault`] (`POST` [`FAULT_PATH`]) for the requests after it.
+struct FaultResponder {
+    fault: FaultSlot,
+}
+
+impl Respond for FaultResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        match serde_json::from_slice::<SlackFault>(&request.body) {
+            Ok(fault) => {
+                *self
+                    .fault
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fault);
+                ResponseTemplate::new(204)
+            }
+            Err(e) => ResponseTemplate::new(400).set_body_string(e.to_string()),
+        }
     }
 }
 
@@ -58,7 +167,7 @@ impl Respond for ListingResponder {
         let listed: Vec<RecordedRequest> = lock(&self.log)
             .iter()
             .skip(from)
-            .map(|d| RecordedRequest::of(d.received_at, &d.request))
+            .map(|d| RecordedRequest::of(d.received_at, &d.request, d.answered))
             .collect();
         ResponseTemplate::new(200).set_body_json(listed)
     }
@@ -69,6 +178,7 @@ impl Respond for ListingResponder {
 pub struct SlackMock {
     server: MockServer,
     log: DeliveryLog,
+    fault: FaultSlot,
     /// A recorder this mock mirrors (its base URL), see [`SlackMock::mirror`].
     upstream: Mutex<Option<String>>,
 }
@@ -96,8 +206,21 @@ impl SlackMock {
 
     async fn serve(server: MockServer) -> SlackMock {
         let log = DeliveryLog::default();
+        let fault = FaultSlot::default();
         Mock::given(method("POST"))
-            .respond_with(RecordingResponder { log: log.clone() })
+            .and(path(FAULT_PATH))
+            .respond_with(FaultResponder {
+                fault: fault.clone(),
+            })
+            .with_priority(1)
+            .named("slack fault")
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(RecordingResponder {
+                log: log.clone(),
+                fault: fault.clone(),
+            })
             .named("slack incoming webhook")
             .mount(&server)
             .await;
@@ -110,6 +233,7 @@ impl SlackMock {
         SlackMock {
             server,
             log,
+            fault,
             upstream: Mutex::new(None),
         }
     }
@@ -124,14 +248,18 @@ impl SlackMock {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(base_url.into());
     }
 
+    /// The recorder this mock mirrors, if any.
+    fn upstream(&self) -> Option<String> {
+        self.upstream
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// Copies what the mirrored recorder received since the last read. A recorder that
     /// cannot be read leaves the log as it is (the next read tries again).
     async fn pull_from_upstream(&self) {
-        let upstream = self
-            .upstream
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let upstream = self.upstream();
         let Some(base) = upstream else {
             return;
         };
@@ -152,16 +280,41 @@ impl SlackMock {
                 let mut log = lock(&self.log);
                 if log.len() == from {
                     log.extend(listed.into_iter().filter_map(|r| {
-                        let (received_at, request) = r.into_request()?;
+                        let (received_at, request, answered) = r.into_request()?;
                         Some(Delivery {
                             received_at,
                             request,
+                            answered,
                         })
                     }));
                 }
             }
             Err(e) => tracing::debug!(error = %e, "the slack recorder could not be read"),
         }
+    }
+
+    /// Answers the next POSTs with `fault` instead of `200 ok` (with Slack's body for that
+    /// status, and `retry-after: 1` for a 429), as Slack does when it fails: what
+    /// Alertmanager then does is its own (it retries a 5xx, not a 404). A mock that mirrors a
+    /// recorder tells the recorder.
+    pub async fn fail_next(&self, fault: SlackFault) -> Result<(), String> {
+        let upstream = self.upstream();
+        let Some(base) = upstream else {
+            *self
+                .fault
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fault);
+            return Ok(());
+        };
+        reqwest::Client::new()
+            .post(format!("{base}{FAULT_PATH}"))
+            .json(&fault)
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map(|_| ())
+            .map_err(|e| format!("the slack recorder did not take the fault {fault}: {e}"))
     }
 
     /// The base URL, e.g. `http://127.0.0.1:PORT`.
@@ -186,7 +339,12 @@ impl SlackMock {
             .iter()
             .enumerate()
             .map(|(index, delivery)| {
-                SlackMessage::from_request(index + 1, delivery.received_at, &delivery.request)
+                SlackMessage::from_request(
+                    index + 1,
+                    delivery.received_at,
+                    &delivery.request,
+                    delivery.answered,
+                )
             })
             .collect()
     }

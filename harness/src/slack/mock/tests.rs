@@ -177,3 +177,65 @@ async fn no_messages_write_no_files() {
     let dir = tempfile::tempdir().unwrap();
     assert!(slack.write_artifacts(dir.path()).await.unwrap().is_empty());
 }
+
+#[test]
+fn a_fault_reads_as_status_or_status_times_n_and_says_how_to_write_it_otherwise() {
+    assert_eq!(
+        "500x3".parse::<SlackFault>(),
+        Ok(SlackFault {
+            status: 500,
+            count: Some(3)
+        })
+    );
+    assert_eq!(
+        "404".parse::<SlackFault>(),
+        Ok(SlackFault {
+            status: 404,
+            count: None
+        })
+    );
+    for bad in ["200", "500x0", "x3", "500x", "fivehundred"] {
+        let error = bad.parse::<SlackFault>().unwrap_err();
+        assert!(error.contains("STATUSxN"), "{bad}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn a_fault_answers_the_next_requests_with_slacks_status_and_body_then_ok_again() {
+    let mock = SlackMock::start().await;
+    mock.fail_next("500x2".parse().unwrap()).await.unwrap();
+    let url = mock.webhook_url();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let response = post(&url, &alertmanager_payload("firing")).await;
+        answers.push((response.status().as_u16(), response.text().await.unwrap()));
+    }
+    assert_eq!(
+        answers,
+        [
+            (500, "internal_error".to_string()),
+            (500, "internal_error".to_string()),
+            (200, "ok".to_string())
+        ]
+    );
+    let recorded: Vec<(u16, bool)> = mock
+        .messages()
+        .await
+        .iter()
+        .map(|m| (m.answered, m.accepted()))
+        .collect();
+    assert_eq!(recorded, [(500, false), (500, false), (200, true)]);
+}
+
+#[tokio::test]
+async fn a_mirror_tells_its_recorder_the_fault_and_sees_what_it_answered() {
+    let recorder = SlackMock::start().await;
+    let mirror = SlackMock::start().await;
+    mirror.mirror(recorder.uri());
+    mirror.fail_next("404".parse().unwrap()).await.unwrap();
+    let response = post(&recorder.webhook_url(), &alertmanager_payload("firing")).await;
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(response.text().await.unwrap(), "no_service");
+    let seen: Vec<u16> = mirror.messages().await.iter().map(|m| m.answered).collect();
+    assert_eq!(seen, [404]);
+}
