@@ -144,7 +144,7 @@ fn namespace_document(namespace: &str, labels: &BTreeMap<String, String>) -> Val
 }
 
 /// A `List`'s items, or the document itself.
-fn expand_lists(value: &Value) -> Vec<Value> {
+pub(crate) fn expand_lists(value: &Value) -> Vec<Value> {
     if value["kind"].as_str() == Some("List") {
         if let Some(items) = value["items"].as_sequence() {
             return items.clone();

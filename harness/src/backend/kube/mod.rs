@@ -97,9 +97,58 @@ pub fn run_labels(namespace: &str, keep: bool) -> BTreeMap<String, String> {
 impl Backend for KubeBackend {
     type Placement = KubePlacement;
 
-    /// Scrape jobs discovering targets through the Kubernetes API run as written: there is a
-    /// cluster.
-    fn refuse_unrunnable(&self, _spec: &StackSpec) -> Result<()> {
+    /// Every namespaced object runs in the run's own namespace, so two objects of one kind
+    /// and name in two namespaces (each namespace's own `prometheus-config`, say) would be
+    /// one there, the second overwriting the first: refused, naming both.
+    fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
+        let mut seen: std::collections::BTreeMap<(String, String), (String, std::path::PathBuf)> =
+            std::collections::BTreeMap::new();
+        for document in &spec.manifests.documents {
+            for value in manifests::expand_lists(&document.value) {
+                let value = &value;
+                let (Some(kind), Some(name)) = (
+                    value.get("kind").and_then(serde_yaml::Value::as_str),
+                    value
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(serde_yaml::Value::as_str),
+                ) else {
+                    continue;
+                };
+                if manifests::is_cluster_scoped(value) {
+                    continue;
+                }
+                let namespace = value
+                    .get("metadata")
+                    .and_then(|m| m.get("namespace"))
+                    .and_then(serde_yaml::Value::as_str)
+                    .unwrap_or("default")
+                    .to_string();
+                let key = (kind.to_string(), name.to_string());
+                match seen.get(&key) {
+                    Some((other, file)) if *other != namespace => {
+                        return Err(crate::error::Error::Input(
+                            crate::error::InputError::new(
+                                &document.file,
+                                format!(
+                                    "{kind}/{name} is defined in namespace `{namespace}` and in \
+                                     namespace `{other}` ({}); the kube backend runs every \
+                                     object in the run's own namespace, where they would be one: \
+                                     run these manifests on the process or docker backend, or \
+                                     rename one",
+                                    file.display()
+                                ),
+                            )
+                            .resource(format!("{kind}/{name}")),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(key, (namespace, document.file.clone()));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

@@ -594,3 +594,23 @@ fn reload_sidecars_are_taken_out_of_their_pod() {
     let names = container_names(&docs, "Deployment/prometheus-deployment");
     assert_eq!(names, vec!["prometheus", "alertmanager", "grafana"]);
 }
+
+#[test]
+fn objects_of_one_name_in_two_namespaces_are_refused_naming_both_since_the_run_has_one_namespace() {
+    let spec = load_dir(&repo(
+        "fixtures/manifests/corpus/working/same-names-in-two-namespaces/manifests",
+    ))
+    .unwrap();
+    let options = crate::backend::StartOptions::new(crate::backend::BackendKind::Kube);
+    let error = crate::backend::refuse_unrunnable(&spec, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("ConfigMap/prometheus-config is defined in namespace")
+            && error.contains("`staging`")
+            && error.contains("`default`"),
+        "{error}"
+    );
+    // The seed has one of each: nothing to refuse.
+    crate::backend::refuse_unrunnable(&seed(), &options).unwrap();
+}
