@@ -210,3 +210,99 @@ async fn cluster_scoped_objects_of_the_manifests_are_deleted_with_the_runs_names
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// The targets a discovery job of the stack has once they are all up: each as its labels
+/// after relabelling, those that name this run's objects (`instance`, `pod`, `namespace`)
+/// and the controller's hash left out.
+async fn discovered(stack: &firedrill::Stack, job: &str) -> Vec<Vec<(String, String)>> {
+    let prometheus = firedrill::internal::PrometheusClient::new(&stack.endpoints().prometheus);
+    let targets = firedrill::internal::poll(Duration::from_secs(60), || async {
+        match prometheus.targets().await {
+            Ok(targets) => {
+                let of_job: Vec<_> = targets
+                    .into_iter()
+                    .filter(|t| t.scrape_pool == job)
+                    .collect();
+                if !of_job.is_empty() && of_job.iter().all(|t| t.health == "up") {
+                    firedrill::internal::Look::Ready(of_job)
+                } else {
+                    firedrill::internal::Look::NotYet(format!("job {job}: {of_job:?}"))
+                }
+            }
+            Err(e) => firedrill::internal::Look::NotYet(e.to_string()),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("job {job} never had all its targets up: {e}"));
+    const PER_RUN: [&str; 4] = ["instance", "pod", "namespace", "pod_template_hash"];
+    let mut found: Vec<Vec<(String, String)>> = targets
+        .into_iter()
+        .map(|t| {
+            t.labels
+                .into_iter()
+                .filter(|(k, _)| !PER_RUN.contains(&k.as_str()))
+                .collect()
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Principle 2: where the harness emulates (Kubernetes discovery off a cluster), it is
+/// compared with the real thing wherever that runs. On a cluster whose Prometheus image has
+/// Kubernetes discovery (the official one, in GitHub Actions' kind job), the corpus stacks
+/// that discover their targets are run twice, on the cluster and on the process backend,
+/// and their targets, after their own relabelling, must be the same. This machine's stand-in
+/// image (Debian's Prometheus) is built without discovery: there the cluster run must fail
+/// naming the config it refuses, and the comparison is the kind job's.
+#[tokio::test]
+#[cfg_attr(
+    firedrill_skip_kube,
+    ignore = "FIREDRILL_KUBE_TESTS=skip leaves the cluster tests out"
+)]
+async fn emulated_kubernetes_discovery_finds_the_targets_the_real_one_does() {
+    let _serial = SERIAL.lock().await;
+    let stand_in = std::env::var("FIREDRILL_IMAGE_PROMETHEUS")
+        .is_ok_and(|image| image.starts_with("firedrill-local/"));
+    for (variant, job) in [
+        ("pod-annotation-discovery", "kubernetes-pods"),
+        ("endpoints-discovery", "kubernetes-service-endpoints"),
+    ] {
+        let manifests = firedrill::fixtures::repository_root()
+            .join("fixtures/manifests/corpus/working")
+            .join(variant)
+            .join("manifests");
+        let real = StackBuilder::new(&manifests)
+            .with_options(kube_options())
+            .start()
+            .await;
+        if stand_in {
+            let Err(error) = real else {
+                panic!("{variant}: Debian's Prometheus started with kubernetes_sd_configs");
+            };
+            assert!(
+                error
+                    .to_string()
+                    .contains("field kubernetes_sd_configs not found"),
+                "{variant}: the start failure does not say why: {error}"
+            );
+            continue;
+        }
+        let real = real.unwrap_or_else(|e| panic!("{variant} on the cluster: {e}"));
+        let on_cluster = discovered(&real, job).await;
+        real.shutdown().await;
+        let mut process = kube_options();
+        process.backend = BackendKind::Process;
+        let emulated = StackBuilder::new(&manifests)
+            .with_options(process)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("{variant} on the process backend: {e}"));
+        let off_cluster = discovered(&emulated, job).await;
+        emulated.shutdown().await;
+        assert_eq!(
+            off_cluster, on_cluster,
+            "{variant}: the emulated discovery (left) and the cluster's (right) disagree"
+        );
+    }
+}

@@ -53,6 +53,9 @@ struct Pod<'a> {
     metadata: &'a Metadata,
     containers: &'a [Container],
     controller: Option<(String, String)>,
+    /// Labels the controller adds to the pods it creates (`pod-template-hash`, ...), which
+    /// a `labelmap` of the pod's labels picks up as it does in a cluster.
+    added_labels: BTreeMap<String, String>,
     /// The host at which Prometheus reaches it.
     host: String,
 }
@@ -105,6 +108,25 @@ fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) 
                 ("ReplicaSet", format!("{name}-firedrill")),
             ),
         };
+        let added_labels: BTreeMap<String, String> = match kind {
+            "StatefulSet" => [
+                ("controller-revision-hash", format!("{name}-firedrill")),
+                ("statefulset.kubernetes.io/pod-name", pod_name.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            "DaemonSet" => [
+                ("controller-revision-hash", "firedrill".to_string()),
+                ("pod-template-generation", "1".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            _ => [("pod-template-hash".to_string(), "firedrill".to_string())]
+                .into_iter()
+                .collect(),
+        };
         let Some(host) = placement.pod_host(me, name) else {
             continue;
         };
@@ -115,6 +137,7 @@ fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) 
             metadata: &workload.manifest.spec.template.metadata,
             containers: &workload.manifest.spec.template.spec.containers,
             controller: Some((controller.0.to_string(), controller.1)),
+            added_labels,
             host,
         });
     }
@@ -135,7 +158,9 @@ fn pod_labels(pod: &Pod<'_>) -> BTreeMap<String, String> {
         format!("{p}_uid"),
         format!("firedrill-{}-{}", pod.namespace, pod.name),
     );
-    labels_of(&mut labels, p, &pod.metadata.labels, "label");
+    let mut pod_labels = pod.metadata.labels.clone();
+    pod_labels.extend(pod.added_labels.clone());
+    labels_of(&mut labels, p, &pod_labels, "label");
     labels_of(&mut labels, p, &pod.metadata.annotations, "annotation");
     if let Some((kind, name)) = &pod.controller {
         labels.insert(format!("{p}_controller_kind"), kind.clone());
