@@ -71,18 +71,32 @@ pub(crate) fn cap_flag(
     why: &str,
     changes: &mut Vec<Change>,
 ) {
+    // `--flag=D`, or `--flag D` (two args, as scale_flag keeps it).
     let prefix = format!("{flag}=");
-    let Some(i) = args.iter().position(|a| a.starts_with(&prefix)) else {
-        return;
+    let (i, joined) = match args.iter().position(|a| a.starts_with(&prefix)) {
+        Some(i) => (i, true),
+        None => match args.iter().position(|a| a == flag) {
+            Some(i) if i + 1 < args.len() => (i + 1, false),
+            _ => return,
+        },
     };
-    let Ok(value) = PromDuration::parse(&args[i][prefix.len()..]) else {
+    let text = if joined {
+        &args[i][prefix.len()..]
+    } else {
+        args[i].as_str()
+    };
+    let Ok(value) = PromDuration::parse(text) else {
         return;
     };
     if value.get() <= cap.get() {
         return;
     }
     let before = args[i].clone();
-    args[i] = format!("{flag}={cap}");
+    args[i] = if joined {
+        format!("{flag}={cap}")
+    } else {
+        cap.to_string()
+    };
     changes.push(Change {
         component: component.to_string(),
         file: "args".to_string(),
@@ -123,6 +137,18 @@ mod tests {
         );
         assert_eq!(args, ["--rules.alert.resend-delay=250ms"]);
         assert_eq!(changes.len(), 1);
+        // Written as two args, it stays two.
+        let mut split = vec!["--rules.alert.resend-delay".to_string(), "2s".to_string()];
+        cap_flag(
+            &mut split,
+            "prometheus",
+            "--rules.alert.resend-delay",
+            half,
+            "why",
+            &mut changes,
+        );
+        assert_eq!(split, ["--rules.alert.resend-delay", "250ms"]);
+        assert_eq!(changes.len(), 2);
     }
 
     #[test]
