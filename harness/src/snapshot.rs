@@ -40,10 +40,14 @@ use crate::slack::SlackMessage;
 /// the manifests' secrets, as YAML (multi-line texts as block scalars, so a diff shows the
 /// lines that changed).
 pub async fn normalised_payloads(stack: &RunningStack) -> String {
+    normalised_payloads_of(stack, &stack.slack().messages().await)
+}
+
+/// [`normalised_payloads`] of messages already read from the stack's mock.
+pub(crate) fn normalised_payloads_of(stack: &RunningStack, messages: &[SlackMessage]) -> String {
     let secrets = stack.plan().spec.secrets();
     let secret_refs: Vec<&SecretString> = secrets.iter().collect();
-    let yaml = payloads_yaml(&stack.slack().messages().await);
-    redact_secrets(&yaml, &secret_refs)
+    redact_secrets(&payloads_yaml(messages), &secret_refs)
 }
 
 /// [`normalise_payloads`] as YAML.

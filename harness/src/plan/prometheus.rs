@@ -140,10 +140,7 @@ fn rewrite_main_config(
                 job.insert("scrape_timeout".into(), job_interval.to_string().into());
             }
             translate_static_targets(spec, me, job, &path, placement, log);
-            match placement.cluster_namespace() {
-                Some(namespace) => keep_discovery_in(namespace, job, &path, log),
-                None => super::kubernetes_sd::emulate(spec, me, job, &path, placement, log, files),
-            }
+            place_discovery(spec, me, job, &path, placement, log, files);
         }
     }
 
@@ -156,12 +153,7 @@ fn rewrite_main_config(
             if let Some(manager) = manager.as_mapping_mut() {
                 let path = format!("alerting.alertmanagers[{i}]");
                 translate_static_targets(spec, me, manager, &path, placement, log);
-                match placement.cluster_namespace() {
-                    Some(namespace) => keep_discovery_in(namespace, manager, &path, log),
-                    None => super::kubernetes_sd::emulate(
-                        spec, me, manager, &path, placement, log, files,
-                    ),
-                }
+                place_discovery(spec, me, manager, &path, placement, log, files);
             }
         }
     }
@@ -198,6 +190,23 @@ fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
 /// Kubernetes service discovery sees only the run's namespace, where the manifests' objects
 /// now are: the namespaces they named are the run's now, and discovery across every namespace
 /// would find other runs' pods (and count their requests).
+/// Kubernetes discovery of a scrape job or an Alertmanager entry: kept to the run's
+/// namespace on a backend with a cluster, emulated from the manifests' objects without one.
+fn place_discovery(
+    spec: &StackSpec,
+    me: &ComponentSpec,
+    owner: &mut Mapping,
+    path: &str,
+    placement: &dyn Placement,
+    log: &mut ChangeLog<'_>,
+    files: &mut Vec<PlannedFile>,
+) {
+    match placement.cluster_namespace() {
+        Some(namespace) => keep_discovery_in(namespace, owner, path, log),
+        None => super::kubernetes_sd::emulate(spec, me, owner, path, placement, log, files),
+    }
+}
+
 fn keep_discovery_in(namespace: &str, job: &mut Mapping, path: &str, log: &mut ChangeLog<'_>) {
     let Some(configs) = job
         .get_mut("kubernetes_sd_configs")

@@ -77,7 +77,7 @@ impl TestRun<'_> {
             let check = notified(expected, &report.checks, &messages, wall.elapsed());
             report.checks.push(check);
         }
-        report.payloads = crate::snapshot::normalised_payloads(&running).await;
+        report.payloads = crate::snapshot::normalised_payloads_of(&running, &messages);
         if let Some((path, update)) = &self.snapshot {
             report.checks.push(snapshot_check(
                 path,
