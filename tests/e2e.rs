@@ -12,6 +12,7 @@ mod e2e {
     pub mod corpus;
     pub mod discovery;
     pub mod download;
+    pub mod faults;
     pub mod front_door;
     pub mod lint;
     pub mod review;
@@ -19,6 +20,7 @@ mod e2e {
     pub mod secrets;
     pub mod seed;
     pub mod snapshots;
+    pub mod startup_gap;
     pub mod support;
     pub mod time_model;
     pub mod time_scale_one;

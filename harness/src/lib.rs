@@ -57,11 +57,13 @@ mod time;
 mod tools;
 mod verify;
 
-pub use backend::{AppEndpoint, BackendKind, Endpoints, RunningStack, Skipped, StartOptions};
+pub use backend::{
+    AppEndpoint, BackendKind, Endpoints, Fault, RunningStack, Skipped, StartOptions,
+};
 pub use checks::{
     assert_all_passed, try_assert_all_passed, Check, CheckFailure, CheckOutcome, CheckStatus,
-    Deadlines, MessageMatch, MetricExpectation, Progress, SilentProgress, SkipReason,
-    StderrProgress, Traffic,
+    Deadlines, ExpectStatus, GateOpened, MessageMatch, MetricExpectation, Progress, SilentProgress,
+    SkipReason, StderrProgress, Traffic,
 };
 pub use error::{Error, Finding, Findings, InputError, Result, Severity};
 pub use load::GivenSecret;
@@ -88,7 +90,7 @@ pub mod internal {
     pub use crate::report::{review_html, review_path, ReviewRun};
     pub use crate::tools::download::this_platform;
     pub use crate::tools::on_path;
-    pub use crate::verify::{standard_checks, verify, VerifyOptions};
+    pub use crate::verify::{scenario_checks, standard_checks, verify, Step, VerifyOptions};
 }
 
 /// The README's Rust examples, compiled as `no_run` doctests so they stay true.

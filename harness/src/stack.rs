@@ -265,14 +265,16 @@ impl Stack {
     /// The summary of every check run on this stack so far, as `summary.json` holds it.
     pub fn summary(&self) -> Summary {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        Summary::new(
+        let mut summary = Summary::new(
             &self.running,
             &Expectations::of_checks(&runs.checks),
             runs.outcomes.clone(),
             self.started_at,
             self.start_elapsed,
             self.wall.elapsed(),
-        )
+        );
+        summary.rules_started = self.session.rules_started();
+        summary
     }
 
     /// The running stack: endpoints, Slack mock, logs.

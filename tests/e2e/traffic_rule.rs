@@ -33,10 +33,7 @@ async fn a_traffic_driven_rule_added_by_the_test_fires_then_resolves() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let alert = "HelloTrafficBurst".to_string();
-    let hello = |count| Traffic {
-        path: "/hello".into(),
-        count,
-    };
+    let hello = |count| Traffic::get("/hello", count);
     // The increase since before the stack's first request: all of the test's traffic so far.
     let metric = |increase| MetricExpectation {
         name: "api_request_total".into(),

@@ -37,10 +37,7 @@ async fn placing_orders_pages_the_shop_team_in_its_channel() {
     let stack = shop().await;
     let checks = [
         Check::AppReachable,
-        Check::SendTraffic(vec![Traffic {
-            path: "/orders".into(),
-            count: 2,
-        }]),
+        Check::SendTraffic(vec![Traffic::get("/orders", 2)]),
         Check::RulesHealthy,
         Check::TargetsUp,
         Check::AlertPending("OrdersPlaced".into()),
@@ -93,10 +90,7 @@ async fn firedrills_seed_stack_runs_from_another_crate_without_a_firedrill_execu
         .unwrap_or_else(|e| panic!("{e}"));
     let checks = [
         Check::AppReachable,
-        Check::SendTraffic(vec![Traffic {
-            path: "/hello".into(),
-            count: 3,
-        }]),
+        Check::SendTraffic(vec![Traffic::get("/hello", 3)]),
         Check::TargetsUp,
         Check::AlertDelivered("DeadMansSwitch".into()),
     ];

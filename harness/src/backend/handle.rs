@@ -58,6 +58,18 @@ pub(crate) trait StackHandle: Send + Sync + std::fmt::Debug {
         })
     }
 
+    /// Does `fault` to `component` (a component's name in the plan); `Ok` with what was done
+    /// once it holds (stopped, killed, paused, running again and answering), `Err` with why
+    /// not. By default the backend cannot.
+    fn fault<'a>(
+        &'a self,
+        component: &'a str,
+        fault: super::Fault,
+    ) -> BoxFuture<'a, std::result::Result<String, String>> {
+        let _ = component;
+        Box::pin(async move { Err(format!("this backend cannot {fault} a component yet")) })
+    }
+
     /// What to do when a component does not become ready.
     fn start_hint(&self) -> &'static str {
         "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline"

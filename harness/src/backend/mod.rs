@@ -10,6 +10,7 @@
 
 #[cfg(feature = "docker")]
 pub(crate) mod docker;
+mod fault;
 mod flags;
 mod handle;
 #[cfg(feature = "docker")]
@@ -26,6 +27,7 @@ mod running;
 pub(crate) mod seam;
 mod wait_for;
 
+pub use fault::Fault;
 pub use options::StartOptions;
 #[cfg(feature = "cli")]
 pub use options::{parse_skippable, parse_time_scale};

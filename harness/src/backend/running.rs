@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use super::fault::Fault;
 use super::handle::StackHandle;
 use crate::plan::StackPlan;
 use crate::slack::SlackMock;
@@ -40,6 +41,9 @@ pub struct Skipped {
     /// Why (`--skip grafana`).
     pub reason: String,
 }
+
+/// How long a restarted component has to answer again.
+const RESTART_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A started stack. Dropping it stops everything it started (also while a test panics);
 /// [`RunningStack::shutdown`] does the same gracefully.
@@ -114,6 +118,68 @@ impl RunningStack {
             .into_iter()
             .map(|(name, text)| (name, super::logs::last_lines(&text, lines)))
             .collect()
+    }
+
+    /// Does `fault` to the component `name` names: a container of the manifests, the
+    /// workload running it (a Deployment's name), or a Service selecting its pod. `Ok` with
+    /// what was done, once it holds (stopped, killed, paused; running again and answering);
+    /// `Err` naming the choices when `name` names none, or why it could not be done.
+    pub async fn apply_fault(&self, name: &str, fault: Fault) -> Result<String, String> {
+        let component = self.component_named(name)?;
+        let started = Instant::now();
+        let mut done = self.handle.fault(&component, fault).await?;
+        if fault == Fault::Restart {
+            let waited = self.wait_answering(&component).await?;
+            done = format!(
+                "{done}; answering again {:.1} s after the restart",
+                (started.elapsed().max(waited)).as_secs_f64()
+            );
+        }
+        Ok(if component == name {
+            done
+        } else {
+            format!("{name} is {component}: {done}")
+        })
+    }
+
+    /// Waits until `component` answers as at the start (its kind's readiness), for a
+    /// restart: at most [`RESTART_DEADLINE`].
+    async fn wait_answering(&self, component: &str) -> Result<std::time::Duration, String> {
+        let kind = self
+            .plan
+            .spec
+            .components
+            .iter()
+            .find(|c| c.name == component)
+            .map(crate::spec::ComponentSpec::kind)
+            .ok_or_else(|| format!("{component} is not a component of this stack"))?;
+        let url = match kind {
+            ComponentKind::App => self
+                .endpoints
+                .apps
+                .iter()
+                .find(|a| a.name == component)
+                .map(|a| a.url.clone()),
+            ComponentKind::Prometheus => Some(self.endpoints.prometheus.clone()),
+            ComponentKind::Alertmanager => Some(self.endpoints.alertmanager.clone()),
+            ComponentKind::Grafana => self.endpoints.grafana.clone(),
+        }
+        .ok_or_else(|| format!("firedrill has no address of {component}"))?;
+        let address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        super::readiness_of(kind)
+            .wait(&address, RESTART_DEADLINE, || Ok(()))
+            .await
+            .map_err(|e| format!("{component} did not answer again after its restart: {e}"))
+    }
+
+    /// The component `name` names (see [`Self::apply_fault`]), among those running.
+    pub(crate) fn component_named(&self, name: &str) -> Result<String, String> {
+        self.plan
+            .spec
+            .component_called(name, |c| !self.is_skipped(c.kind()))
     }
 
     /// Stops every component gracefully (SIGTERM, then SIGKILL after a deadline) and

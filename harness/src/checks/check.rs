@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use super::deadlines::Deadlines;
-use super::expectations::{MetricExpectation, Traffic};
+use super::expectations::MetricExpectation;
+use super::traffic::Traffic;
+use crate::backend::Fault;
+use crate::slack::SlackFault;
 use crate::spec::ComponentKind;
 
 /// One check of the stack.
@@ -37,6 +40,12 @@ pub enum Check {
     GrafanaDatasource,
     /// A query through Grafana's datasource returns what Prometheus returns.
     GrafanaQuery(String),
+    /// Does a fault to a component (a container, Deployment or Service name) and passes
+    /// once it holds: stopped, killed, paused, resumed, or running again and answering.
+    Fault(String, Fault),
+    /// From now on, the Slack mock answers as the fault says (Alertmanager retries a 5xx and
+    /// a 429, not a 404).
+    SlackFails(SlackFault),
 }
 
 impl Check {
@@ -48,7 +57,7 @@ impl Check {
                 "traffic sent ({})",
                 traffic
                     .iter()
-                    .map(|t| format!("{} x GET {}", t.count, t.path))
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -68,6 +77,11 @@ impl Check {
                 "grafana default datasource is the manifests' Prometheus".into()
             }
             Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
+            Check::Fault(target, fault) => format!("{fault} {target}"),
+            Check::SlackFails(fault) => match fault.count {
+                Some(n) => format!("slack answers {} to the next {n} requests", fault.status),
+                None => format!("slack answers {} to every request", fault.status),
+            },
         }
     }
 
@@ -87,6 +101,7 @@ impl Check {
     pub fn needs(&self) -> ComponentKind {
         match self {
             Check::AppReachable | Check::SendTraffic(_) => ComponentKind::App,
+            Check::SlackFails(_) => ComponentKind::Alertmanager,
             Check::GrafanaDatasource | Check::GrafanaQuery(_) => ComponentKind::Grafana,
             Check::AlertInAlertmanager(_) | Check::AlertDelivered(_) | Check::AlertResolved(_) => {
                 ComponentKind::Alertmanager
@@ -109,6 +124,13 @@ impl Check {
             Check::AlertDelivered(_) => deadlines.delivered(),
             Check::AlertResolved(_) => deadlines.stops_firing() + deadlines.resolved_delivered(),
             Check::GrafanaDatasource | Check::GrafanaQuery(_) => deadlines.grafana(),
+            // The backend's own: a stop's grace, a restart's wait until it answers.
+            Check::Fault(..) => FAULT_DEADLINE,
+            Check::SlackFails(_) => deadlines.app_reachable(),
         }
     }
 }
+
+/// How long a fault may take: a graceful stop's grace (10 s) and a kill after it, or a
+/// restart until the component answers (30 s).
+const FAULT_DEADLINE: Duration = Duration::from_secs(45);

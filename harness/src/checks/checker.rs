@@ -111,6 +111,14 @@ impl<'a> Checker<'a> {
             Check::AlertResolved(alert) => self.alert_resolved(alert, deadline).await,
             Check::GrafanaDatasource => self.grafana_datasource(deadline).await,
             Check::GrafanaQuery(expr) => self.grafana_query(expr, deadline).await,
+            Check::Fault(target, fault) => self.stack.apply_fault(target, *fault).await,
+            Check::SlackFails(fault) => self
+                .stack
+                .slack()
+                .fail_next(*fault)
+                .await
+                .map(|()| "told the Slack mock".to_string())
+                .map_err(|e| format!("the Slack mock did not take the fault: {e}")),
         };
         let elapsed = started.elapsed();
         let messages = std::mem::take(&mut self.state.matched);

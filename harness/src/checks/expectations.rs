@@ -3,49 +3,9 @@
 
 use std::str::FromStr;
 
+use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::spec::{StackSpec, ECHO_SERVER_IMAGE};
-
-/// `COUNT` GET requests to `PATH` on the app.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Traffic {
-    /// The path, starting with `/`.
-    pub path: String,
-    /// How many requests.
-    pub count: u32,
-}
-
-impl Traffic {
-    /// The default traffic: 3 GET /hello, as the seed's author did by hand.
-    pub fn default_traffic() -> Vec<Traffic> {
-        vec![Traffic {
-            path: "/hello".into(),
-            count: 3,
-        }]
-    }
-}
-
-impl FromStr for Traffic {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (path, count) = s
-            .rsplit_once('=')
-            .ok_or_else(|| format!("invalid traffic `{s}`: expected PATH=COUNT, e.g. /hello=3"))?;
-        if !path.starts_with('/') {
-            return Err(format!(
-                "invalid traffic `{s}`: the path must start with `/`"
-            ));
-        }
-        let count = count
-            .parse()
-            .map_err(|_| format!("invalid traffic `{s}`: COUNT must be a whole number"))?;
-        Ok(Traffic {
-            path: path.to_string(),
-            count,
-        })
-    }
-}
 
 /// How much a metric (summed over series) must rise with the traffic: from its value right
 /// before the traffic's first request to its value after it. Exactly that much where nothing
@@ -156,7 +116,7 @@ impl Expectations {
                     name: "api_request_total".to_string(),
                     increase: traffic
                         .iter()
-                        .filter(|t| t.path == "/hello")
+                        .filter(|t| t.path == "/hello" && t.is_plain_get())
                         .map(|t| f64::from(t.count))
                         .sum(),
                 })
@@ -278,21 +238,6 @@ fn glob_matches(pattern: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn traffic_parses_path_and_count_and_rejects_the_rest_by_name() {
-        assert_eq!(
-            "/hello=5".parse::<Traffic>().unwrap(),
-            Traffic {
-                path: "/hello".into(),
-                count: 5
-            }
-        );
-        let err = "hello=5".parse::<Traffic>().unwrap_err();
-        assert!(err.contains("must start with `/`"), "{err}");
-        let err = "/hello=many".parse::<Traffic>().unwrap_err();
-        assert!(err.contains("whole number"), "{err}");
-    }
 
     fn seed_with_rule_expr(expr: &str) -> StackSpec {
         let mut spec = crate::load::load_dir(std::path::Path::new(concat!(

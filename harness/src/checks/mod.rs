@@ -25,13 +25,15 @@ mod prometheus;
 mod run;
 mod session;
 mod slack;
+mod startup_gate;
+mod traffic;
 
 pub(crate) use alertmanager::seen::SeenGroup;
 pub use check::Check;
 pub use checker::Checker;
 pub use deadlines::{margin_from_env, Deadlines};
 pub(crate) use expectations::require_defined;
-pub use expectations::{Expectations, MetricExpectation, Traffic};
+pub use expectations::{Expectations, MetricExpectation};
 pub use outcome::{
     assert_all_passed, try_assert_all_passed, CheckFailure, CheckOutcome, CheckStatus,
     MessageMatch, SkipReason,
@@ -41,4 +43,5 @@ pub use poll::{poll, Look};
 pub use progress::{Progress, SilentProgress, StderrProgress};
 pub(crate) use prometheus::causes::metric_sum;
 pub(crate) use run::run_checks;
-pub use session::Session;
+pub use session::{GateOpened, Session};
+pub use traffic::{ExpectStatus, Traffic};

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use crate::backend::RunningStack;
 use crate::checks::alertmanager::seen::{AlertWatch, SeenAlerts};
 use crate::checks::app::baselines::TrafficBaselines;
+pub use crate::checks::startup_gate::GateOpened;
+use crate::checks::startup_gate::StartupGate;
 
 /// The checks' memory of one running stack. Dropping it stops its watch of Alertmanager.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ pub struct Session {
     watch: AlertWatch,
     /// The expected metrics as they were before firedrill's first request to the stack.
     pub(crate) baselines: TrafficBaselines,
+    /// Opens the rules' start-up gate once every target was scraped; stops on drop.
+    gate: StartupGate,
 }
 
 impl Session {
@@ -32,7 +36,15 @@ impl Session {
             seen_alerts,
             watch,
             baselines: TrafficBaselines::default(),
+            gate: StartupGate::start(stack),
         }
+    }
+
+    /// When Prometheus's rules started seeing the stack: the start-up gate opened (after
+    /// every target was scraped once, or when the wait for that gave up, saying what was
+    /// still not). `None` while it is closed, or where the plan does not gate the rules.
+    pub fn rules_started(&self) -> Option<GateOpened> {
+        self.gate.opened()
     }
 
     /// [`Self::start`], looking at Alertmanager's groups every `every` (a replay at a
@@ -44,6 +56,7 @@ impl Session {
             seen_alerts,
             watch,
             baselines: TrafficBaselines::default(),
+            gate: StartupGate::start(stack),
         }
     }
 }

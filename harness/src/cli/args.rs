@@ -14,7 +14,7 @@ use crate::spec::ComponentKind;
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  firedrill verify --skip grafana\n  FIREDRILL_IMAGE_PROMETHEUS=firedrill-local/prometheus:2.42 FIREDRILL_IMAGE_ALERTMANAGER=firedrill-local/alertmanager:0.25 firedrill verify --backend docker --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill render --time-scale 1\n  firedrill lint --manifests k8s/\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start."
+    after_help = "Examples:\n  firedrill verify --skip grafana\n  FIREDRILL_IMAGE_PROMETHEUS=firedrill-local/prometheus:2.42 FIREDRILL_IMAGE_ALERTMANAGER=firedrill-local/alertmanager:0.25 firedrill verify --backend docker --skip grafana\n  firedrill verify --manifests k8s/ --expect-alert HighErrorRate --traffic /hello=10\n  firedrill verify --manifests k8s/ --step 'traffic echo GET /hello x5' --step 'kill echo' --step 'expect EchoDown' --step 'restart echo' --step 'expect-resolved EchoDown'\n  firedrill render --time-scale 1\n  firedrill lint --manifests k8s/\n  firedrill up\n\nExit codes: 0 every check passed, 1 a check failed, 2 bad input or a component that cannot start, 130 interrupted (Ctrl-C)."
 )]
 pub struct Cli {
     /// What to do.
@@ -137,9 +137,16 @@ pub struct VerifyArgs {
     /// An alert that must fire, be delivered, then resolve with the resolved message delivered (repeatable).
     #[arg(long = "expect-resolved", value_name = "NAME")]
     pub expect_resolved: Vec<String>,
-    /// Requests to send to the app: PATH=COUNT (repeatable) [default: /hello=3].
-    #[arg(long = "traffic", value_name = "PATH=COUNT", value_parser = parse_traffic)]
+    /// Requests to send (repeatable): `[APP] [METHOD] PATH [xCOUNT | RATE/s for DURATION] [header 'NAME: VALUE'] [body TEXT] [expect STATUS]`, e.g. 'echo GET /boom x20 expect 5xx', or PATH=COUNT [default: /hello=3].
+    #[arg(long = "traffic", value_name = "SPEC", value_parser = parse_traffic)]
     pub traffic: Vec<Traffic>,
+    /// A scenario step, in order (repeatable; replaces --traffic and --expect-*): `traffic SPEC`, `stop|kill|pause|resume|restart NAME` (a container, Deployment or Service), `expect ALERT`, `expect-resolved ALERT`, `slack-fail STATUS[xN]`.
+    #[arg(
+        long = "step",
+        value_name = "STEP",
+        conflicts_with_all = ["traffic", "expect_alert", "expect_resolved", "expect_metric"]
+    )]
+    pub steps: Vec<crate::verify::Step>,
     /// How much a metric (summed) must rise with the traffic, from right before it: NAME=INCREASE [default with the seed's app: api_request_total = requests to /hello].
     #[arg(long = "expect-metric", value_name = "NAME=INCREASE", value_parser = parse_metric)]
     pub expect_metric: Option<MetricExpectation>,
@@ -170,10 +177,11 @@ pub struct TestArgs {
     #[arg(long, value_name = "BACKEND", default_value = "process", env = "FIREDRILL_BACKEND", value_parser = parse_backend)]
     pub backend: BackendKind,
     /// Run scenario time N times faster; it must divide every duration into whole
-    /// milliseconds [default: the largest that does and keeps an evaluation 200 ms long].
+    /// milliseconds [default: the largest that does and keeps an evaluation 100 ms long when
+    /// up to three tests a core replay at once, else 200 ms].
     #[arg(long, value_name = "N")]
     pub time_scale: Option<u32>,
-    /// How many tests run at once [default: three a core].
+    /// How many tests replay at once (as many more start meanwhile) [default: twelve a core].
     #[arg(long, value_name = "N", env = "FIREDRILL_JOBS")]
     pub jobs: Option<usize>,
     /// Write each test's artifacts (payloads, configs, logs, review page) and rule-tests.json here.

@@ -60,9 +60,9 @@ async fn test_command(args: TestArgs) -> Result<i32, Error> {
         options = options.with_secret(secret.clone());
     }
     let mut tests = crate::replay::RuleTests::new(&args.manifests).with_options(options);
-    if let Some(jobs) = args.jobs {
-        tests = tests.with_jobs(jobs);
-    }
+    // One run in this process: it has the machine to itself (`--jobs`, `FIREDRILL_JOBS`, else
+    // twelve tests a core).
+    tests = tests.with_jobs(args.jobs.unwrap_or_else(crate::replay::machine_jobs));
     for file in &args.files {
         tests = tests.with_file(file);
     }
@@ -112,6 +112,7 @@ async fn verify_command(args: VerifyArgs) -> Result<i32, Error> {
         metric: args.expect_metric.clone(),
         artifacts: Some(artifacts.clone()),
         slack_faults: args.slack_fail.clone(),
+        steps: args.steps.clone(),
         margin: match args.margin {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => {

@@ -15,6 +15,7 @@ mod kubernetes_sd;
 mod placement;
 mod prometheus;
 pub(crate) mod promql;
+pub mod startup;
 mod time_scale;
 mod timings;
 
@@ -66,6 +67,9 @@ pub struct StackPlan {
     pub changes: Vec<Change>,
     /// The Slack mock's base URL as Alertmanager reaches it.
     pub slack_base: String,
+    /// Whether Prometheus's rules wait for the start-up gate ([`startup`]): the harness
+    /// opens it once every target was scraped.
+    pub startup_gate: bool,
 }
 
 impl StackPlan {
@@ -116,6 +120,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut components = Vec::new();
     let mut slack_base = String::new();
+    let mut startup_gate = false;
     for component in &spec.components {
         let mut rewritten = match &component.config {
             ComponentConfig::App => Vec::new(),
@@ -165,15 +170,7 @@ pub fn plan(
             // evaluation sends, so the first one after the gap delivers.
             if scale != 1.0 {
                 if let ComponentConfig::Prometheus(p) = &component.config {
-                    let shortest = p
-                        .rule_files
-                        .iter()
-                        .flat_map(|f| &f.groups)
-                        .filter_map(|g| g.interval)
-                        .chain([p.evaluation_interval])
-                        .map(|d| d.scaled_down(scale).get())
-                        .min()
-                        .unwrap_or_default();
+                    let shortest = prometheus::shortest_evaluation_interval(p, scale);
                     if !shortest.is_zero() {
                         flags::cap_flag(
                             &mut args,
@@ -186,6 +183,12 @@ pub fn plan(
                             &mut changes,
                         );
                     }
+                }
+            }
+            if let ComponentConfig::Prometheus(p) = &component.config {
+                if startup::gates(component, p, scale) == Ok(true) {
+                    startup::require_receiver(&mut args, &component.name, &mut changes);
+                    startup_gate = true;
                 }
             }
             // How far back an instant selector finds a sample (and so how long a series that
@@ -240,6 +243,7 @@ pub fn plan(
         components,
         changes,
         slack_base,
+        startup_gate,
     }
 }
 

@@ -27,6 +27,21 @@ pub(crate) fn plan_prometheus(
 ) -> Vec<PlannedFile> {
     let mut files = Vec::new();
     let mut config = prometheus.config.clone();
+    let gate = match super::startup::gates(me, prometheus, scale) {
+        Ok(gate) => gate,
+        Err(why) => {
+            let mut log = ChangeLog {
+                component: &me.name,
+                file: &prometheus.config_path,
+                changes,
+            };
+            super::startup::record_ungated(&mut log, why);
+            false
+        }
+    };
+    if gate {
+        add_gate_file(me, prometheus, &mut config, scale, changes, &mut files);
+    }
     {
         let mut log = ChangeLog {
             component: &me.name,
@@ -56,7 +71,7 @@ pub(crate) fn plan_prometheus(
             file: &rule_file.path,
             changes,
         };
-        scale_rule_file(&mut raw, scale, &mut log);
+        scale_rule_file(&mut raw, scale, gate, &mut log);
         files.push(PlannedFile::rewritten(&rule_file.path, to_yaml(&raw)));
     }
     files.extend(plan_target_files(
@@ -68,6 +83,68 @@ pub(crate) fn plan_prometheus(
         changes,
     ));
     files
+}
+
+/// The shortest evaluation interval of any rule group (the global one where a group names
+/// none), scaled.
+pub(crate) fn shortest_evaluation_interval(
+    prometheus: &PrometheusSpec,
+    scale: f64,
+) -> std::time::Duration {
+    prometheus
+        .rule_files
+        .iter()
+        .flat_map(|f| &f.groups)
+        .filter_map(|g| g.interval)
+        .chain([prometheus.evaluation_interval])
+        .map(|d| d.scaled_down(scale).get())
+        .min()
+        .unwrap_or_default()
+}
+
+/// Adds the rule file recording `firedrill_started` beside the config, listed in its
+/// `rule_files` ([`super::startup`]), evaluated at the shortest evaluation interval (scaled).
+fn add_gate_file(
+    me: &ComponentSpec,
+    prometheus: &PrometheusSpec,
+    config: &mut Value,
+    scale: f64,
+    changes: &mut Vec<Change>,
+    files: &mut Vec<PlannedFile>,
+) {
+    let shortest = PromDuration::new(shortest_evaluation_interval(prometheus, scale));
+    let dir = prometheus
+        .config_path
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("");
+    let (path, content) = super::startup::gate_rule_file(dir, &shortest.to_string());
+    let Some(root) = config.as_mapping_mut() else {
+        return;
+    };
+    let entry = root
+        .entry("rule_files".into())
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    if entry.is_null() {
+        *entry = Value::Sequence(Vec::new());
+    }
+    let Some(list) = entry.as_sequence_mut() else {
+        return;
+    };
+    list.push(path.clone().into());
+    changes.push(Change {
+        component: me.name.clone(),
+        file: prometheus.config_path.clone(),
+        key: format!("rule_files[{}]", list.len() - 1),
+        reason: "start-up gap",
+        from: "<absent>".to_string(),
+        to: format!(
+            "{path} (records {} once every target was scraped; every rule reading a series \
+             waits for it)",
+            super::startup::STARTED
+        ),
+    });
+    files.push(PlannedFile { path, content });
 }
 
 fn rewrite_main_config(
@@ -256,7 +333,7 @@ fn translate_static_targets(
     }
 }
 
-fn scale_rule_file(raw: &mut Value, scale: f64, log: &mut ChangeLog<'_>) {
+fn scale_rule_file(raw: &mut Value, scale: f64, gate: bool, log: &mut ChangeLog<'_>) {
     let Some(groups) = raw.get_mut("groups").and_then(Value::as_sequence_mut) else {
         return;
     };
@@ -276,7 +353,7 @@ fn scale_rule_file(raw: &mut Value, scale: f64, log: &mut ChangeLog<'_>) {
             let path = format!("{path}.rules[{j}]");
             scale_key(rule, "for", &path, scale, None, log);
             scale_key(rule, "keep_firing_for", &path, scale, None, log);
-            scale_rule_expr(rule, &path, scale, log);
+            scale_rule_expr(rule, &path, scale, gate, log);
         }
     }
 }
@@ -291,33 +368,38 @@ pub fn scaled_rule_file(yaml: &str, scale: f64) -> Result<String, String> {
         file: "rules",
         changes: &mut changes,
     };
-    scale_rule_file(&mut raw, scale, &mut log);
+    scale_rule_file(&mut raw, scale, false, &mut log);
     Ok(serde_yaml::to_string(&raw).expect("a YAML value always serializes"))
 }
 
-/// Rewrites a rule's `expr` for the time scale (see [`super::promql`]), recording the
-/// rewritten expression as a change. An expression the parser cannot read is left as written
-/// (lint names it, and Prometheus or promtool say what is wrong with it).
+/// Rewrites a rule's `expr` for the time scale (see [`super::promql`]) and, with `gate`, for
+/// the start-up gap ([`super::startup`]), recording the rewritten expression as one change.
+/// An expression the parser cannot read is left as written (lint names it, and Prometheus or
+/// promtool say what is wrong with it).
 fn scale_rule_expr(
     rule: &mut serde_yaml::Mapping,
     path: &str,
     scale: f64,
+    gate: bool,
     log: &mut ChangeLog<'_>,
 ) {
     let Some(expr) = rule.get("expr").and_then(Value::as_str).map(str::to_string) else {
         return;
     };
-    if let Ok(scaled) = super::promql::scale_expr(&expr, scale) {
-        if scaled.changed {
-            rule.insert(Value::from("expr"), Value::from(scaled.expr.clone()));
-            log.record(
-                format!("{path}.expr"),
-                "time scale",
-                expr.trim().to_string(),
-                scaled.expr,
-            );
-        }
-    }
+    let Ok(scaled) = super::promql::scale_expr(&expr, scale) else {
+        return;
+    };
+    let gated = gate
+        .then(|| super::startup::gated_expr(&scaled.expr))
+        .flatten();
+    let (to, reason) = match (gated, scaled.changed) {
+        (Some(gated), true) => (gated, "time scale, start-up gap"),
+        (Some(gated), false) => (gated, "start-up gap"),
+        (None, true) => (scaled.expr, "time scale"),
+        (None, false) => return,
+    };
+    rule.insert(Value::from("expr"), Value::from(to.clone()));
+    log.record(format!("{path}.expr"), reason, expr.trim().to_string(), to);
 }
 
 pub(crate) fn to_yaml(value: &Value) -> FileContent {

@@ -160,6 +160,21 @@ pub(crate) fn metric_names(expr: &str) -> Vec<String> {
     names
 }
 
+/// Whether `expr` selects a series anywhere (an instant or range selector); `false` for a
+/// constant (`vector(1)`) or an expression that cannot be read.
+pub(crate) fn reads_series(expr: &str) -> bool {
+    let Ok(ast) = parser::parse(expr) else {
+        return false;
+    };
+    let mut found = false;
+    visit(&ast, &mut |node| {
+        if matches!(node, Expr::VectorSelector(_) | Expr::MatrixSelector(_)) {
+            found = true;
+        }
+    });
+    found
+}
+
 /// Every duration written in `expr` (ranges, offsets, subquery ranges and steps): what the
 /// time scale divides, so that a scale is faithful only where each divides to whole
 /// milliseconds. `Err` with the parser's complaint when it cannot be read.

@@ -43,11 +43,12 @@ fn effective_file(plan: &StackPlan, component: &str, path: &str) -> String {
 }
 
 #[test]
-fn the_seed_plan_changes_only_addresses_the_slack_url_and_durations() {
+fn the_seed_plan_changes_only_addresses_the_slack_url_durations_and_the_start_up_gate() {
     let plan = planned(seed_manifests(), 30.0);
     insta::assert_snapshot!("seed_changes", format_changes(&plan.changes));
     let reasons: std::collections::BTreeSet<&str> = plan.changes.iter().map(|c| c.reason).collect();
-    // The start-up gap is a duration too: the resend delay, at most half an evaluation.
+    // The start-up gap: the resend delay, at most half an evaluation; the rules' gate (the
+    // seed's one rule reads no series, so only the gate's rule file and the receiver flag).
     assert_eq!(
         reasons,
         ["address", "slack mock", "start-up gap", "time scale"]

@@ -94,7 +94,8 @@ impl RuleTests {
     }
 
     /// Runs every file at this time scale, which must divide each duration into whole
-    /// milliseconds (default: chosen per file, as large as keeps an evaluation 200 ms long).
+    /// milliseconds (default: chosen per file, as large as keeps an evaluation 200 ms long;
+    /// given a number of jobs, 100 ms when up to three tests a core replay at once).
     pub fn with_time_scale(mut self, scale: u32) -> Self {
         self.time_scale = Some(scale);
         self
@@ -107,8 +108,9 @@ impl RuleTests {
         self
     }
 
-    /// How many tests run at once (default: `FIREDRILL_JOBS`, else three a core, shared by
-    /// every run in the process).
+    /// How many tests replay at once, given the machine (default: `FIREDRILL_JOBS`, else three
+    /// a core shared by every run in the process, each evaluating every 200 ms). As many stacks again start meanwhile, so the next tests'
+    /// start-up floor (Prometheus discovering its Alertmanager) passes while these replay.
     pub fn with_jobs(mut self, jobs: usize) -> Self {
         self.jobs = Some(jobs.max(1));
         self
@@ -160,17 +162,31 @@ impl RuleTests {
         options = options.with_skip(ComponentKind::Grafana);
         crate::tools::provide_renderer().await?;
         let margin = crate::checks::margin_from_env()?;
-        let jobs = match self.jobs {
-            Some(jobs) => jobs,
+        // Given a number of jobs (here or by `FIREDRILL_JOBS`), the run has limits of its own;
+        // otherwise it shares the process's with every other run (tests in parallel).
+        let given = match self.jobs {
+            Some(jobs) => Some(jobs),
             None => jobs_from_env()?,
         };
+        let jobs = given.unwrap_or_else(default_jobs);
         // Everything is read and checked before anything starts: the test files first, then
         // the backend, then the plans.
-        let mut read = Vec::new();
+        let mut files = Vec::new();
         for path in &self.files {
             let file = crate::ruletest::read_test_file(path)?;
             let matched = spec::match_rule_files(&spec, &file)?;
-            let scale = timeline::choose_scale(&file, &matched, self.time_scale)?;
+            files.push((file, matched));
+        }
+        // A few tests at once evaluate faster than many: the scale depends on how many replay
+        // at once. Sharing the process's slots with runs it cannot see, every 200 ms.
+        let total: usize = files.iter().map(|(file, _)| file.tests.len()).sum();
+        let min_tick = match given {
+            Some(_) => timeline::min_tick(total.min(jobs)),
+            None => timeline::SHARED_TICK,
+        };
+        let mut read = Vec::new();
+        for (file, matched) in files {
+            let scale = timeline::choose_scale(&file, &matched, self.time_scale, min_tick)?;
             timeline::require_within_reach(&file, scale)?;
             let expectations = crate::ruletest::read_expectations(&file)?;
             read.push((file, matched, scale, expectations));
@@ -223,11 +239,11 @@ impl RuleTests {
             ));
             verdicts.push(oracle::promtool_verdicts(file, matched).await?);
         }
-        let total: usize = prepared.iter().map(|p| p.0.tests.len()).sum();
         progress.message(&format!(
             "asked promtool; replaying {total} test{} live, {jobs} at a time",
             if total == 1 { "" } else { "s" }
         ));
+        let slots = given.map_or_else(run::Slots::shared, run::Slots::new);
         let test_run = |f: usize, t: usize| {
             let (file, _, scale, replay, options, _) = &prepared[f];
             let test = &file.tests[t];
@@ -255,7 +271,7 @@ impl RuleTests {
                 artifacts,
                 snapshot,
                 expect: expected[f][t].clone(),
-                shared_slots: self.jobs.is_none(),
+                slots: slots.clone(),
             };
             async move { run.run(test).await }
         };
@@ -267,7 +283,7 @@ impl RuleTests {
             }
         }
         let mut done: Vec<(usize, usize, TestReport)> = Vec::new();
-        let mut stream = futures::stream::iter(runs).buffer_unordered(jobs);
+        let mut stream = futures::stream::iter(runs).buffer_unordered(2 * jobs);
         while let Some((f, t, report)) = stream.next().await {
             progress.message(&format!(
                 "{}:{}",
@@ -331,16 +347,26 @@ impl RuleTests {
     }
 }
 
-/// How many tests run at once by default: three a core (each is a Prometheus and an
-/// Alertmanager evaluating every 200 ms; more than that on 2 cores misses evaluations).
-pub(crate) fn default_jobs() -> usize {
-    3 * std::thread::available_parallelism().map_or(2, usize::from)
+/// How many tests replay at once in a run that has the machine to itself (`firedrill test`):
+/// twelve a core (each is a Prometheus and an Alertmanager evaluating every 200 ms, mostly
+/// waiting for scenario time to pass: measured on 2 cores, 24 and 32 at once keep every
+/// evaluation).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn machine_jobs() -> usize {
+    12 * timeline::cores()
 }
 
-/// `FIREDRILL_JOBS`: how many tests run at once (default [`default_jobs`]).
-fn jobs_from_env() -> Result<usize> {
+/// How many tests replay at once, shared by every run of a process given no number of jobs
+/// (a test suite running several at once, beside other stacks): three a core, each
+/// evaluating every 200 ms.
+pub(crate) fn default_jobs() -> usize {
+    3 * timeline::cores()
+}
+
+/// `FIREDRILL_JOBS`: how many tests run at once, when set.
+fn jobs_from_env() -> Result<Option<usize>> {
     match std::env::var("FIREDRILL_JOBS") {
-        Err(_) => Ok(default_jobs()),
+        Err(_) => Ok(None),
         Ok(text) => text
             .trim()
             .parse::<usize>()
@@ -351,6 +377,7 @@ fn jobs_from_env() -> Result<usize> {
                     "FIREDRILL_JOBS",
                     format!("`{text}` is not a number of tests to run at once (1 or more)"),
                 ))
-            }),
+            })
+            .map(Some),
     }
 }

@@ -22,7 +22,7 @@ use crate::time::{parse_timestamp, unix_millis};
 
 /// How far ahead of time zero the series are pushed: the push must be in Prometheus before
 /// the first evaluation that reads it.
-const LEAD: Duration = Duration::from_millis(1000);
+const LEAD: Duration = Duration::from_millis(400);
 
 /// What one test needs besides itself.
 pub(crate) struct TestRun<'a> {
@@ -36,8 +36,43 @@ pub(crate) struct TestRun<'a> {
     pub(crate) snapshot: Option<(std::path::PathBuf, bool)>,
     /// What firedrill expects of the test's notifications beyond promtool.
     pub(crate) expect: TestExpectations,
-    /// Whether it counts against the process-wide limit (when no `jobs` was given).
-    pub(crate) shared_slots: bool,
+    /// The limits its stack counts against.
+    pub(crate) slots: Slots,
+}
+
+/// How many stacks are up at once, and how many of them replay at once. A stack spends its
+/// first seconds waiting for Prometheus to discover its Alertmanager (the floor, idle but
+/// for the clock); twice as many stacks are up as replay, so the next tests pay that floor
+/// while the current ones replay, and the floor is paid about once per run, not once a wave.
+#[derive(Debug, Clone)]
+pub(crate) struct Slots {
+    up: std::sync::Arc<tokio::sync::Semaphore>,
+    live: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Slots {
+    /// `jobs` tests replaying at once, whatever their tick, and as many more starting.
+    pub(crate) fn new(jobs: usize) -> Self {
+        let jobs = jobs.max(1);
+        Self {
+            up: std::sync::Arc::new(tokio::sync::Semaphore::new(2 * jobs)),
+            live: std::sync::Arc::new(tokio::sync::Semaphore::new(jobs)),
+        }
+    }
+
+    /// The process-wide limits ([`super::default_jobs`]), shared by every run that was given
+    /// no number of jobs (tests running in parallel in one process).
+    pub(crate) fn shared() -> Self {
+        static SHARED: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| Slots::new(super::default_jobs()))
+            .clone()
+    }
+
+    /// A replay slot.
+    async fn live(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.live.clone().acquire_owned().await.ok()
+    }
 }
 
 impl TestRun<'_> {
@@ -45,10 +80,7 @@ impl TestRun<'_> {
     pub(crate) async fn run(self, test: &RuleTest) -> TestReport {
         // However many runs this process makes at once (tests run in parallel), no more
         // stacks than the machine keeps on time.
-        let _slot = match self.shared_slots {
-            true => Some(slots().acquire().await),
-            false => None,
-        };
+        let _up = self.slots.up.clone().acquire_owned().await;
         let mut report = TestReport::new(test, self.promtool.clone());
         let wall = Instant::now();
         let running = match backend::start(self.spec, self.options).await {
@@ -59,11 +91,33 @@ impl TestRun<'_> {
                 return report;
             }
         };
+        let prometheus = PrometheusClient::new(&running.endpoints().prometheus);
+        // Prometheus hands alerts to an Alertmanager only once its discovery has listed it
+        // (5 s after the start): the test starts after that, when a replay slot is free.
+        let warm = poll(Timings::DISCOVERY_FLOOR + self.margin, || async {
+            match prometheus.alertmanagers().await {
+                Ok(list) if !list.is_empty() => Look::Ready(()),
+                Ok(_) => Look::NotYet("Prometheus lists no Alertmanager yet".to_string()),
+                Err(e) => Look::NotYet(e.to_string()),
+            }
+        })
+        .await
+        .map_err(|e| Stop::Failed(format!("Prometheus never listed its Alertmanager: {e}")));
+        let waiting = Instant::now();
+        let live = self.slots.live().await;
+        let waited = waiting.elapsed();
         let session = Session::start_watching_every(
             &running,
             Duration::from_millis((self.scale.tick_ms / 4).clamp(10, 200) as u64),
         );
-        match self.live(test, &running, &session, &mut report, wall).await {
+        let replayed = match warm {
+            Ok(()) => self.live(test, &running, &session, &mut report, wall).await,
+            Err(stop) => Err(stop),
+        };
+        drop(live);
+        // The floor is the stack's own start-up, not the wait for a slot.
+        report.floor = report.floor.saturating_sub(waited);
+        match replayed {
             Ok(()) => {}
             Err(Stop::Failed(reason)) => report.fail(reason),
             Err(Stop::Inconclusive(reason)) => {
@@ -117,17 +171,6 @@ impl TestRun<'_> {
     ) -> Result<(), Stop> {
         let prometheus = PrometheusClient::new(&running.endpoints().prometheus);
         let tick = Duration::from_millis(self.scale.tick_ms as u64);
-        // Prometheus hands alerts to an Alertmanager only once its discovery has listed it
-        // (5 s after the start): the test starts after that.
-        poll(Timings::DISCOVERY_FLOOR + self.margin, || async {
-            match prometheus.alertmanagers().await {
-                Ok(list) if !list.is_empty() => Look::Ready(()),
-                Ok(_) => Look::NotYet("Prometheus lists no Alertmanager yet".to_string()),
-                Err(e) => Look::NotYet(e.to_string()),
-            }
-        })
-        .await
-        .map_err(|e| format!("Prometheus never listed its Alertmanager: {e}"))?;
         // The group's evaluation times, as Prometheus chose them: its tick rule's sample
         // (exact), and how long after that time the evaluation runs by the wall clock (the
         // rules API's `lastEvaluation`): read between two looks at the rules that agree.
@@ -431,12 +474,6 @@ async fn tick_evaluated(prometheus: &PrometheusClient) -> Option<i64> {
         .as_deref()
         .and_then(parse_timestamp)
         .map(|t| unix_millis(t) as i64)
-}
-
-/// The process-wide limit on stacks replaying at once: [`super::default_jobs`].
-fn slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(super::default_jobs()))
 }
 
 /// The alerts that inhibit `alert` in Alertmanager now, by name; `None` when it is not inhibited.

@@ -12,6 +12,7 @@ use serde_yaml::{Mapping, Value};
 
 use crate::error::{Error, InputError, Result};
 use crate::plan::promql::gated;
+use crate::plan::startup::{RECEIVER_FLAG, RECEIVER_WEB_FLAG};
 use crate::plan::Change;
 use crate::ruletest::TestFile;
 use crate::spec::{ComponentConfig, ComponentKind, RuleFile, RuleGroup, StackSpec};
@@ -23,9 +24,6 @@ pub(crate) const GROUP: &str = "firedrill-replay";
 pub(crate) const TICK: &str = "firedrill_replay_tick";
 /// The series whose presence arms every rule: pushed from the test's time zero on.
 pub(crate) const ARMED: &str = "firedrill_replay_armed";
-/// The flag that turns on the remote-write receiver (Prometheus 2.25 and later; 2.33 and later
-/// also name it `--web.enable-remote-write-receiver`, and still accept this one).
-pub(crate) const RECEIVER_FLAG: &str = "--enable-feature=remote-write-receiver";
 
 /// Which of the manifests' rule files each of the test file's `rule_files` is.
 #[derive(Debug, Clone)]
@@ -267,7 +265,7 @@ pub(crate) fn replay_spec(
         if !component
             .args
             .iter()
-            .any(|a| a == RECEIVER_FLAG || a == "--web.enable-remote-write-receiver")
+            .any(|a| a == RECEIVER_FLAG || a == RECEIVER_WEB_FLAG)
         {
             component.args.push(RECEIVER_FLAG.to_string());
             changes.push(Change {

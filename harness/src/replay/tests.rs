@@ -53,24 +53,40 @@ fn an_alert_is_followed_from_the_eval_time_before_it_first_fires_and_resolves_wh
 }
 
 #[test]
-fn the_scale_is_the_largest_that_divides_every_duration_and_keeps_an_evaluation_200_ms_long() {
+fn the_scale_is_the_largest_that_divides_every_duration_and_keeps_an_evaluation_the_minimum_tick_long(
+) {
     let file = parse_test_file(Path::new("t.yaml"), FILE).unwrap();
-    let scale = choose_scale(&file, &no_rules(), None).unwrap();
+    let scale = choose_scale(&file, &no_rules(), None, Duration::from_millis(200)).unwrap();
     assert_eq!((scale.factor, scale.tick_ms), (300, 200));
+    let scale = choose_scale(&file, &no_rules(), None, Duration::from_millis(100)).unwrap();
+    assert_eq!((scale.factor, scale.tick_ms), (600, 100));
+}
+
+#[test]
+fn a_few_tests_at_once_evaluate_every_100_ms_and_many_every_200_ms() {
+    let cores = super::timeline::cores();
+    assert_eq!(
+        super::timeline::min_tick(3 * cores),
+        Duration::from_millis(100)
+    );
+    assert_eq!(
+        super::timeline::min_tick(3 * cores + 1),
+        Duration::from_millis(200)
+    );
 }
 
 #[test]
 fn a_given_scale_that_does_not_divide_a_duration_is_refused_naming_it() {
     let text = FILE.replace("eval_time: 15m", "eval_time: 15m7s");
     let file = parse_test_file(Path::new("t.yaml"), &text).unwrap();
-    let err = choose_scale(&file, &no_rules(), Some(600))
+    let err = choose_scale(&file, &no_rules(), Some(600), Duration::from_millis(200))
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("tests[0].alert_rule_test[3].eval_time") && err.contains("15m7s"),
         "{err}"
     );
-    let chosen = choose_scale(&file, &no_rules(), None).unwrap();
+    let chosen = choose_scale(&file, &no_rules(), None, Duration::from_millis(200)).unwrap();
     assert_eq!(
         (chosen.factor, chosen.tick_ms),
         (200, 300),

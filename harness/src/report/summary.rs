@@ -37,6 +37,9 @@ pub struct Summary {
     pub passed: bool,
     /// Whether the run was interrupted (Ctrl-C): the checks after that are not run.
     pub interrupted: bool,
+    /// When Prometheus's rules started seeing the stack (the start-up gate opened: every
+    /// target scraped once); `None` where the rules are not gated or it had not opened.
+    pub rules_started: Option<crate::checks::GateOpened>,
 }
 
 /// How many checks passed, failed, were skipped on purpose, or were not run after a failure.
@@ -102,6 +105,7 @@ impl Summary {
             totals,
             passed,
             interrupted: false,
+            rules_started: None,
         }
     }
 

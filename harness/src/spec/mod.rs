@@ -141,6 +141,53 @@ impl StackSpec {
             .iter()
             .filter(|c| c.kind() == ComponentKind::App)
     }
+
+    /// The component (its name) that `name` names among those `running`: a container's
+    /// name, the workload running it (a Deployment's name, when it runs one container), or
+    /// a Service selecting its pod. `Err` naming the choices, or the containers a name
+    /// stands for when it stands for several.
+    pub fn component_called(
+        &self,
+        name: &str,
+        running: impl Fn(&ComponentSpec) -> bool,
+    ) -> Result<String, String> {
+        let candidates = || self.components.iter().filter(|c| running(c));
+        let mut found: Vec<&ComponentSpec> = candidates()
+            .filter(|c| c.name == name || c.pod == name)
+            .collect();
+        if found.is_empty() {
+            found = candidates()
+                .filter(|c| {
+                    self.services.iter().any(|s| {
+                        s.name == name
+                            && !s.selector.is_empty()
+                            && s.selector
+                                .iter()
+                                .all(|(k, v)| c.pod_labels.get(k) == Some(v))
+                    })
+                })
+                .collect();
+        }
+        match found.as_slice() {
+            [one] => Ok(one.name.clone()),
+            [] => {
+                let mut choices: Vec<String> = candidates().map(|c| c.name.clone()).collect();
+                choices.extend(self.services.iter().map(|s| format!("Service {}", s.name)));
+                Err(format!(
+                    "`{name}` names no running container, workload or Service of the stack: \
+                     expected one of {}",
+                    choices.join(", ")
+                ))
+            }
+            many => Err(format!(
+                "`{name}` names several containers ({}): name the container",
+                many.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
 }
 
 /// What a container is, decided from its image's repository name.

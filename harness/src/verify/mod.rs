@@ -3,8 +3,10 @@
 //! the summary and the artifacts, tear down.
 
 mod standard_checks;
+mod steps;
 
 pub use standard_checks::standard_checks;
+pub use steps::{scenario_checks, Step};
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -36,6 +38,10 @@ pub struct VerifyOptions {
     pub margin: Option<std::time::Duration>,
     /// How the Slack mock answers (`--slack-fail`): told once the stack has started.
     pub slack_faults: Vec<crate::slack::SlackFault>,
+    /// A scenario (`--step`), in order: when given, its checks replace the traffic and the
+    /// alert checks: the app reachable, the rules healthy, each step's checks in order, then
+    /// Grafana's datasource.
+    pub steps: Vec<Step>,
 }
 
 /// Runs the whole verification. Bad input and components that cannot start are errors
@@ -64,13 +70,21 @@ pub async fn verify_until(
     // Without an amtool that renders, the delivered checks could only fail: verify requires
     // one before anything starts.
     let prepared = builder.prepare(true, progress).await?;
-    let expectations = Expectations::for_spec(
-        &prepared.spec,
-        options.traffic.clone(),
-        options.alerts.clone(),
-        options.resolved.clone(),
-        options.metric.clone(),
-    )?;
+    let (checks, expectations) = if options.steps.is_empty() {
+        let expectations = Expectations::for_spec(
+            &prepared.spec,
+            options.traffic.clone(),
+            options.alerts.clone(),
+            options.resolved.clone(),
+            options.metric.clone(),
+        )?;
+        (standard_checks(&expectations), expectations)
+    } else {
+        require_runnable_steps(&prepared.spec, &options.start, &options.steps)?;
+        let checks = scenario_checks(&options.steps);
+        let expectations = Expectations::of_checks(&checks);
+        (checks, expectations)
+    };
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),
@@ -106,7 +120,6 @@ pub async fn verify_until(
             }
         ));
     }
-    let checks = standard_checks(&expectations);
     let mut recording = Recording {
         inner: progress,
         outcomes: Vec::new(),
@@ -145,12 +158,54 @@ pub async fn verify_until(
         wall.elapsed(),
     );
     summary.interrupted = interrupted;
+    summary.rules_started = stack.session().rules_started();
+    match &summary.rules_started {
+        Some(opened) => progress.message(&format!(
+            "the rules saw the stack from {:.1} s after its start on: {}",
+            opened.after_ms as f64 / 1000.0,
+            match &opened.unscraped {
+                None => "every target had been scraped once".to_string(),
+                Some(left) => format!("the wait for every target's first scrape gave up ({left})"),
+            }
+        )),
+        None if stack.plan().startup_gate => progress
+            .message("the rules never saw the stack: the start-up gate did not open (see the log)"),
+        None => {}
+    }
     if let Some(dir) = &options.artifacts {
         write_artifacts(dir, &stack, &summary).await?;
         progress.message(&format!("artifacts in {}", dir.display()));
     }
     stack.shutdown().await;
     Ok(Some(summary))
+}
+
+/// Bad input, before anything starts, naming the `--step` at fault: an alert no rule
+/// defines, a name that is no running container, workload or Service of the stack.
+fn require_runnable_steps(
+    spec: &crate::spec::StackSpec,
+    start: &crate::backend::StartOptions,
+    steps: &[Step],
+) -> Result<()> {
+    for step in steps {
+        let bad = |message: String| {
+            crate::error::Error::Input(
+                crate::error::InputError::new(&spec.dir, message).key(format!("--step '{step}'")),
+            )
+        };
+        if let Some(alert) = step.alert() {
+            crate::checks::require_defined(
+                spec,
+                [&alert.to_string()],
+                &format!("--step '{step}'"),
+            )?;
+        }
+        if let Some(target) = step.target() {
+            spec.component_called(target, |c| !start.skips(c.kind()))
+                .map_err(bad)?;
+        }
+    }
+    Ok(())
 }
 
 /// Passes progress on, keeping each outcome as it ends (what an interrupted run still has).

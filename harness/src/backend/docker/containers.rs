@@ -78,6 +78,17 @@ pub(crate) async fn ensure_image(docker: &Docker, run: &ContainerRun) -> Result<
     }
 }
 
+/// A port free on 127.0.0.1 now, for a container's published port: chosen here rather than
+/// by Docker, because Docker publishes an unnamed port anew (elsewhere) each time the
+/// container starts, and a container restarted on purpose must answer where it did. `None`
+/// (Docker then chooses) when no port can be had.
+fn free_host_port() -> Option<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok()
+        .map(|a| a.port())
+}
+
 /// The container's creation request.
 pub(crate) fn create_body(
     run: &ContainerRun,
@@ -93,7 +104,7 @@ pub(crate) fn create_body(
                 port_key(port),
                 Some(vec![PortBinding {
                     host_ip: Some("127.0.0.1".to_string()),
-                    host_port: Some(String::new()),
+                    host_port: Some(free_host_port().map_or_else(String::new, |p| p.to_string())),
                 }]),
             )
         })
@@ -267,4 +278,58 @@ pub(crate) async fn logs(docker: &Docker, name: &str) -> String {
         text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
     }
     text
+}
+
+/// How long `docker stop` waits before it kills.
+const FAULT_GRACE: Duration = Duration::from_secs(10);
+
+/// Does `fault` to the container `name` (of `component`): `docker stop`, `kill`, `pause`,
+/// `unpause`, `start` (the caller waits until it answers).
+pub(crate) async fn fault(
+    docker: &Docker,
+    component: &str,
+    name: &str,
+    fault: crate::backend::Fault,
+) -> std::result::Result<String, String> {
+    use crate::backend::Fault;
+    use testcontainers::bollard::query_parameters::{KillContainerOptions, StopContainerOptions};
+    let failed = |e: testcontainers::bollard::errors::Error| format!("docker {fault} {name}: {e}");
+    match fault {
+        Fault::Stop => {
+            let options = StopContainerOptions {
+                t: Some(FAULT_GRACE.as_secs() as i32),
+                ..Default::default()
+            };
+            docker
+                .stop_container(name, Some(options))
+                .await
+                .map_err(failed)?;
+            let how = exited(docker, name).await;
+            Ok(format!(
+                "{component} stopped (docker stop {name}): it {how}"
+            ))
+        }
+        Fault::Kill => {
+            docker
+                .kill_container(name, Some(KillContainerOptions::default()))
+                .await
+                .map_err(failed)?;
+            let how = exited(docker, name).await;
+            Ok(format!("{component} killed (docker kill {name}): it {how}"))
+        }
+        Fault::Pause => {
+            docker.pause_container(name).await.map_err(failed)?;
+            Ok(format!(
+                "{component} paused (docker pause {name}): its port accepts connections, nothing answers"
+            ))
+        }
+        Fault::Resume => {
+            docker.unpause_container(name).await.map_err(failed)?;
+            Ok(format!("{component} resumed (docker unpause {name})"))
+        }
+        Fault::Restart => {
+            docker.start_container(name, None).await.map_err(failed)?;
+            Ok(format!("{component} started again (docker start {name})"))
+        }
+    }
 }

@@ -33,7 +33,7 @@ use containers::ContainerRun;
 
 use super::images::{connect, ImageChoice};
 use super::{
-    readiness_of, Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
+    readiness_of, Backend, Fault, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
 };
 use crate::error::{Error, Result};
 use crate::plan::{ComponentPlan, StackPlan};
@@ -93,6 +93,19 @@ impl StackHandle for DockerStack {
 
     fn start_hint(&self) -> &'static str {
         "read the log above; FIREDRILL_START_TIMEOUT (seconds) raises the deadline; FIREDRILL_KEEP=1 keeps the containers to inspect"
+    }
+
+    fn fault<'a>(
+        &'a self,
+        component: &'a str,
+        fault: Fault,
+    ) -> BoxFuture<'a, std::result::Result<String, String>> {
+        Box::pin(async move {
+            let name = self
+                .container_of(component)
+                .ok_or_else(|| format!("{component} has no container in this run"))?;
+            containers::fault(self.docker(), component, name, fault).await
+        })
     }
 
     fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()> {

@@ -290,19 +290,33 @@ fn apply_file_changes(
     let mut extra: Vec<(String, String, String, String)> = Vec::new();
     for component in &plan.components {
         for file in &component.files {
-            let mounted = component.spec.file(&file.path);
-            let Some(mounted) = mounted else {
-                continue;
+            // A file the plan itself added (the start-up gate's rules) is mounted like one
+            // the harness's caller added; one mounted from the manifests goes back where it
+            // came from.
+            let (key, found) = match component.spec.file(&file.path) {
+                Some(mounted) => {
+                    let Some(key) = &mounted.origin.key else {
+                        continue;
+                    };
+                    let found = documents
+                        .iter_mut()
+                        .find(|d| d.resource() == mounted.origin.resource);
+                    (key.clone(), found)
+                }
+                None if file.path.ends_with(crate::plan::startup::FILE) => {
+                    (file_name(&file.path).to_string(), None)
+                }
+                None => continue,
             };
-            let Some(key) = &mounted.origin.key else {
-                continue;
-            };
-            let found = documents
-                .iter_mut()
-                .find(|d| d.resource() == mounted.origin.resource);
+            let key = &key;
             match found {
                 Some(document) => {
-                    if same_content(file.content.expose(), mounted.content.expose()) {
+                    let original = component
+                        .spec
+                        .file(&file.path)
+                        .map(|m| m.content.expose().to_string())
+                        .unwrap_or_default();
+                    if same_content(file.content.expose(), &original) {
                         continue;
                     }
                     set_key(document, key, &file.content);

@@ -173,7 +173,7 @@ fn a_time_scale_scales_the_configs_and_puts_prometheus_resend_delay_in_its_conta
     assert_eq!(
         args,
         &serde_yaml::from_str::<Value>(
-            "[--config.file=/etc/prometheus/prometheus.yaml, --rules.alert.resend-delay=250ms, --query.lookback-delta=10s]"
+            "[--config.file=/etc/prometheus/prometheus.yaml, --rules.alert.resend-delay=250ms, --enable-feature=remote-write-receiver, --query.lookback-delta=10s]"
         )
         .unwrap()
     );

@@ -1,7 +1,6 @@
 //! A component that logs to a file and dies with its owner: a child process, or the seed's
 //! app served inside firedrill.
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -16,6 +15,8 @@ pub(crate) struct ManagedChild {
     pub(crate) name: String,
     pub(crate) log_path: PathBuf,
     running: Running,
+    /// How it was started, to start it again (a restart after a fault).
+    launch: Launch,
 }
 
 /// How a component runs.
@@ -30,20 +31,98 @@ impl ManagedChild {
     /// appended there, and on Linux gets SIGKILL when the thread that spawned it dies, so a
     /// killed harness leaves nothing behind; the in-process app is served on a thread.
     pub(crate) fn spawn(name: &str, launch: &mut Launch, log_path: PathBuf) -> Result<Self> {
+        let running = Self::run(name, launch, &log_path, false)?;
+        Ok(Self {
+            name: name.to_string(),
+            log_path,
+            running,
+            launch: Launch {
+                program: launch.program.clone(),
+                args: launch.args.clone(),
+                env: launch.env.clone(),
+                listen: launch.listen.clone(),
+                listener: None,
+            },
+        })
+    }
+
+    /// Starts the component again as it was first started, its log appended to, once it has
+    /// exited (after a stop or a kill).
+    pub(crate) fn respawn(&mut self) -> std::result::Result<(), String> {
+        if self.alive().is_ok() {
+            return Err(format!(
+                "{} is still running: stop or kill it first (a paused one is resumed)",
+                self.name
+            ));
+        }
+        self.running = Self::run(&self.name, &mut self.launch, &self.log_path, true)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Where the component listens (`127.0.0.1:PORT`).
+    pub(crate) fn listen(&self) -> &str {
+        &self.launch.listen
+    }
+
+    /// Whether it is the seed's app served inside firedrill (no process of its own).
+    pub(crate) fn in_process(&self) -> bool {
+        matches!(self.running, Running::InProcess(_))
+    }
+
+    /// Sends `signal` to the child process; `Err` for the app served inside firedrill, or
+    /// once the child is gone.
+    pub(crate) fn signal(&mut self, signal: libc::c_int) -> std::result::Result<(), String> {
+        match &self.running {
+            Running::InProcess(_) => Err(format!(
+                "{} is the seed's app served inside firedrill, which has no process to signal",
+                self.name
+            )),
+            Running::Process(child) => {
+                let pid = child
+                    .id()
+                    .ok_or_else(|| format!("{} has already exited", self.name))?;
+                // SAFETY: sending a signal to our own child's pid, which is not reaped yet.
+                let sent = unsafe { libc::kill(pid as libc::pid_t, signal) };
+                if sent == 0 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "signalling {}: {}",
+                        self.name,
+                        std::io::Error::last_os_error()
+                    ))
+                }
+            }
+        }
+    }
+
+    fn run(
+        name: &str,
+        launch: &mut Launch,
+        log_path: &std::path::Path,
+        append: bool,
+    ) -> Result<Running> {
         let program = match &launch.program {
             Program::Executable(program) => program,
             Program::InProcessEchoServer => {
-                let app =
-                    InProcessApp::start(name, &launch.listen, launch.listener.take(), &log_path)?;
-                tracing::debug!(component = name, listen = %launch.listen, "started inside firedrill");
-                return Ok(Self {
-                    name: name.to_string(),
+                let app = InProcessApp::start(
+                    name,
+                    &launch.listen,
+                    launch.listener.take(),
                     log_path,
-                    running: Running::InProcess(app),
-                });
+                    append,
+                )?;
+                tracing::debug!(component = name, listen = %launch.listen, "started inside firedrill");
+                return Ok(Running::InProcess(app));
             }
         };
-        let log = File::create(&log_path)
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(log_path)
             .map_err(|e| Error::io(format!("creating {}", log_path.display()), e))?;
         let log_err = log
             .try_clone()
@@ -79,11 +158,7 @@ impl ManagedChild {
             )
         })?;
         tracing::debug!(component = name, program = %program.display(), args = ?launch.args, env = %super::launch::describe_env(&launch.env), "started");
-        Ok(Self {
-            name: name.to_string(),
-            log_path,
-            running: Running::Process(child),
-        })
+        Ok(Running::Process(child))
     }
 
     /// The process holding the component's listener: the child's pid, or firedrill's own for

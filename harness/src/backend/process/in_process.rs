@@ -31,6 +31,7 @@ impl InProcessApp {
         listen: &str,
         listener: Option<TcpListener>,
         log_path: &Path,
+        append: bool,
     ) -> Result<Self> {
         let listener = match listener {
             Some(listener) => listener,
@@ -45,7 +46,12 @@ impl InProcessApp {
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::io("making the app's listener non-blocking", e))?;
-        let mut log = std::fs::File::create(log_path)
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(log_path)
             .map_err(|e| Error::io(format!("creating {}", log_path.display()), e))?;
         let _ = writeln!(
             log,
@@ -149,7 +155,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let address = free_address();
         let mut app =
-            InProcessApp::start("echo", &address, None, &dir.path().join("echo.log")).unwrap();
+            InProcessApp::start("echo", &address, None, &dir.path().join("echo.log"), false)
+                .unwrap();
         let client = reqwest::Client::new();
         let hello = client
             .get(format!("http://{address}/hello"))
@@ -193,6 +200,7 @@ mod tests {
             &address,
             Some(reserved),
             &dir.path().join("echo.log"),
+            false,
         )
         .unwrap();
         let hello = reqwest::get(format!("http://{address}/hello"))
@@ -207,9 +215,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = taken.local_addr().unwrap().to_string();
-        let error = InProcessApp::start("echo", &address, None, &dir.path().join("echo.log"))
-            .unwrap_err()
-            .to_string();
+        let error =
+            InProcessApp::start("echo", &address, None, &dir.path().join("echo.log"), false)
+                .unwrap_err()
+                .to_string();
         assert!(error.contains(&address), "{error}");
     }
 
@@ -219,7 +228,9 @@ mod tests {
         let address = free_address();
         let app = tokio::runtime::Runtime::new()
             .unwrap()
-            .block_on(async { InProcessApp::start("echo", &address, None, &dir.path().join("l")) })
+            .block_on(async {
+                InProcessApp::start("echo", &address, None, &dir.path().join("l"), false)
+            })
             .unwrap();
         let answered = std::net::TcpStream::connect(&address).is_ok();
         let ended = Arc::clone(&app.ended);

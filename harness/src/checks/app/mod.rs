@@ -5,8 +5,8 @@ pub(crate) mod baselines;
 use std::time::Duration;
 
 use crate::checks::checker::Checker;
-use crate::checks::expectations::Traffic;
 use crate::checks::poll::{poll, Look};
+use crate::checks::traffic::Traffic;
 use crate::clients::ClientError;
 use baselines::{sum_now, Baseline};
 
@@ -38,74 +38,101 @@ impl Checker<'_> {
             .join(", "))
     }
 
-    /// Sends the traffic to the first app (to each of its replicas, where the backend runs
-    /// several: Prometheus may read any one of them), having measured the baselines of the
-    /// metrics the checker will check (before firedrill's first request to the stack).
+    /// Sends the traffic, each to its app (the first app unless named; to each of its
+    /// replicas, where the backend runs several: Prometheus may read any one of them),
+    /// having measured the baselines of the metrics the checker will check (before
+    /// firedrill's first request to the stack). Traffic spread over a scenario duration goes
+    /// out evenly over that duration on the wall clock (scaled). Every answer must have the
+    /// status the traffic expects.
     pub(crate) async fn send_traffic(
         &mut self,
         traffic: &[Traffic],
         deadline: Duration,
     ) -> Result<String, String> {
-        let app = self
-            .stack
-            .endpoints()
-            .apps
-            .first()
-            .cloned()
-            .ok_or("the manifests run no app")?;
+        let mut targets = Vec::new();
+        for t in traffic {
+            targets.push(self.app_of(t)?);
+        }
         let first_scrape = if self.session.baselines.traffic_started() {
             None
         } else {
             Some(self.wait_for_first_scrape(deadline).await)
         };
         self.measure_baselines(deadline).await?;
-        let replicas: Vec<&String> = std::iter::once(&app.url).chain(&app.replicas).collect();
+        let scale = self.stack.plan().time_scale;
         let mut sent = Vec::new();
-        for t in traffic {
+        for (t, app) in traffic.iter().zip(&targets) {
+            let replicas: Vec<&String> = std::iter::once(&app.url).chain(&app.replicas).collect();
+            let mut statuses: std::collections::BTreeMap<u16, u32> = Default::default();
             for (r, base) in replicas.iter().enumerate() {
                 let to = if replicas.len() > 1 {
                     format!(" (replica {} of {})", r + 1, replicas.len())
                 } else {
                     String::new()
                 };
+                let method = reqwest::Method::from_bytes(t.method.as_bytes())
+                    .map_err(|e| format!("method {}: {e}", t.method))?;
+                let url = format!("{base}{}", t.path);
+                // Paced: request i goes out at i/count of the duration (on the wall clock).
+                let pace = t.over.map(|over| over.div_f64(scale) / t.count.max(1));
+                let started = tokio::time::Instant::now();
                 for i in 0..t.count {
-                    let url = format!("{base}{}", t.path);
-                    let response = self
+                    if let Some(pace) = pace {
+                        tokio::time::sleep_until(started + pace * i).await;
+                    }
+                    let mut request = self
                         .http
-                        .get(&url)
-                        .timeout(Duration::from_secs(5))
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "request {} of {} to GET {}{to}: {e}",
-                                i + 1,
-                                t.count,
-                                t.path
-                            )
-                        })?;
-                    if !response.status().is_success() {
-                        return Err(format!(
-                            "request {} of {} to GET {}{to} answered {}",
+                        .request(method.clone(), &url)
+                        .timeout(Duration::from_secs(5));
+                    for (name, value) in &t.headers {
+                        request = request.header(name, value);
+                    }
+                    if let Some(body) = &t.body {
+                        request = request.body(body.clone());
+                    }
+                    let response = request.send().await.map_err(|e| {
+                        format!(
+                            "request {} of {} to {} {}{to}: {e}",
                             i + 1,
                             t.count,
+                            t.method,
+                            t.path
+                        )
+                    })?;
+                    let status = response.status().as_u16();
+                    if !t.expect.accepts(status) {
+                        return Err(format!(
+                            "request {} of {} to {} {}{to} answered {}, not {}",
+                            i + 1,
+                            t.count,
+                            t.method,
                             t.path,
-                            response.status()
+                            response.status(),
+                            t.expect
                         ));
                     }
+                    *statuses.entry(status).or_default() += 1;
                 }
             }
-            sent.push(format!("{} x GET {} answered 2xx", t.count, t.path));
+            let answered: Vec<String> = statuses
+                .iter()
+                .map(|(status, n)| format!("{n} x {status}"))
+                .collect();
+            let each = if replicas.len() > 1 {
+                format!(
+                    " on each of the {} replicas of {} (Prometheus may read any one of them)",
+                    replicas.len(),
+                    app.name
+                )
+            } else {
+                String::new()
+            };
+            sent.push(format!(
+                "{t}{each} answered {} as expected ({})",
+                answered.join(", "),
+                t.expect
+            ));
         }
-        let each = if replicas.len() > 1 {
-            format!(
-                " on each of the {} replicas of {} (Prometheus may read any one of them)",
-                replicas.len(),
-                app.name
-            )
-        } else {
-            String::new()
-        };
         let after = match first_scrape {
             None => String::new(),
             Some(Ok(())) => ", after prometheus had scraped every target once".to_string(),
@@ -114,7 +141,26 @@ impl Checker<'_> {
                  requests may not see them"
             ),
         };
-        Ok(format!("{}{each}{after}", sent.join(", ")))
+        Ok(format!("{}{after}", sent.join("; ")))
+    }
+
+    /// The app `traffic` goes to: the one it names (a container, Deployment or Service
+    /// name), else the manifests' first.
+    fn app_of(&self, traffic: &Traffic) -> Result<crate::backend::AppEndpoint, String> {
+        let apps = &self.stack.endpoints().apps;
+        let Some(name) = &traffic.app else {
+            return apps
+                .first()
+                .cloned()
+                .ok_or_else(|| "the manifests run no app".to_string());
+        };
+        let component = self.stack.component_named(name)?;
+        apps.iter()
+            .find(|a| a.name == component)
+            .cloned()
+            .ok_or_else(|| {
+                format!("`{name}` is {component}, which is not an app firedrill reaches")
+            })
     }
 
     /// Before firedrill's first request to the stack: waits until Prometheus has discovered

@@ -1,0 +1,114 @@
+//! Opening the start-up gate ([`crate::plan::startup`]): once Prometheus has discovered its
+//! targets and scraped each of them once, one sample of `firedrill_startup_gate` is pushed
+//! to it by remote write, and from its next evaluation on, its rules see the stack as it is,
+//! never the gap before the first scrape as absent series. Done by the session, in the
+//! background, from the moment the stack is ready.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::backend::RunningStack;
+use crate::clients::{PrometheusClient, WriteSeries};
+use crate::plan::startup::GATE;
+use crate::plan::Timings;
+use crate::time::unix_millis;
+
+/// How often the targets are read while the gate waits.
+const EVERY: Duration = Duration::from_millis(50);
+
+/// When and why the gate opened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GateOpened {
+    /// How long after the session started, in milliseconds.
+    pub after_ms: u64,
+    /// Every target scraped once (`None`), or what was still not when the wait gave up.
+    pub unscraped: Option<String>,
+}
+
+/// Opens the gate in the background; stops when dropped.
+#[derive(Debug)]
+pub(crate) struct StartupGate {
+    task: Option<tokio::task::JoinHandle<()>>,
+    opened: Arc<Mutex<Option<GateOpened>>>,
+}
+
+impl StartupGate {
+    /// Starts waiting for the first scrapes of `stack`, when its plan gates the rules.
+    pub(crate) fn start(stack: &RunningStack) -> Self {
+        let opened = Arc::new(Mutex::new(None));
+        if !stack.plan().startup_gate {
+            return Self { task: None, opened };
+        }
+        let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
+        let timings = stack.plan().timings;
+        // Discovery lists the targets after its floor; each is scraped within its interval.
+        let wait = Timings::DISCOVERY_FLOOR + 3 * timings.scrape_interval + Duration::from_secs(5);
+        let record = Arc::clone(&opened);
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let unscraped = loop {
+                let left = match prometheus.targets().await {
+                    Ok(targets) if !targets.is_empty() => {
+                        let left: Vec<String> = targets
+                            .iter()
+                            .filter(|t| t.health == "unknown")
+                            .map(|t| format!("{} {}", t.scrape_pool, t.scrape_url))
+                            .collect();
+                        if left.is_empty() {
+                            break None;
+                        }
+                        left.join(", ")
+                    }
+                    Ok(_) => "prometheus has discovered no target".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                if started.elapsed() >= wait {
+                    break Some(left);
+                }
+                tokio::time::sleep(EVERY).await;
+            };
+            // Pushed until Prometheus takes it (it may still be starting its receiver).
+            loop {
+                let now = WriteSeries {
+                    labels: vec![("__name__".to_string(), GATE.to_string())],
+                    samples: vec![(unix_millis(SystemTime::now()) as i64, 1.0)],
+                };
+                match prometheus.remote_write(&[now]).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "pushing the start-up gate");
+                        if started.elapsed() >= 2 * wait {
+                            tracing::warn!(error = %e, "the start-up gate could not be pushed");
+                            return;
+                        }
+                    }
+                }
+                tokio::time::sleep(EVERY).await;
+            }
+            *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(GateOpened {
+                after_ms: started.elapsed().as_millis() as u64,
+                unscraped,
+            });
+        });
+        Self {
+            task: Some(task),
+            opened,
+        }
+    }
+
+    /// When the gate opened, once it has.
+    pub(crate) fn opened(&self) -> Option<GateOpened> {
+        self.opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for StartupGate {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

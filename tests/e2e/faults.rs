@@ -1,0 +1,105 @@
+//! Faults on purpose: a killed app fires the alerts meant for it, delivered to Slack, and
+//! they resolve when it runs again; traffic can expect the statuses it provokes.
+
+use firedrill::fixtures::seed_manifests;
+use firedrill::StackBuilder;
+use firedrill::{assert_all_passed, Check, CheckStatus, ExpectStatus, Fault, Traffic};
+
+use super::support::run;
+
+const DOWN_RULES: &str = r#"
+groups:
+  - name: echo-availability
+    rules:
+      - alert: EchoDown
+        expr: up{job="echo"} == 0
+        for: 30s
+        labels:
+          severity: critical
+        annotations:
+          summary: echo is down
+      - alert: EchoMetricsGone
+        expr: absent(api_request_total{job="echo"})
+        for: 30s
+        labels:
+          severity: warning
+        annotations:
+          summary: echo's request counter is gone
+"#;
+
+#[tokio::test]
+async fn a_killed_app_fires_its_down_and_absent_alerts_and_both_resolve_when_it_restarts() {
+    let stack = StackBuilder::new(seed_manifests())
+        .with_extra_rules("down-rules.yaml", DOWN_RULES)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut checks = vec![
+        Check::AppReachable,
+        Check::SendTraffic(vec![Traffic::get("/hello", 3)]),
+        Check::TargetsUp,
+        Check::Fault("echo-server".into(), Fault::Kill),
+    ];
+    for alert in ["EchoDown", "EchoMetricsGone"] {
+        checks.extend([
+            Check::AlertPending(alert.into()),
+            Check::AlertFiring(alert.into()),
+            Check::AlertInAlertmanager(alert.into()),
+            Check::AlertDelivered(alert.into()),
+        ]);
+    }
+    checks.push(Check::Fault("echo-server".into(), Fault::Restart));
+    checks.push(Check::TargetsUp);
+    checks.push(Check::AlertResolved("EchoDown".into()));
+    checks.push(Check::AlertResolved("EchoMetricsGone".into()));
+    let outcomes = run(&stack, &checks).await;
+    assert_all_passed(&outcomes);
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn traffic_expecting_a_status_passes_on_it_and_fails_naming_the_answer_otherwise() {
+    let stack = StackBuilder::new(seed_manifests())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The seed's app answers 404 to a path it has no route for.
+    let missing = Traffic::get("/nowhere", 4).expecting(ExpectStatus::Exact(404));
+    let outcomes = run(&stack, &[Check::SendTraffic(vec![missing])]).await;
+    assert_all_passed(&outcomes);
+    assert!(
+        outcomes[0].detail.contains("4 x 404"),
+        "{}",
+        outcomes[0].detail
+    );
+    let wrong = Traffic::get("/nowhere", 2);
+    let outcomes = run(&stack, &[Check::SendTraffic(vec![wrong])]).await;
+    assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
+    assert!(
+        outcomes[0]
+            .detail
+            .contains("request 1 of 2 to GET /nowhere answered 404 Not Found, not 2xx"),
+        "{}",
+        outcomes[0].detail
+    );
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fault_to_a_name_the_stack_does_not_have_fails_naming_the_choices() {
+    let stack = StackBuilder::new(seed_manifests())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = run(&stack, &[Check::Fault("ekko".into(), Fault::Stop)]).await;
+    assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
+    assert!(
+        outcomes[0]
+            .detail
+            .contains("`ekko` names no running container")
+            && outcomes[0].detail.contains("echo-server"),
+        "{}",
+        outcomes[0].detail
+    );
+    stack.shutdown().await;
+}
