@@ -43,6 +43,12 @@ pub(crate) enum Cause {
         /// Its expression.
         expr: String,
     },
+    /// The rules still wait for the start-up gate: Prometheus has not scraped every target
+    /// once, or the harness could not tell it so.
+    RulesNotStarted {
+        /// The alert.
+        alert: String,
+    },
     /// Prometheus has no Alertmanager to send to.
     NoAlertmanager,
     /// Prometheus fails to send alerts to its Alertmanagers.
@@ -164,6 +170,12 @@ impl fmt::Display for Cause {
                  value makes it true",
                 expr.trim()
             ),
+            Cause::RulesNotStarted { alert } => write!(
+                f,
+                "the rules have not started: {alert} (like every rule reading a series) waits \
+                 for firedrill_started, which the harness pushes once Prometheus has scraped \
+                 every target once, and it has not (see the targets below and the log)"
+            ),
             Cause::NoAlertmanager => f.write_str(
                 "prometheus has no alertmanager to send alerts to: alerting.alertmanagers gives \
                  none it can use",
@@ -246,6 +258,20 @@ mod tests {
             assert!(line.contains(meaning), "{error}: {line}");
             assert!(line.starts_with("scrape target http://127.0.0.1:4000/metric (job echo)"));
         }
+    }
+
+    #[test]
+    fn rules_still_waiting_for_the_start_up_gate_say_so_and_why() {
+        let text = Cause::RulesNotStarted {
+            alert: "EchoDown".into(),
+        }
+        .to_string();
+        assert!(
+            text.starts_with("the rules have not started: EchoDown")
+                && text.contains("firedrill_started")
+                && text.contains("scraped every target once"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -110,8 +110,19 @@ impl TestRun<'_> {
             &running,
             Duration::from_millis((self.scale.tick_ms / 4).clamp(10, 200) as u64),
         );
+        let mut armed_until = None;
         let replayed = match warm {
-            Ok(()) => self.live(test, &running, &session, &mut report, wall).await,
+            Ok(()) => {
+                self.live(
+                    test,
+                    &running,
+                    &session,
+                    &mut report,
+                    wall,
+                    &mut armed_until,
+                )
+                .await
+            }
             Err(stop) => Err(stop),
         };
         drop(live);
@@ -125,7 +136,16 @@ impl TestRun<'_> {
                 report.inconclusive = true;
             }
         }
-        let messages = running.slack().messages().await;
+        // The test's messages are those sent while its rules were armed: once the replay
+        // disarms them (ten minutes of scenario time after the last eval_time), every alert
+        // resolves, which no test is about; a loaded machine may still be checking then.
+        let messages: Vec<_> = running
+            .slack()
+            .messages()
+            .await
+            .into_iter()
+            .filter(|m| armed_until.is_none_or(|until| m.received_at < until))
+            .collect();
         report.messages = messages.len();
         for expected in &self.expect.notifications {
             let check = notified(expected, &report.checks, &messages, wall.elapsed());
@@ -168,6 +188,7 @@ impl TestRun<'_> {
         session: &Session,
         report: &mut TestReport,
         wall: Instant,
+        armed_until: &mut Option<SystemTime>,
     ) -> Result<(), Stop> {
         let prometheus = PrometheusClient::new(&running.endpoints().prometheus);
         let tick = Duration::from_millis(self.scale.tick_ms as u64);
@@ -206,6 +227,10 @@ impl TestRun<'_> {
                 .map(|k| (t0 + k * self.scale.tick_ms, 1.0))
                 .collect(),
         });
+        *armed_until = Some(
+            SystemTime::UNIX_EPOCH
+                + Duration::from_millis((t0 + armed_ticks * self.scale.tick_ms).max(0) as u64),
+        );
         prometheus
             .remote_write(&series)
             .await

@@ -178,15 +178,53 @@ pub(crate) fn files_archive(files: &[PlannedFile]) -> std::io::Result<Vec<u8>> {
     archive.finish()
 }
 
-/// Starts a created container.
-pub(crate) async fn start(docker: &Docker, run: &ContainerRun) -> Result<()> {
-    docker.start_container(&run.name, None).await.map_err(|e| {
-        Error::start(
-            &run.component,
-            format!("cannot start container {}: {e}", run.name),
-            "check the engine with `docker info`",
-        )
-    })
+/// How many times a container is created again with other host ports when Docker has given
+/// the ones chosen to another container meanwhile.
+const PORT_TRIES: usize = 5;
+
+/// Starts a created container. When Docker has meanwhile allocated a host port chosen for it
+/// (with its userland proxy off, a port Docker allocates is not bound, so the kernel may offer
+/// it again), the container is created again with other ports, a few times.
+pub(crate) async fn start(
+    docker: &Docker,
+    run: &ContainerRun,
+    network: &str,
+    labels: &HashMap<String, String>,
+) -> Result<()> {
+    let mut tries = 1;
+    loop {
+        let error = match docker.start_container(&run.name, None).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e.to_string(),
+        };
+        if !error.contains("port is already allocated") || tries >= PORT_TRIES {
+            return Err(Error::start(
+                &run.component,
+                format!("cannot start container {}: {error}", run.name),
+                "check the engine with `docker info`",
+            ));
+        }
+        tracing::debug!(container = %run.name, %error, "a host port was taken; creating it again");
+        tries += 1;
+        let options = testcontainers::bollard::query_parameters::RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        docker
+            .remove_container(&run.name, Some(options))
+            .await
+            .map_err(|e| {
+                Error::start(
+                    &run.component,
+                    format!(
+                        "cannot remove container {} to create it again: {e}",
+                        run.name
+                    ),
+                    "check the engine with `docker info`",
+                )
+            })?;
+        create(docker, run, network, labels).await?;
+    }
 }
 
 /// The 127.0.0.1 port Docker published for each container port.

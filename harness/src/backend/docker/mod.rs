@@ -218,7 +218,7 @@ async fn start(
         if run.kind == ComponentKind::Prometheus {
             prometheus_started = Instant::now();
         }
-        containers::start(&docker, run).await?;
+        containers::start(&docker, run, placement.network(), &labels).await?;
     }
 
     let mut launched = Vec::new();

@@ -55,6 +55,14 @@ impl Checker<'_> {
         if active {
             return None;
         }
+        if plan.startup_gate
+            && self.session.rules_started().is_none()
+            && crate::plan::promql::reads_series(&rule.expr)
+        {
+            return Some(Cause::RulesNotStarted {
+                alert: alert.to_string(),
+            });
+        }
         if let Some(missing) = self.missing_metric_cause(&rule.expr).await {
             return Some(Cause::ExpressionCannotMatch {
                 alert: alert.to_string(),
