@@ -102,8 +102,8 @@ pub(crate) fn shortest_evaluation_interval(
         .unwrap_or_default()
 }
 
-/// Adds the rule file recording `firedrill_started` beside the config, listed in its
-/// `rule_files` ([`super::startup`]), evaluated at the shortest evaluation interval (scaled).
+/// Adds the rule file recording `firedrill_started`, listed in the config's `rule_files`
+/// ([`super::startup`]), evaluated at the shortest evaluation interval (scaled).
 fn add_gate_file(
     me: &ComponentSpec,
     prometheus: &PrometheusSpec,
@@ -113,12 +113,7 @@ fn add_gate_file(
     files: &mut Vec<PlannedFile>,
 ) {
     let shortest = PromDuration::new(shortest_evaluation_interval(prometheus, scale));
-    let dir = prometheus
-        .config_path
-        .rsplit_once('/')
-        .map(|(d, _)| d)
-        .unwrap_or("");
-    let (path, content) = super::startup::gate_rule_file(dir, &shortest.to_string());
+    let (path, content) = super::startup::gate_rule_file(&shortest.to_string());
     let Some(root) = config.as_mapping_mut() else {
         return;
     };

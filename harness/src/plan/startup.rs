@@ -28,8 +28,10 @@ pub const GATE: &str = "firedrill_startup_gate";
 pub const STARTED: &str = "firedrill_started";
 /// The rule group recording [`STARTED`].
 const GROUP: &str = "firedrill-startup";
-/// The rule file holding that group, beside Prometheus's config.
-pub const FILE: &str = "firedrill-startup.yaml";
+/// The rule file holding that group: in a directory of its own, never inside one of the
+/// manifests' volumes (on Kubernetes a file cannot be mounted into another volume's
+/// read-only mount, a projected one or a ConfigMap mounted by `items`).
+pub const FILE: &str = "/etc/firedrill/firedrill-startup.yaml";
 /// The flag that turns on the remote-write receiver (Prometheus 2.25 and later; 2.33 and later
 /// also name it `--web.enable-remote-write-receiver`, and still accept this one).
 pub(crate) const RECEIVER_FLAG: &str = "--enable-feature=remote-write-receiver";
@@ -84,15 +86,11 @@ pub(crate) fn gated_expr(expr: &str) -> Option<String> {
     super::promql::gated(expr, STARTED).ok()
 }
 
-/// The rule file recording [`STARTED`], at `dir` (the config's directory), evaluated every
-/// `interval` (the shortest of the rule groups', so that the latch never lapses between two
-/// of its own evaluations).
-pub(crate) fn gate_rule_file(dir: &str, interval: &str) -> (String, FileContent) {
-    let path = if dir.is_empty() {
-        FILE.to_string()
-    } else {
-        format!("{dir}/{FILE}")
-    };
+/// The rule file recording [`STARTED`], at [`FILE`], evaluated every `interval` (the
+/// shortest of the rule groups', so that the latch never lapses between two of its own
+/// evaluations).
+pub(crate) fn gate_rule_file(interval: &str) -> (String, FileContent) {
+    let path = FILE.to_string();
     let mut rule = Mapping::new();
     rule.insert("record".into(), STARTED.into());
     rule.insert(
@@ -209,8 +207,8 @@ mod tests {
 
     #[test]
     fn the_gate_latches_on_its_own_last_value() {
-        let (path, content) = gate_rule_file("/etc/prometheus", "500ms");
-        assert_eq!(path, "/etc/prometheus/firedrill-startup.yaml");
+        let (path, content) = gate_rule_file("500ms");
+        assert_eq!(path, "/etc/firedrill/firedrill-startup.yaml");
         let text = content.expose().to_string();
         assert!(
             text.contains("interval: 500ms")

@@ -303,7 +303,7 @@ fn apply_file_changes(
                         .find(|d| d.resource() == mounted.origin.resource);
                     (key.clone(), found)
                 }
-                None if file.path.ends_with(crate::plan::startup::FILE) => {
+                None if file.path == crate::plan::startup::FILE => {
                     (file_name(&file.path).to_string(), None)
                 }
                 None => continue,
