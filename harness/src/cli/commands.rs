@@ -208,7 +208,9 @@ fn render_command(args: StackArgs) -> Result<i32, Error> {
     let plan = backend::render(&spec, &options)?;
     for component in &plan.components {
         println!("### {} ({})", component.spec.name, component.spec.image);
-        println!("args: {}", component.args.join(" "));
+        // An arg may hold a Secret's value (`$(VAR)` from a `secretKeyRef`, a start-up
+        // script's final command).
+        println!("args: {}", spec.redact(&component.args.join(" ")));
         for file in &component.files {
             let text = match &file.content {
                 FileContent::Plain(text) => text.clone(),

@@ -4,14 +4,18 @@ use std::collections::BTreeMap;
 
 use super::alertmanager::parse_alertmanager;
 use super::container_site::ContainerSite;
+use super::entrypoint::startup;
 use super::env::resolve_env;
+use super::expansion::{expand, Expanded};
 use super::grafana::parse_grafana;
 use super::prometheus::parse_prometheus;
 use super::volumes::mounted_files;
 use crate::error::InputError;
 use crate::spec::manifests::resources::Container;
 use crate::spec::manifests::Inventory;
-use crate::spec::{ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, LeftOut, ProbeKind};
+use crate::spec::{
+    ComponentConfig, ComponentKind, ComponentSpec, HttpProbe, LeftOut, ProbeKind, StartupScript,
+};
 
 /// Images of the sidecars that reload Prometheus's or Alertmanager's config when its
 /// ConfigMap changes (by the last part of the repository name): the harness starts the
@@ -41,10 +45,12 @@ fn left_out_reason(workload_images: &[&str], container: &Container) -> Option<St
     })
 }
 
-/// The components, in manifest order, and the containers left out (reload sidecars).
-pub(crate) fn components(
-    inventory: &Inventory,
-) -> Result<(Vec<ComponentSpec>, Vec<LeftOut>), InputError> {
+/// What the loader makes of the workloads' containers.
+type Containers = (Vec<ComponentSpec>, Vec<LeftOut>, Vec<StartupScript>);
+
+/// The components, in manifest order, the containers left out (reload sidecars), and the
+/// start-up scripts evaluated.
+pub(crate) fn components(inventory: &Inventory) -> Result<Containers, InputError> {
     let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
     for workload in &inventory.workloads {
         for container in &workload.manifest.spec.template.spec.containers {
@@ -53,6 +59,7 @@ pub(crate) fn components(
     }
     let mut components = Vec::new();
     let mut left_out = Vec::new();
+    let mut scripts = Vec::new();
     for workload in &inventory.workloads {
         let containers = &workload.manifest.spec.template.spec.containers;
         let images: Vec<&str> = containers.iter().map(|c| c.image.as_str()).collect();
@@ -60,6 +67,7 @@ pub(crate) fn components(
             let site = ContainerSite {
                 workload,
                 container,
+                arguments: None,
             };
             if let Some(reason) = left_out_reason(&images, container) {
                 left_out.push(LeftOut {
@@ -75,20 +83,54 @@ pub(crate) fn components(
             } else {
                 container.name.clone()
             };
-            components.push(component(site, name, inventory)?);
+            let (component, script) = component(site, name, inventory)?;
+            if let Some(mut script) = script {
+                script.component = component.name.clone();
+                scripts.push(script);
+            }
+            components.push(component);
         }
     }
-    Ok((components, left_out))
+    Ok((components, left_out, scripts))
 }
 
 fn component(
     site: ContainerSite<'_>,
     name: String,
     inventory: &Inventory,
-) -> Result<ComponentSpec, InputError> {
-    let files = mounted_files(site, inventory)?;
+) -> Result<(ComponentSpec, Option<StartupScript>), InputError> {
+    let mut files = mounted_files(site, inventory)?;
     let env = resolve_env(site, inventory)?;
     let kind = ComponentKind::of_image(&site.container.image);
+    // Kubernetes expands `$(VAR)` in `command` and `args` from the container's env.
+    let argv: Vec<Expanded> = site
+        .container
+        .command
+        .iter()
+        .chain(&site.container.args)
+        .map(|word| {
+            expand(word, |name| {
+                env.iter().rev().find(|v| v.name == name).map(|v| &v.value)
+            })
+        })
+        .collect();
+    let (arguments, script) = match startup(site, kind, &argv, &env, &files)? {
+        Some(startup) => {
+            for written in startup.written {
+                files.retain(|f| f.path != written.path);
+                files.push(written);
+            }
+            (startup.args, Some(startup.script))
+        }
+        None => {
+            let skip = usize::from(!site.container.command.is_empty());
+            (argv.into_iter().skip(skip).map(|e| e.text).collect(), None)
+        }
+    };
+    let site = ContainerSite {
+        arguments: Some(&arguments),
+        ..site
+    };
     super::versions::require_supported(site, kind)?;
     let config = match kind {
         ComponentKind::App => ComponentConfig::App,
@@ -99,7 +141,7 @@ fn component(
         ComponentKind::Grafana => ComponentConfig::Grafana(parse_grafana(&files, &env)?),
     };
     let template = &site.workload.manifest.spec.template;
-    Ok(ComponentSpec {
+    let component = ComponentSpec {
         name,
         origin: site.origin(),
         pod: site.workload.manifest.metadata.name.clone(),
@@ -117,7 +159,8 @@ fn component(
         config,
         http_probes: http_probes(site.container),
         ports_from_services: false,
-    })
+    };
+    Ok((component, script))
 }
 
 /// The container's `httpGet` probes, readiness, liveness, startup.

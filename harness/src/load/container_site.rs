@@ -12,6 +12,10 @@ pub(crate) struct ContainerSite<'a> {
     pub workload: &'a Located<WorkloadManifest>,
     /// The container.
     pub container: &'a Container,
+    /// The arguments its program runs with, when the loader worked them out (Kubernetes'
+    /// `$(VAR)` expansion, a start-up script's final command); else `command[1..]` then
+    /// `args` as written.
+    pub arguments: Option<&'a [String]>,
 }
 
 impl<'a> ContainerSite<'a> {
@@ -67,6 +71,9 @@ impl<'a> ContainerSite<'a> {
 
     /// The container's arguments after the executable: `command[1..]` then `args`.
     pub fn arguments(&self) -> Vec<String> {
+        if let Some(arguments) = self.arguments {
+            return arguments.to_vec();
+        }
         self.container
             .command
             .iter()

@@ -1,9 +1,12 @@
-//! Resolving a container's `env`: literal `value`, `secretKeyRef` (kept secret) and
+//! Resolving a container's `env`: literal `value` (its `$(NAME)` references expanded from the
+//! variables defined before it, as Kubernetes does), `secretKeyRef` (kept secret) and
 //! `configMapKeyRef`, after every key of the ConfigMaps and Secrets `envFrom` names.
 
 use super::container_site::ContainerSite;
+use super::expansion::expand;
 use super::stores::find_store;
 use crate::error::InputError;
+use crate::secret::SecretString;
 use crate::spec::manifests::resources::{EnvFromSource, EnvVarManifest, KeyRef};
 use crate::spec::manifests::{DataStore, Inventory};
 use crate::spec::{EnvValue, EnvVar, FileContent};
@@ -16,22 +19,40 @@ pub(crate) fn resolve_env(
     inventory: &Inventory,
 ) -> Result<Vec<EnvVar>, InputError> {
     let mut env: Vec<EnvVar> = Vec::new();
-    let mut set = |var: EnvVar| {
+    fn set(env: &mut Vec<EnvVar>, var: EnvVar) {
         env.retain(|v| v.name != var.name);
         env.push(var);
-    };
+    }
     for (index, source) in site.container.env_from.iter().enumerate() {
         for var in resolve_env_from(site, index, source, inventory)? {
-            set(var);
+            set(&mut env, var);
         }
     }
     for var in &site.container.env {
-        if let Some(value) = resolve_one(site, var, inventory)? {
-            set(EnvVar {
+        let Some(value) = resolve_one(site, var, inventory)? else {
+            continue;
+        };
+        // A literal value's `$(NAME)` reads the variables defined before it.
+        let value = match value {
+            EnvValue::Plain(text) if var.value_from.is_none() => {
+                let expanded = expand(&text, |name| {
+                    env.iter().rev().find(|v| v.name == name).map(|v| &v.value)
+                });
+                if expanded.secret {
+                    EnvValue::Secret(SecretString::new(expanded.text))
+                } else {
+                    EnvValue::Plain(expanded.text)
+                }
+            }
+            value => value,
+        };
+        set(
+            &mut env,
+            EnvVar {
                 name: var.name.clone(),
                 value,
-            });
-        }
+            },
+        );
     }
     Ok(env)
 }

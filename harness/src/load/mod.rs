@@ -14,7 +14,9 @@ mod components;
 mod config_file;
 mod container_site;
 mod documents;
+mod entrypoint;
 mod env;
+mod expansion;
 mod extra_rules;
 mod file_refs;
 mod given;
@@ -84,7 +86,7 @@ pub(crate) fn read_manifests_given(
 /// The stack the manifests [`read_manifests_given`] read describe; it keeps them.
 pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec, InputError> {
     given::require_every_store(&manifests.inventory)?;
-    let (mut components, left_out) = components::components(&manifests.inventory)?;
+    let (mut components, left_out, startup_scripts) = components::components(&manifests.inventory)?;
     let services = services::services(&manifests.inventory)?;
     undeclared_target_ports(&mut components, &manifests.inventory);
     let spec = StackSpec {
@@ -92,6 +94,7 @@ pub(crate) fn spec_of(dir: &Path, manifests: Arc<Manifests>) -> Result<StackSpec
         components,
         services,
         left_out,
+        startup_scripts,
         manifests,
     };
     for (kind, example) in [

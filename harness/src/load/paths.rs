@@ -32,6 +32,11 @@ pub(crate) fn parent(path: &str) -> &str {
     }
 }
 
+/// The last segment of `path` (`alertmanager` for `/bin/alertmanager`).
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// Whether `pattern` holds glob characters.
 pub(crate) fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])

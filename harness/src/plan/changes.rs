@@ -13,7 +13,7 @@ pub struct Change {
     /// The key inside the file (`global.scrape_interval`, `scrape_configs[1].static_configs[0].targets[0]`).
     pub key: String,
     /// Why: `address`, `time scale`, `slack mock`, `path`, `backend`, `sidecar` (a reload sidecar
-    /// left out).
+    /// left out), `start-up script` (a shell entrypoint the loader ran before the start).
     pub reason: &'static str,
     /// The value before (`<absent>` when the key was not set).
     pub from: String,

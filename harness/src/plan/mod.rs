@@ -226,6 +226,16 @@ pub fn plan(
             ),
         });
     }
+    for script in &spec.startup_scripts {
+        changes.push(Change {
+            component: script.component.clone(),
+            file: script.origin.resource.clone(),
+            key: script.key.clone(),
+            reason: "start-up script",
+            from: "<a shell script run at start-up>".to_string(),
+            to: format!("<run before the start: {}>", script.steps.join("; ")),
+        });
+    }
     for left_out in &spec.left_out {
         changes.push(Change {
             component: left_out.container.clone(),

@@ -38,6 +38,10 @@ pub struct StackSpec {
     pub services: Vec<ServiceSpec>,
     /// Containers of the manifests the harness does not run, and why (reload sidecars).
     pub left_out: Vec<LeftOut>,
+    /// Containers whose shell entrypoint fills their config in at start-up, as the loader
+    /// evaluated it (the component runs the program the script ends with, with the files it
+    /// writes).
+    pub startup_scripts: Vec<StartupScript>,
     /// The manifests as read from `dir` (shared by the spec's clones): what lint and the kube
     /// backend read instead of the directory.
     pub(crate) manifests: Arc<manifests::Manifests>,
@@ -54,6 +58,22 @@ pub struct LeftOut {
     pub origin: Origin,
     /// Why it is left out.
     pub reason: String,
+}
+
+/// A container's start-up script (`sh -c "sed ... > FILE && exec alertmanager ..."`), which
+/// the loader ran before anything starts: its component runs the final program with its
+/// arguments, and the files it writes are mounted files of the component.
+#[derive(Debug, Clone)]
+pub struct StartupScript {
+    /// The component it starts.
+    pub component: String,
+    /// Where the container is declared.
+    pub origin: Origin,
+    /// The script's key (`containers[alertmanager].args`).
+    pub key: String,
+    /// What it does, in order (`writes /etc/alertmanager/alertmanager.yml (sed from ...)`,
+    /// `runs /bin/alertmanager`); never a secret value.
+    pub steps: Vec<String>,
 }
 
 impl StackSpec {
@@ -286,7 +306,9 @@ pub struct ComponentSpec {
     pub pod_labels: BTreeMap<String, String>,
     /// The image reference as written.
     pub image: String,
-    /// `args` as written (after `command`, if any).
+    /// The arguments after the program: `command[1..]` then `args`, after Kubernetes'
+    /// `$(VAR)` expansion (an arg may then hold a Secret's value: redact before printing);
+    /// for a start-up script, those of the program it ends with.
     pub args: Vec<String>,
     /// `containerPort`s, in order; for an app container that declares none (alone so in its
     /// pod), the numeric `targetPort`s of the Services selecting its pod, where Kubernetes
@@ -296,7 +318,8 @@ pub struct ComponentSpec {
     pub ports_from_services: bool,
     /// Environment variables, with `secretKeyRef`/`configMapKeyRef` resolved.
     pub env: Vec<EnvVar>,
-    /// Every file the container sees through its ConfigMap/Secret volume mounts.
+    /// Every file the container sees through its ConfigMap/Secret volume mounts, and those
+    /// its start-up script writes.
     pub files: Vec<MountedFile>,
     /// The parsed configuration of a known component.
     pub config: ComponentConfig,

@@ -100,7 +100,27 @@ impl Backend for KubeBackend {
     /// Every namespaced object runs in the run's own namespace, so two objects of one kind
     /// and name in two namespaces (each namespace's own `prometheus-config`, say) would be
     /// one there, the second overwriting the first: refused, naming both.
+    ///
+    /// A container whose shell entrypoint fills its config in at start-up would run that
+    /// script in the cluster, with the manifests' own values (the real Slack URL), where the
+    /// plan cannot point it at the Slack mock: refused, naming the container.
     fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
+        if let Some(script) = spec.startup_scripts.first() {
+            return Err(crate::error::Error::Input(
+                crate::error::InputError::new(
+                    &script.origin.file,
+                    format!(
+                        "the container's start-up script fills its config in when the pod \
+                         starts, with the manifests' own values, where the kube backend cannot \
+                         point its Slack URL at the mock; run it with --backend process or \
+                         docker, where firedrill runs the script's work before the start ({})",
+                        script.steps.join("; ")
+                    ),
+                )
+                .resource(&script.origin.resource)
+                .key(format!("spec.template.spec.{}", script.key)),
+            ));
+        }
         let mut seen: std::collections::BTreeMap<(String, String), (String, std::path::PathBuf)> =
             std::collections::BTreeMap::new();
         for document in &spec.manifests.documents {

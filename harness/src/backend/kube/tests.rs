@@ -601,10 +601,7 @@ fn objects_of_one_name_in_two_namespaces_are_refused_naming_both_since_the_run_h
         "fixtures/manifests/corpus/working/same-names-in-two-namespaces/manifests",
     ))
     .unwrap();
-    let options = crate::backend::StartOptions::new(crate::backend::BackendKind::Kube);
-    let error = crate::backend::refuse_unrunnable(&spec, &options)
-        .unwrap_err()
-        .to_string();
+    let error = kube_refusal(&spec);
     assert!(
         error.contains("ConfigMap/prometheus-config is defined in namespace")
             && error.contains("`staging`")
@@ -612,5 +609,30 @@ fn objects_of_one_name_in_two_namespaces_are_refused_naming_both_since_the_run_h
         "{error}"
     );
     // The seed has one of each: nothing to refuse.
+    let options = crate::backend::StartOptions::new(crate::backend::BackendKind::Kube);
     crate::backend::refuse_unrunnable(&seed(), &options).unwrap();
+}
+
+/// Why the kube backend refuses the stack.
+#[track_caller]
+fn kube_refusal(spec: &crate::spec::StackSpec) -> String {
+    let options = crate::backend::StartOptions::new(crate::backend::BackendKind::Kube);
+    crate::backend::refuse_unrunnable(spec, &options)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_start_up_script_is_refused_naming_the_container_as_its_shell_would_fill_in_the_real_url() {
+    for variant in ["sed-slack-url-from-secret", "envsubst-slack-url"] {
+        let dir = format!("fixtures/manifests/corpus/working/{variant}/manifests");
+        let error = kube_refusal(&load_dir(&repo(&dir)).unwrap());
+        assert!(
+            error.contains("Deployment/prometheus-deployment")
+                && error.contains("containers[alertmanager]")
+                && error.contains("cannot point its Slack URL at the mock")
+                && !error.contains("hooks.slack.com"),
+            "{error}"
+        );
+    }
 }
