@@ -42,6 +42,7 @@ impl ManagedChild {
                 env: launch.env.clone(),
                 listen: launch.listen.clone(),
                 listener: None,
+                shown_args: launch.shown_args.clone(),
             },
         })
     }
@@ -157,7 +158,7 @@ impl ManagedChild {
                 "check that the binary exists and is executable",
             )
         })?;
-        tracing::debug!(component = name, program = %program.display(), args = ?launch.args, env = %super::launch::describe_env(&launch.env), "started");
+        tracing::debug!(component = name, program = %program.display(), args = %launch.shown_args, env = %super::launch::describe_env(&launch.env), "started");
         Ok(Running::Process(child))
     }
 

@@ -45,6 +45,9 @@ pub(crate) struct Launch {
     pub(crate) listen: String,
     /// The reserved listener itself, for a component served inside firedrill.
     pub(crate) listener: Option<std::net::TcpListener>,
+    /// The args as the log shows them: redacted of the manifests' secrets (an arg may hold a
+    /// Secret's value, by `$(VAR)` or a start-up script).
+    pub(crate) shown_args: String,
 }
 
 pub use crate::spec::ECHO_SERVER_IMAGE;
@@ -195,6 +198,7 @@ pub(crate) fn launch_of(
         env,
         listen,
         listener: None,
+        shown_args: String::new(),
     })
 }
 

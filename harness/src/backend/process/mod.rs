@@ -51,7 +51,7 @@ impl Backend for ProcessBackend {
 
     async fn launch<'a>(
         &'a self,
-        _plan: &'a StackPlan,
+        plan: &'a StackPlan,
         placement: ProcessPlacement,
         components: Vec<&'a ComponentPlan>,
         _slack: &'a SlackMock,
@@ -63,7 +63,7 @@ impl Backend for ProcessBackend {
             .filter_map(|c| Some((launch::released(c.spec.kind())?, c.spec.image.clone())))
             .collect();
         let programs = tools::resolve(&images, tools::find_installed).await?;
-        start(placement, components, options, &programs)
+        start(&plan.spec, placement, components, options, &programs)
     }
 }
 
@@ -302,6 +302,7 @@ async fn exit_within(slot: &Mutex<Component>, deadline: Duration) -> Option<Stri
 }
 
 fn start(
+    spec: &StackSpec,
     mut placement: ProcessPlacement,
     components: Vec<&ComponentPlan>,
     options: &StartOptions,
@@ -324,6 +325,7 @@ fn start(
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
         }
         let mut launch = launch::launch_of(component, &placement, options, programs)?;
+        launch.shown_args = spec.redact(&launch.args.join(" "));
         if launch.program == launch::Program::InProcessEchoServer {
             // Served with the reserved listener itself: the port is never free in between.
             launch.listener = crate::backend::container_port(&component.spec)

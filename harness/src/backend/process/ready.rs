@@ -235,6 +235,7 @@ mod tests {
             env: Vec::new(),
             listen: String::new(),
             listener: None,
+            shown_args: String::new(),
         };
         ManagedChild::spawn("component", &mut launch, dir.join("component.log")).unwrap()
     }
