@@ -338,4 +338,120 @@ mod tests {
             "*x* <a href=\"http://a\" rel=\"noopener noreferrer\">b</a><br>c"
         );
     }
+
+    /// Any text, as Slack could send it: rendering never panics, and what comes out is HTML
+    /// of the few tags the renderer writes, balanced, every other character escaped.
+    /// `PROPTEST_CASES` sets how many cases.
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// The tags the renderer may open (`br` stands alone), and how each closes.
+        const OPENING: [(&str, &str); 7] = [
+            ("<b>", "</b>"),
+            ("<i>", "</i>"),
+            ("<s>", "</s>"),
+            ("<code>", "</code>"),
+            ("<blockquote>", "</blockquote>"),
+            ("<pre class=\"code\">", "</pre>"),
+            ("<span class=\"mention\">", "</span>"),
+        ];
+
+        const ENTITIES: [&str; 5] = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"];
+
+        /// Checks that `html` holds only the renderer's tags, balanced, and escaped text.
+        #[track_caller]
+        fn assert_safe_html(html: &str, from: &str) {
+            let mut open: Vec<&str> = Vec::new();
+            let mut rest = html;
+            while let Some(c) = rest.chars().next() {
+                if c == '<' {
+                    let end = rest
+                        .find('>')
+                        .unwrap_or_else(|| panic!("an unclosed `<` in {html:?} from {from:?}"));
+                    let tag = &rest[..=end];
+                    if let Some((_, close)) = OPENING.iter().find(|(o, _)| *o == tag) {
+                        open.push(close);
+                    } else if tag == "<br>" {
+                    } else if let Some(href) = tag
+                        .strip_prefix("<a href=\"")
+                        .and_then(|t| t.strip_suffix("\" rel=\"noopener noreferrer\">"))
+                    {
+                        assert!(
+                            !href.contains(['"', '<', '>', '\'']),
+                            "an unescaped href {href:?} in {html:?} from {from:?}"
+                        );
+                        let lower = href.to_ascii_lowercase();
+                        assert!(
+                            ["http://", "https://", "mailto:"]
+                                .iter()
+                                .any(|s| lower.starts_with(s)),
+                            "a link to {href:?} in {html:?} from {from:?}"
+                        );
+                        open.push("</a>");
+                    } else {
+                        assert_eq!(
+                            open.pop(),
+                            Some(tag),
+                            "`{tag}` closes nothing open in {html:?} from {from:?}"
+                        );
+                    }
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+                if c == '&' {
+                    let entity = ENTITIES.iter().find(|e| rest.starts_with(*e));
+                    let entity =
+                        entity.unwrap_or_else(|| panic!("a bare `&` in {html:?} from {from:?}"));
+                    rest = &rest[entity.len()..];
+                    continue;
+                }
+                assert!(
+                    !matches!(c, '>' | '"' | '\''),
+                    "an unescaped `{c}` in {html:?} from {from:?}"
+                );
+                rest = &rest[c.len_utf8()..];
+            }
+            assert!(
+                open.is_empty(),
+                "{open:?} left open in {html:?} from {from:?}"
+            );
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_renders_as_balanced_escaped_html(text in "\\PC{0,60}") {
+                assert_safe_html(&mrkdwn_to_html(&text), &text);
+                assert_safe_html(&plain_to_html(&text), &text);
+            }
+
+            #[test]
+            fn text_full_of_markers_renders_as_balanced_escaped_html(
+                text in "([*_~`<>&|!#@ \n\"']|```|&gt;|&lt;|&amp;|<http://x|<mailto:|<javascript:|a|1){0,40}"
+            ) {
+                assert_safe_html(&mrkdwn_to_html(&text), &text);
+                assert_safe_html(&plain_to_html(&text), &text);
+            }
+
+            #[test]
+            fn text_without_markers_renders_as_itself(text in "[a-zA-Z0-9 .,:;()=+/-]{0,60}") {
+                prop_assert_eq!(&mrkdwn_to_html(&text), &text);
+                prop_assert_eq!(&plain_to_html(&text), &text);
+            }
+
+            #[test]
+            fn any_text_escaped_shows_as_itself(text in "\\PC{0,60}") {
+                let escaped = escape_html(&text);
+                assert_safe_html(&escaped, &text);
+                let shown = escaped
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&#39;", "'")
+                    .replace("&amp;", "&");
+                prop_assert_eq!(shown, text);
+            }
+        }
+    }
 }
