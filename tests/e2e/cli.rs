@@ -23,7 +23,7 @@ fn verify_on_a_route_to_an_undefined_receiver_exits_2_naming_file_resource_and_k
         &[
             "verify",
             "--manifests",
-            "fixtures/manifests/bad/undefined-receiver",
+            "fixtures/manifests/bad/undefined-receiver/manifests",
         ],
         &[],
     );

@@ -14,7 +14,8 @@ pub(crate) fn nearest_loosely<'a>(
     nearest_within(name, known, name.chars().count() / 2 + 1)
 }
 
-fn nearest_within<'a>(
+/// The known name nearest to `name`, at most `limit` edits away.
+pub(crate) fn nearest_within<'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a str>,
     limit: usize,

@@ -58,7 +58,12 @@ pub(crate) fn check_file_refs(
 
 /// A `file_sd_configs` file: a list of `{targets: [...], labels: {...}}` (YAML or JSON).
 fn check_target_file(file: &MountedFile) -> Result<(), InputError> {
+    super::yaml_size::check_expanded_size(file.content.expose())
+        .map_err(|why| error_at(&file.origin, "", why))?;
     let parsed: Result<Value, _> = serde_yaml::from_str(file.content.expose());
+    if let Some(odd) = parsed.as_ref().ok().and_then(super::yaml_node::odd_key) {
+        return Err(error_at(&file.origin, &odd.path, odd.message()));
+    }
     let valid = match &parsed {
         Ok(Value::Sequence(groups)) => groups
             .iter()

@@ -29,6 +29,7 @@ mod stores;
 mod versions;
 mod volumes;
 mod yaml_node;
+pub(crate) mod yaml_size;
 
 #[cfg(test)]
 mod tests;

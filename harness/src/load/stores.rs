@@ -93,6 +93,7 @@ pub(crate) fn config_map(
     document: &Value,
 ) -> Result<DataStore, InputError> {
     let resource = format!("ConfigMap/{name}");
+    refuse_spec(file, &resource, document)?;
     let mut entries = BTreeMap::new();
     for (key, value) in string_entries(file, &resource, document, "data")? {
         let text = match value {
@@ -121,6 +122,7 @@ pub(crate) fn config_map(
 /// A Secret's `data` (base64) and `stringData` (plain, wins over `data`).
 pub(crate) fn secret(file: &Path, name: &str, document: &Value) -> Result<DataStore, InputError> {
     let resource = format!("Secret/{name}");
+    refuse_spec(file, &resource, document)?;
     let not_a_string = |section: &str, key: &str| {
         InputError::new(file, "a Secret value must be a string; quote it")
             .resource(&resource)
@@ -155,6 +157,33 @@ pub(crate) fn secret(file: &Path, name: &str, document: &Value) -> Result<DataSt
     })
 }
 
+/// A ConfigMap or Secret holds `data`, never a `spec`: one that has a `spec` is some other
+/// resource whose `kind` was written wrong (Kubernetes refuses the field).
+fn refuse_spec(file: &Path, resource: &str, document: &Value) -> Result<(), InputError> {
+    if document.get("spec").is_none() {
+        return Ok(());
+    }
+    let kind = resource.split_once('/').map_or(resource, |(kind, _)| kind);
+    let workload = document
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .is_some();
+    Err(InputError::new(
+        file,
+        format!(
+            "a {kind} has no `spec` (what it holds is `data`), so `kind` is wrong{}; write \
+             the kind this resource is",
+            if workload {
+                ": a `spec.template` is a Deployment's, StatefulSet's or DaemonSet's"
+            } else {
+                ""
+            }
+        ),
+    )
+    .resource(resource)
+    .key("spec"))
+}
+
 fn decode_base64(encoded: &str) -> Result<String, &'static str> {
     let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
@@ -186,9 +215,18 @@ fn string_entries<'a>(
         .iter()
         .map(|(key, value)| match key {
             Value::String(key) => Ok((key.clone(), value)),
-            _ => Err(InputError::new(file, "every key name must be a string")
+            other => {
+                let written = serde_yaml::to_string(other).unwrap_or_default();
+                Err(InputError::new(
+                    file,
+                    format!(
+                        "every key name must be text, and `{}` is not: quote it",
+                        written.trim_end()
+                    ),
+                )
                 .resource(resource)
-                .key(section)),
+                .key(section))
+            }
         })
         .collect()
 }

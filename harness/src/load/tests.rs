@@ -2,7 +2,9 @@
 //! input.
 
 mod bad_input;
+mod broken_files;
 mod env_from;
+mod fuzz;
 mod namespaces;
 mod probes;
 mod projected;

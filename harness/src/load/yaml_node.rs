@@ -24,6 +24,8 @@ impl<'a> ConfigDocument<'a> {
     /// Parses a mounted file as YAML.
     pub fn parse(file: &'a MountedFile) -> Result<Self, InputError> {
         let is_secret = matches!(file.content, crate::spec::FileContent::Secret(_));
+        super::yaml_size::check_expanded_size(file.content.expose())
+            .map_err(|why| error_at(&file.origin, "", why))?;
         let value: Value = serde_yaml::from_str(file.content.expose()).map_err(|e| {
             let at = e
                 .location()
@@ -40,8 +42,16 @@ impl<'a> ConfigDocument<'a> {
             } else {
                 format!(": {e}")
             };
-            error_at(&file.origin, "", format!("not valid YAML{at}{detail}"))
+            let advice = advice(&e);
+            error_at(
+                &file.origin,
+                "",
+                format!("not valid YAML{at}{detail}; {advice}"),
+            )
         })?;
+        if let Some(odd) = odd_key(&value) {
+            return Err(error_at(&file.origin, &odd.path, odd.message()));
+        }
         Ok(Self {
             origin: &file.origin,
             is_secret,
@@ -58,6 +68,23 @@ impl<'a> ConfigDocument<'a> {
             is_secret: self.is_secret,
         }
         .mapping()
+    }
+}
+
+/// What to do about YAML serde_yaml refused (its message says what is wrong, never a value
+/// of the text).
+pub(crate) fn advice(error: &serde_yaml::Error) -> &'static str {
+    let text = error.to_string();
+    if text.contains("duplicate entry") {
+        "a mapping holds one key twice; keep one of them"
+    } else if text.contains("recursion limit exceeded") {
+        "nested more than 128 levels deep (lists, mappings or aliases `*name` inside each \
+         other), which no manifest is; flatten it"
+    } else if text.contains("control characters are not allowed") {
+        "the text holds control characters: a binary file, or text saved as UTF-16; save it \
+         as UTF-8 text"
+    } else {
+        "fix the indentation or quoting there"
     }
 }
 
@@ -222,6 +249,72 @@ impl<'a> Node<'a> {
             map.insert(name.clone(), node.child(value, &name).text()?);
         }
         Ok(map)
+    }
+}
+
+/// A key that is not text, a number or a boolean, and where it is.
+pub(crate) struct OddKey {
+    /// The path of the mapping holding it (`scrape_configs[0].labels`; empty at the root).
+    pub path: String,
+    /// What the key is (`a mapping`, `a list`, `nothing`, ...).
+    pub kind: &'static str,
+}
+
+impl OddKey {
+    /// What is wrong and what to do, without the key's value (it may come from a Secret).
+    pub fn message(&self) -> String {
+        format!(
+            "a key here is {}; Kubernetes, Prometheus, Alertmanager and Grafana read only \
+             text (or a number or true/false) as a key, so write the key as text",
+            self.kind
+        )
+    }
+}
+
+/// The first key under `value` that is not text, a finite number or a boolean: a mapping, a
+/// list, a tagged value, null or NaN. YAML reads them, no component takes them, and they
+/// cannot be written back (as YAML or as JSON) for the stack that runs.
+pub(crate) fn odd_key(value: &Value) -> Option<OddKey> {
+    odd_key_at(value, String::new())
+}
+
+fn odd_key_at(value: &Value, path: String) -> Option<OddKey> {
+    match value {
+        Value::Mapping(mapping) => mapping.iter().find_map(|(key, child)| {
+            let plain = match key {
+                Value::String(_) | Value::Bool(_) => true,
+                Value::Number(n) => n.as_f64().is_none_or(f64::is_finite),
+                _ => false,
+            };
+            if !plain {
+                return Some(OddKey {
+                    path: path.clone(),
+                    kind: match key {
+                        Value::Number(_) => "a number that is not finite",
+                        other => kind_of(other),
+                    },
+                });
+            }
+            let name = match key {
+                Value::String(text) => text.clone(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string(),
+            };
+            let child_path = if path.is_empty() {
+                name
+            } else {
+                format!("{path}.{name}")
+            };
+            odd_key_at(child, child_path)
+        }),
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| odd_key_at(item, format!("{path}[{i}]"))),
+        Value::Tagged(tagged) => odd_key_at(&tagged.value, path),
+        _ => None,
     }
 }
 

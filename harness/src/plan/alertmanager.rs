@@ -84,7 +84,8 @@ pub(crate) fn plan_alertmanager(
     PlannedFile {
         path: alertmanager.config_path.clone(),
         content: FileContent::Secret(SecretString::new(
-            serde_yaml::to_string(&config).expect("a YAML value always serializes"),
+            serde_yaml::to_string(&config)
+                .expect("a value the loader read serializes: it refuses keys that do not"),
         )),
     }
 }

@@ -74,7 +74,8 @@ pub(crate) fn plan_target_files(
             let text = if file.path.ends_with(".json") {
                 serde_json::to_string_pretty(&groups).expect("a YAML list serializes as JSON")
             } else {
-                serde_yaml::to_string(&groups).expect("a YAML value always serializes")
+                serde_yaml::to_string(&groups)
+                    .expect("a value the loader read serializes: it refuses keys that do not")
             };
             let content = match &file.content {
                 FileContent::Plain(_) => FileContent::Plain(text),

@@ -20,7 +20,7 @@ mod time_scale;
 mod timings;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use addresses::{resolve, service_host, split_host_port, split_url};
 pub use changes::{format_changes, Change};

@@ -364,7 +364,8 @@ pub fn scaled_rule_file(yaml: &str, scale: f64) -> Result<String, String> {
         changes: &mut changes,
     };
     scale_rule_file(&mut raw, scale, false, &mut log);
-    Ok(serde_yaml::to_string(&raw).expect("a YAML value always serializes"))
+    Ok(serde_yaml::to_string(&raw)
+        .expect("a value the loader read serializes: it refuses keys that do not"))
 }
 
 /// Rewrites a rule's `expr` for the time scale (see [`super::promql`]) and, with `gate`, for
@@ -398,5 +399,8 @@ fn scale_rule_expr(
 }
 
 pub(crate) fn to_yaml(value: &Value) -> FileContent {
-    FileContent::Plain(serde_yaml::to_string(value).expect("a YAML value always serializes"))
+    FileContent::Plain(
+        serde_yaml::to_string(value)
+            .expect("a value the loader read serializes: it refuses keys that do not"),
+    )
 }

@@ -5,8 +5,9 @@ use super::*;
 use crate::fixtures::{renamed_manifests, seed_manifests};
 use crate::load::load_dir;
 
-/// Peers by component name, the harness as `harness.test`, paths unchanged.
-struct NamedPlacement;
+/// Peers by component name, the harness as `harness.test`, paths unchanged (the loader's
+/// property tests plan with it too).
+pub(crate) struct NamedPlacement;
 
 impl Placement for NamedPlacement {
     fn peer_address(&self, _from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String {

@@ -55,7 +55,8 @@ pub(crate) async fn promtool_verdicts(
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| io("writing a rule file", source))?;
         }
-        let text = serde_yaml::to_string(&rule_file.raw).expect("a YAML value always serializes");
+        let text = serde_yaml::to_string(&rule_file.raw)
+            .expect("a value the loader read serializes: it refuses keys that do not");
         std::fs::write(&path, text).map_err(|source| io("writing a rule file", source))?;
     }
     let text = std::fs::read_to_string(&file.path).map_err(|source| io("reading", source))?;

@@ -76,6 +76,7 @@ pub(crate) fn parse_expectations(
     text: &str,
     file: &TestFile,
 ) -> Result<Vec<(usize, TestExpectations)>, InputError> {
+    crate::load::yaml_size::check_expanded_size(text).map_err(|why| InputError::new(path, why))?;
     let value: Value = serde_yaml::from_str(text)
         .map_err(|e| InputError::new(path, format!("not valid YAML: {e}")))?;
     let reader = "firedrill reads its expectations strictly";

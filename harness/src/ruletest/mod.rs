@@ -194,6 +194,7 @@ pub(crate) fn parse_test_file(path: &Path, text: &str) -> Result<TestFile> {
 }
 
 fn parse(path: &Path, text: &str) -> Result<TestFile, InputError> {
+    crate::load::yaml_size::check_expanded_size(text).map_err(|why| InputError::new(path, why))?;
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e
             .location()

@@ -798,3 +798,5 @@ tests:
         }
     }
 }
+
+mod fuzz;

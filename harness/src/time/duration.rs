@@ -96,12 +96,14 @@ impl PromDuration {
 impl fmt::Display for PromDuration {
     /// Prints the shortest exact form Prometheus accepts: `1m`, `4s`, `1s500ms`, `0s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0.as_millis() as u64;
+        // In u128: a duration longer than u64::MAX milliseconds prints exactly too.
+        let mut ms = self.0.as_millis();
         if ms == 0 {
             return f.write_str("0s");
         }
         for (unit, factor) in UNITS.iter().skip(2) {
-            if ms >= *factor {
+            let factor = u128::from(*factor);
+            if ms >= factor {
                 write!(f, "{}{}", ms / factor, unit)?;
                 ms %= factor;
             }
@@ -148,6 +150,14 @@ mod tests {
     }
 
     #[test]
+    fn a_duration_past_u64_milliseconds_prints_exactly_and_is_refused_as_too_large() {
+        let long = PromDuration::from_secs(18_446_744_073_709_552);
+        assert_eq!(long.to_string(), "213503982334d14h25m52s");
+        let err = PromDuration::parse(&long.to_string()).unwrap_err();
+        assert!(err.to_string().contains("too large"), "{err}");
+    }
+
+    #[test]
     fn scaling_divides_and_keeps_at_least_a_millisecond() {
         let one_minute = PromDuration::parse("1m").unwrap();
         assert_eq!(one_minute.scaled_down(15.0).to_string(), "4s");
@@ -166,5 +176,74 @@ mod tests {
                 .to_string(),
             "0s"
         );
+    }
+
+    /// Any text, and any duration: parsing never panics, a refusal names the input, and what
+    /// is printed parses back to the same duration. `PROPTEST_CASES` sets how many cases.
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused_naming_the_input(text in "\\PC{0,24}") {
+                check_parse(&text);
+            }
+
+            #[test]
+            fn text_of_digits_and_units_parses_or_is_refused_naming_the_input(
+                text in "[0-9 ]{0,3}([0-9]{0,22}(ms|[smhdwy]|[a-z]{0,2}))*"
+            ) {
+                check_parse(&text);
+            }
+
+            #[test]
+            fn a_duration_printed_parses_back_to_itself(ms in any::<u64>()) {
+                let duration = PromDuration::new(Duration::from_millis(ms));
+                let printed = duration.to_string();
+                prop_assert_eq!(PromDuration::parse(&printed), Ok(duration), "{}", printed);
+            }
+
+            #[test]
+            fn a_parsed_duration_prints_in_a_form_that_parses_to_it(
+                text in "([0-9]{1,4}(ms|[smhdwy])){1,4}"
+            ) {
+                let duration = PromDuration::parse(&text).expect("a duration");
+                prop_assert_eq!(PromDuration::parse(&duration.to_string()), Ok(duration));
+            }
+
+            #[test]
+            fn any_duration_prints_exactly_to_the_millisecond(secs in any::<u64>(), ms in 0u32..1000) {
+                let duration = PromDuration::new(Duration::new(secs, ms * 1_000_000));
+                let printed = duration.to_string();
+                match PromDuration::parse(&printed) {
+                    Ok(parsed) => prop_assert_eq!(parsed, duration, "{}", printed),
+                    Err(e) => prop_assert!(e.to_string().contains("too large"), "{printed}: {e}"),
+                }
+            }
+
+            #[test]
+            fn scaling_by_any_factor_never_panics(ms in any::<u64>(), factor in any::<f64>()) {
+                let scaled = PromDuration::new(Duration::from_millis(ms)).scaled_down(factor);
+                prop_assert!(ms == 0 || !scaled.get().is_zero());
+            }
+        }
+
+        /// Parses `text`: a duration, or an error that quotes the input.
+        #[track_caller]
+        fn check_parse(text: &str) {
+            match PromDuration::parse(text) {
+                Ok(duration) => assert_eq!(
+                    PromDuration::parse(&duration.to_string()),
+                    Ok(duration),
+                    "`{text}` parsed, but its printed form does not"
+                ),
+                Err(e) => assert!(
+                    e.to_string().contains(&format!("`{text}`")),
+                    "the error does not quote `{text}`: {e}"
+                ),
+            }
+        }
     }
 }

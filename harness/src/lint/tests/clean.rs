@@ -38,7 +38,8 @@ fn a_loaded_stack_is_linted_from_what_the_loader_read_not_the_directory_read_aga
 
 #[test]
 fn a_manifest_the_loader_rejects_is_one_error_finding_with_its_file_resource_and_key() {
-    let findings = lint_dir(&repository().join("fixtures/manifests/bad/undefined-receiver"));
+    let findings =
+        lint_dir(&repository().join("fixtures/manifests/bad/undefined-receiver/manifests"));
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let finding = &findings[0];
     assert!(
