@@ -116,7 +116,7 @@ impl Expectations {
                     name: "api_request_total".to_string(),
                     increase: traffic
                         .iter()
-                        .filter(|t| t.path == "/hello" && t.is_plain_get())
+                        .filter(|t| t.path == "/hello" && t.is_plain_get() && to_echo(spec, t))
                         .map(|t| f64::from(t.count))
                         .sum(),
                 })
@@ -158,6 +158,19 @@ impl Expectations {
         }
         expectations
     }
+}
+
+/// Whether `traffic` goes to the seed's app (the one named, else the first app), whose
+/// `api_request_total` counts each GET /hello.
+fn to_echo(spec: &StackSpec, traffic: &Traffic) -> bool {
+    let app = match &traffic.app {
+        Some(name) => spec
+            .component_called(name, |_| true)
+            .ok()
+            .and_then(|name| spec.components.iter().find(|c| c.name == name)),
+        None => spec.apps().next(),
+    };
+    app.is_some_and(|a| a.image == ECHO_SERVER_IMAGE)
 }
 
 /// The alerts the stack's alerting rules define.
@@ -258,6 +271,25 @@ mod tests {
             }
         }
         spec
+    }
+
+    #[test]
+    fn hellos_to_the_seed_app_by_any_of_its_names_count_toward_its_request_counter() {
+        let spec = seed_with_rule_expr("vector(1)");
+        let traffic = vec![
+            Traffic::get("/hello", 2),
+            Traffic::get("/hello", 3).with_app("echo-service"),
+            Traffic::get("/hello", 4).with_app("echo-deployment"),
+            // Not counted: another path, another expected status.
+            Traffic::get("/nowhere", 5).with_app("echo-service"),
+            Traffic::get("/hello", 6).expecting(crate::checks::ExpectStatus::Any),
+        ];
+        let expectations = Expectations::for_spec(&spec, traffic, vec![], vec![], None).unwrap();
+        assert_eq!(
+            expectations.metric.map(|m| m.increase),
+            Some(9.0),
+            "2 + 3 + 4 GET /hello to the seed's app"
+        );
     }
 
     #[test]

@@ -154,10 +154,9 @@ impl Traffic {
         self
     }
 
-    /// Whether this is the plain traffic the seed's metric counts: GETs to the first app
-    /// answering 2xx.
+    /// Whether this is the plain traffic the seed's metric counts: GETs answering 2xx.
     pub(crate) fn is_plain_get(&self) -> bool {
-        self.app.is_none() && self.method == "GET" && self.expect == ExpectStatus::Class(2)
+        self.method == "GET" && self.expect == ExpectStatus::Class(2)
     }
 }
 
