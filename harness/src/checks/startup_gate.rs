@@ -47,20 +47,9 @@ impl StartupGate {
         let task = tokio::spawn(async move {
             let started = Instant::now();
             let unscraped = loop {
-                let left = match prometheus.targets().await {
-                    Ok(targets) if !targets.is_empty() => {
-                        let left: Vec<String> = targets
-                            .iter()
-                            .filter(|t| t.health == "unknown")
-                            .map(|t| format!("{} {}", t.scrape_pool, t.scrape_url))
-                            .collect();
-                        if left.is_empty() {
-                            break None;
-                        }
-                        left.join(", ")
-                    }
-                    Ok(_) => "prometheus has discovered no target".to_string(),
-                    Err(e) => e.to_string(),
+                let left = match every_target_scraped(&prometheus).await {
+                    Ok(()) => break None,
+                    Err(left) => left,
                 };
                 if started.elapsed() >= wait {
                     break Some(left);
@@ -109,6 +98,29 @@ impl Drop for StartupGate {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+    }
+}
+
+/// One look at Prometheus's targets: `Ok` once it has discovered some and scraped each once
+/// (none `unknown`), else what is still missing.
+pub(crate) async fn every_target_scraped(prometheus: &PrometheusClient) -> Result<(), String> {
+    match prometheus.targets().await {
+        Err(e) => Err(e.to_string()),
+        Ok(targets) if targets.is_empty() => {
+            Err("prometheus has discovered no target yet".to_string())
+        }
+        Ok(targets) => {
+            let unscraped: Vec<String> = targets
+                .iter()
+                .filter(|t| t.health == "unknown")
+                .map(|t| format!("{} {}", t.scrape_pool, t.scrape_url))
+                .collect();
+            if unscraped.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("not scraped yet: {}", unscraped.join(", ")))
+            }
         }
     }
 }

@@ -259,9 +259,6 @@ fn absolute_rule_path(config_path: &str, pattern: &str) -> String {
     format!("{dir}/{pattern}")
 }
 
-/// Kubernetes service discovery sees only the run's namespace, where the manifests' objects
-/// now are: the namespaces they named are the run's now, and discovery across every namespace
-/// would find other runs' pods (and count their requests).
 /// Kubernetes discovery of a scrape job or an Alertmanager entry: kept to the run's
 /// namespace on a backend with a cluster, emulated from the manifests' objects without one.
 fn place_discovery(
@@ -279,6 +276,9 @@ fn place_discovery(
     }
 }
 
+/// Kubernetes service discovery sees only the run's namespace, where the manifests' objects
+/// now are: the namespaces they named are the run's now, and discovery across every namespace
+/// would find other runs' pods (and count their requests).
 fn keep_discovery_in(namespace: &str, job: &mut Mapping, path: &str, log: &mut ChangeLog<'_>) {
     let Some(configs) = job
         .get_mut("kubernetes_sd_configs")

@@ -31,7 +31,7 @@ const GROUP: &str = "firedrill-startup";
 /// The rule file holding that group: in a directory of its own, never inside one of the
 /// manifests' volumes (on Kubernetes a file cannot be mounted into another volume's
 /// read-only mount, a projected one or a ConfigMap mounted by `items`).
-pub const FILE: &str = "/etc/firedrill/firedrill-startup.yaml";
+pub(crate) const FILE: &str = "/etc/firedrill/firedrill-startup.yaml";
 /// The flag that turns on the remote-write receiver (Prometheus 2.25 and later; 2.33 and later
 /// also name it `--web.enable-remote-write-receiver`, and still accept this one).
 pub(crate) const RECEIVER_FLAG: &str = "--enable-feature=remote-write-receiver";

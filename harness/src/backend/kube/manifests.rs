@@ -291,8 +291,8 @@ fn apply_file_changes(
     for component in &plan.components {
         for file in &component.files {
             // A file the plan itself added (the start-up gate's rules) is mounted like one
-            // the harness's caller added; one mounted from the manifests goes back where it
-            // came from.
+            // the harness's caller added, by its file name; one mounted from the manifests
+            // goes back where it came from.
             let (key, found) = match component.spec.file(&file.path) {
                 Some(mounted) => {
                     let Some(key) = &mounted.origin.key else {
@@ -303,10 +303,7 @@ fn apply_file_changes(
                         .find(|d| d.resource() == mounted.origin.resource);
                     (key.clone(), found)
                 }
-                None if file.path == crate::plan::startup::FILE => {
-                    (file_name(&file.path).to_string(), None)
-                }
-                None => continue,
+                None => (file_name(&file.path).to_string(), None),
             };
             let key = &key;
             match found {

@@ -172,23 +172,9 @@ impl Checker<'_> {
         poll(deadline, || {
             let prometheus = prometheus.clone();
             async move {
-                match prometheus.targets().await {
-                    Err(e) => Look::NotYet(e.to_string()),
-                    Ok(targets) if targets.is_empty() => {
-                        Look::NotYet("prometheus has discovered no target yet".into())
-                    }
-                    Ok(targets) => {
-                        let unscraped: Vec<String> = targets
-                            .iter()
-                            .filter(|t| t.health == "unknown")
-                            .map(|t| format!("{} {}", t.scrape_pool, t.scrape_url))
-                            .collect();
-                        if unscraped.is_empty() {
-                            Look::Ready(())
-                        } else {
-                            Look::NotYet(format!("not scraped yet: {}", unscraped.join(", ")))
-                        }
-                    }
+                match crate::checks::startup_gate::every_target_scraped(&prometheus).await {
+                    Ok(()) => Look::Ready(()),
+                    Err(left) => Look::NotYet(left),
                 }
             }
         })
