@@ -183,6 +183,7 @@ mod tests {
             headers: BTreeMap::new(),
             body,
             answered: 200,
+            answered_after: None,
         }
     }
 

@@ -39,6 +39,8 @@ struct Expect {
     outcome: Outcome,
     check: Option<String>,
     cause: Option<String>,
+    /// For a pass: what the run must say (a check's detail), proving how it passed.
+    says: Option<String>,
     kube: Option<Override>,
     kube_without_discovery: Option<Override>,
 }
@@ -62,6 +64,7 @@ impl Expect {
             self.outcome = outcome;
             self.check = None;
             self.cause = None;
+            self.says = None;
         }
         if over.check.is_some() {
             self.check = over.check;
@@ -158,12 +161,12 @@ fn consistent(expect: &Expect, path: &Path) {
             path.display()
         ),
         Outcome::Fail => assert!(
-            expect.check.is_some() && expect.cause.is_some(),
-            "{}: a failing variant names its check and cause",
+            expect.check.is_some() && expect.cause.is_some() && expect.says.is_none(),
+            "{}: a failing variant names its check and cause (and says nothing more)",
             path.display()
         ),
         Outcome::BadInput => assert!(
-            expect.check.is_none() && expect.cause.is_some(),
+            expect.check.is_none() && expect.cause.is_some() && expect.says.is_none(),
             "{}: a bad-input variant names its cause and no check",
             path.display()
         ),
@@ -259,7 +262,14 @@ fn check_variant(variant: &Path) {
         expect.outcome.exit_code()
     );
     match expect.outcome {
-        Outcome::Pass => {}
+        Outcome::Pass => {
+            if let Some(says) = &expect.says {
+                assert!(
+                    run.stderr.contains(says.as_str()),
+                    "the run does not say `{says}`:\n{transcript}"
+                );
+            }
+        }
         Outcome::Fail => {
             let check = expect.check.as_deref().unwrap_or_default();
             let cause = expect.cause.as_deref().unwrap_or_default();

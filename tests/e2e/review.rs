@@ -149,6 +149,7 @@ fn hostile_message() -> SlackMessage {
         path: "/slack/<redacted>".into(),
         headers: BTreeMap::new(),
         answered: 200,
+        answered_after: None,
         body: json!({
             "channel": format!("#alerts{img}"),
             "username": format!("bot{script}"),

@@ -78,10 +78,7 @@ impl Check {
             }
             Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
             Check::Fault(target, fault) => format!("{fault} {target}"),
-            Check::SlackFails(fault) => match fault.count {
-                Some(n) => format!("slack answers {} to the next {n} requests", fault.status),
-                None => format!("slack answers {} to every request", fault.status),
-            },
+            Check::SlackFails(fault) => format!("slack answers {}", fault.answers()),
         }
     }
 

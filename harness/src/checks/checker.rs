@@ -111,11 +111,11 @@ impl<'a> Checker<'a> {
             Check::AlertResolved(alert) => self.alert_resolved(alert, deadline).await,
             Check::GrafanaDatasource => self.grafana_datasource(deadline).await,
             Check::GrafanaQuery(expr) => self.grafana_query(expr, deadline).await,
-            Check::Fault(target, fault) => self.stack.apply_fault(target, *fault).await,
+            Check::Fault(target, fault) => self.fault(target, *fault).await,
             Check::SlackFails(fault) => self
                 .stack
                 .slack()
-                .fail_next(*fault)
+                .fail_next(fault.scaled(self.stack.plan().time_scale))
                 .await
                 .map(|()| "told the Slack mock".to_string())
                 .map_err(|e| format!("the Slack mock did not take the fault: {e}")),
@@ -152,6 +152,26 @@ impl<'a> Checker<'a> {
                 evidence: Some(self.evidence().await),
             },
         }
+    }
+
+    /// Does `fault` to `target`; a restarted Prometheus gets the start-up gate pushed again
+    /// (see [`super::startup_gate::reopen`]).
+    async fn fault(&self, target: &str, fault: crate::backend::Fault) -> Result<String, String> {
+        let done = self.stack.apply_fault(target, fault).await?;
+        let component = self.stack.component_named(target)?;
+        let restarted_prometheus = fault == crate::backend::Fault::Restart
+            && self
+                .stack
+                .plan()
+                .spec
+                .components
+                .iter()
+                .any(|c| c.name == component && c.kind() == ComponentKind::Prometheus);
+        if !restarted_prometheus {
+            return Ok(done);
+        }
+        let gate = super::startup_gate::reopen(self.stack).await?;
+        Ok(format!("{done}{gate}"))
     }
 
     /// Why `check` failed, when a known breakage explains it.

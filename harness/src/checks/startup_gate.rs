@@ -41,43 +41,11 @@ impl StartupGate {
         }
         let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
         let timings = stack.plan().timings;
-        // Discovery lists the targets after its floor; each is scraped within its interval.
-        let wait = Timings::DISCOVERY_FLOOR + 3 * timings.scrape_interval + Duration::from_secs(5);
         let record = Arc::clone(&opened);
         let task = tokio::spawn(async move {
-            let started = Instant::now();
-            let unscraped = loop {
-                let left = match every_target_scraped(&prometheus).await {
-                    Ok(()) => break None,
-                    Err(left) => left,
-                };
-                if started.elapsed() >= wait {
-                    break Some(left);
-                }
-                tokio::time::sleep(EVERY).await;
-            };
-            // Pushed until Prometheus takes it (it may still be starting its receiver).
-            loop {
-                let now = WriteSeries {
-                    labels: vec![("__name__".to_string(), GATE.to_string())],
-                    samples: vec![(unix_millis(SystemTime::now()) as i64, 1.0)],
-                };
-                match prometheus.remote_write(&[now]).await {
-                    Ok(()) => break,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "pushing the start-up gate");
-                        if started.elapsed() >= 2 * wait {
-                            tracing::warn!(error = %e, "the start-up gate could not be pushed");
-                            return;
-                        }
-                    }
-                }
-                tokio::time::sleep(EVERY).await;
+            if let Some(gate) = open(&prometheus, timings).await {
+                *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(gate);
             }
-            *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(GateOpened {
-                after_ms: started.elapsed().as_millis() as u64,
-                unscraped,
-            });
         });
         Self {
             task: Some(task),
@@ -99,6 +67,74 @@ impl Drop for StartupGate {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+/// Waits until Prometheus has scraped every target once (at most its discovery floor and
+/// three scrape intervals), then pushes the gate's sample until Prometheus takes it; when it
+/// opened, or `None` when Prometheus never took it.
+async fn open(prometheus: &PrometheusClient, timings: Timings) -> Option<GateOpened> {
+    // Discovery lists the targets after its floor; each is scraped within its interval.
+    let wait = Timings::DISCOVERY_FLOOR + 3 * timings.scrape_interval + Duration::from_secs(5);
+    let started = Instant::now();
+    let unscraped = loop {
+        let left = match every_target_scraped(prometheus).await {
+            Ok(()) => break None,
+            Err(left) => left,
+        };
+        if started.elapsed() >= wait {
+            break Some(left);
+        }
+        tokio::time::sleep(EVERY).await;
+    };
+    // Pushed until Prometheus takes it (it may still be starting its receiver).
+    loop {
+        let now = WriteSeries {
+            labels: vec![("__name__".to_string(), GATE.to_string())],
+            samples: vec![(unix_millis(SystemTime::now()) as i64, 1.0)],
+        };
+        match prometheus.remote_write(&[now]).await {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "pushing the start-up gate");
+                if started.elapsed() >= 2 * wait {
+                    tracing::warn!(error = %e, "the start-up gate could not be pushed");
+                    return None;
+                }
+            }
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+    Some(GateOpened {
+        after_ms: started.elapsed().as_millis() as u64,
+        unscraped,
+    })
+}
+
+/// Opens the gate again after Prometheus was restarted by a fault: its latch
+/// (`firedrill_started`) holds only while its last sample is within the lookback delta, and
+/// a restart longer than that would close the gate and silence every gated rule. `Ok` with
+/// what was done, or at once when the plan has no gate.
+pub(crate) async fn reopen(stack: &RunningStack) -> Result<String, String> {
+    if !stack.plan().startup_gate {
+        return Ok(String::new());
+    }
+    let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
+    match open(&prometheus, stack.plan().timings).await {
+        Some(GateOpened {
+            unscraped: None,
+            after_ms,
+        }) => Ok(format!(
+            "; the start-up gate pushed again once every target was scraped ({:.1} s)",
+            after_ms as f64 / 1000.0
+        )),
+        Some(GateOpened {
+            unscraped: Some(left),
+            ..
+        }) => Ok(format!(
+            "; the start-up gate pushed again, though not every target was scraped ({left})"
+        )),
+        None => Err("prometheus did not take the start-up gate again after its restart".into()),
     }
 }
 

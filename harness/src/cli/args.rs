@@ -140,7 +140,7 @@ pub struct VerifyArgs {
     /// Requests to send (repeatable): `[APP] [METHOD] PATH [xCOUNT | RATE/s for DURATION] [header 'NAME: VALUE'] [body TEXT] [expect STATUS]`, e.g. 'echo GET /boom x20 expect 5xx', or PATH=COUNT [default: /hello=3].
     #[arg(long = "traffic", value_name = "SPEC", value_parser = parse_traffic)]
     pub traffic: Vec<Traffic>,
-    /// A scenario step, in order (repeatable; replaces --traffic and --expect-*): `traffic SPEC`, `stop|kill|pause|resume|restart NAME` (a container, Deployment or Service), `expect ALERT`, `expect-resolved ALERT`, `slack-fail STATUS[xN]`.
+    /// A scenario step, in order (repeatable; replaces --traffic and --expect-*): `traffic SPEC`, `stop|kill|pause|resume|restart NAME` (a container, Deployment or Service), `expect ALERT`, `expect-resolved ALERT`, `slack-fail STATUS[xN]|slow=DURATION[xN]`.
     #[arg(
         long = "step",
         value_name = "STEP",
@@ -154,8 +154,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SECONDS", env = "FIREDRILL_MARGIN")]
     pub margin: Option<f64>,
     /// Make the Slack mock fail as Slack does: STATUS to every request, or STATUSxN to the
-    /// next N (e.g. 500x3: Alertmanager retries a 5xx; 404: it does not).
-    #[arg(long = "slack-fail", value_name = "STATUS[xN]")]
+    /// next N (e.g. 500x3: Alertmanager retries a 5xx; 404: it does not); slow=DURATION[xN]
+    /// answers 200 only after DURATION of scenario time (e.g. slow=2m).
+    #[arg(long = "slack-fail", value_name = "STATUS[xN]|slow=DURATION[xN]")]
     pub slack_fail: Vec<crate::slack::SlackFault>,
 }
 

@@ -29,6 +29,9 @@ pub struct SlackMessage {
     /// The HTTP status the mock answered: 200, unless it was told to fail
     /// ([`crate::SlackMock::fail_next`]); only an accepted message is delivered.
     pub answered: u16,
+    /// How long the mock held its answer back, when it was told to be slow
+    /// ([`crate::SlackFault::slow`]).
+    pub answered_after: Option<std::time::Duration>,
 }
 
 /// Whether a notification announces a firing or a resolved alert.
@@ -63,6 +66,7 @@ impl SlackMessage {
         received_at: SystemTime,
         request: &wiremock::Request,
         answered: u16,
+        answered_after: Option<std::time::Duration>,
     ) -> Self {
         let mut headers: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in request.headers.iter() {
@@ -92,6 +96,7 @@ impl SlackMessage {
             headers,
             body,
             answered,
+            answered_after,
         }
     }
 
@@ -171,6 +176,7 @@ impl SlackMessage {
             "headers": self.headers,
             "body": self.body,
             "answered": self.answered,
+            "answered_after_ms": self.answered_after.map(|d| d.as_millis() as u64),
         })
     }
 }
@@ -188,6 +194,7 @@ mod tests {
             headers: BTreeMap::new(),
             body,
             answered: 200,
+            answered_after: None,
         }
     }
 

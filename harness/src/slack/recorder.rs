@@ -32,6 +32,9 @@ pub struct RecordedRequest {
     /// The HTTP status the recorder answered (200 from recorders that never fail).
     #[serde(default = "ok_status")]
     pub answered: u16,
+    /// How long the recorder held its answer back (a slow Slack), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_after_ms: Option<u64>,
 }
 
 fn ok_status() -> u16 {
@@ -40,7 +43,12 @@ fn ok_status() -> u16 {
 
 impl RecordedRequest {
     /// The listing form of a request the recorder answered at `received_at`.
-    pub fn of(received_at: SystemTime, request: &Request, answered: u16) -> Self {
+    pub fn of(
+        received_at: SystemTime,
+        request: &Request,
+        answered: u16,
+        answered_after: Option<Duration>,
+    ) -> Self {
         Self {
             received_at_ns: received_at
                 .duration_since(SystemTime::UNIX_EPOCH)
@@ -60,12 +68,13 @@ impl RecordedRequest {
                 .collect(),
             body: base64::engine::general_purpose::STANDARD.encode(&request.body),
             answered,
+            answered_after_ms: answered_after.map(|d| d.as_millis() as u64),
         }
     }
 
     /// The request and its arrival time, as the harness's mock records it; `None` when the
     /// listing is malformed.
-    pub fn into_request(self) -> Option<(SystemTime, Request, u16)> {
+    pub fn into_request(self) -> Option<(SystemTime, Request, u16, Option<Duration>)> {
         let received_at =
             SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(self.received_at_ns).ok()?);
         let mut headers = HeaderMap::new();
@@ -83,7 +92,12 @@ impl RecordedRequest {
                 .decode(&self.body)
                 .ok()?,
         };
-        Some((received_at, request, self.answered))
+        Some((
+            received_at,
+            request,
+            self.answered,
+            self.answered_after_ms.map(Duration::from_millis),
+        ))
     }
 }
 
@@ -91,6 +105,7 @@ impl RecordedRequest {
 mod tests {
     use super::RecordedRequest;
     use crate::slack::SlackMock;
+    use std::time::Duration;
 
     #[test]
     fn a_listed_request_comes_back_with_its_method_url_headers_body_and_arrival_time() {
@@ -105,10 +120,17 @@ mod tests {
             body: b"{\"text\":\"hi\"}".to_vec(),
         };
         let listed: RecordedRequest = serde_json::from_value(
-            serde_json::to_value(RecordedRequest::of(at, &request, 503)).unwrap(),
+            serde_json::to_value(RecordedRequest::of(
+                at,
+                &request,
+                503,
+                Some(Duration::from_millis(1500)),
+            ))
+            .unwrap(),
         )
         .unwrap();
-        let (back_at, back, answered) = listed.into_request().unwrap();
+        let (back_at, back, answered, after) = listed.into_request().unwrap();
+        assert_eq!(after, Some(Duration::from_millis(1500)));
         assert_eq!(back_at, at);
         assert_eq!(answered, 503);
         assert_eq!(back.url, request.url);

@@ -103,7 +103,7 @@ pub async fn verify_until(
     for fault in &options.slack_faults {
         stack
             .slack()
-            .fail_next(*fault)
+            .fail_next(fault.scaled(options.start.plan.time_scale))
             .await
             .map_err(|e| {
                 crate::error::Error::start(
@@ -112,13 +112,7 @@ pub async fn verify_until(
                     "a recorder image built by an older firedrill takes no faults: remove it (docker rmi) so that it is built again",
                 )
             })?;
-        progress.message(&format!(
-            "the Slack mock answers {}",
-            match fault.count {
-                Some(n) => format!("{} to the next {n} requests", fault.status),
-                None => format!("{} to every request", fault.status),
-            }
-        ));
+        progress.message(&format!("the Slack mock answers {}", fault.answers()));
     }
     let mut recording = Recording {
         inner: progress,

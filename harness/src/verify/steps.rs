@@ -6,7 +6,7 @@
 //! | `stop NAME`, `kill NAME`, `pause NAME`, `resume NAME`, `restart NAME` | does that to a container, Deployment or Service ([`Fault`]) |
 //! | `expect NAME` | the alert goes pending, fires, reaches Alertmanager and is delivered to Slack |
 //! | `expect-resolved NAME` | the alert resolves and the resolved message is delivered |
-//! | `slack-fail STATUS[xN]` | the Slack mock answers STATUS (to the next N requests) |
+//! | `slack-fail STATUS[xN]`, `slack-fail slow=DURATION[xN]` | the Slack mock answers STATUS, or 200 after DURATION of scenario time (to the next N requests) |
 //!
 //! e.g. `--step 'traffic /hello x3' --step 'kill echo' --step 'expect EchoDown' --step
 //! 'restart echo' --step 'expect-resolved EchoDown'`.
@@ -75,15 +75,12 @@ impl fmt::Display for Step {
             Step::Fault(target, fault) => write!(f, "{fault} {target}"),
             Step::Expect(alert) => write!(f, "expect {alert}"),
             Step::ExpectResolved(alert) => write!(f, "expect-resolved {alert}"),
-            Step::SlackFail(fault) => match fault.count {
-                Some(n) => write!(f, "slack-fail {}x{n}", fault.status),
-                None => write!(f, "slack-fail {}", fault.status),
-            },
+            Step::SlackFail(fault) => write!(f, "slack-fail {fault}"),
         }
     }
 }
 
-const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]";
+const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]|slow=DURATION[xN]";
 
 impl FromStr for Step {
     type Err = String;
@@ -109,7 +106,7 @@ impl FromStr for Step {
                 .map_err(|e| format!("invalid step `{s}`: {e}")),
             "expect" => Ok(Step::Expect(one_name("alert name")?)),
             "expect-resolved" => Ok(Step::ExpectResolved(one_name("alert name")?)),
-            "slack-fail" => one_name("STATUS[xN]")?
+            "slack-fail" => one_name("STATUS[xN] or slow=DURATION[xN]")?
                 .parse()
                 .map(Step::SlackFail)
                 .map_err(|e| format!("invalid step `{s}`: {e}")),
@@ -160,10 +157,7 @@ mod tests {
                 Step::Expect("EchoDown".into()),
                 Step::Fault("echo".into(), Fault::Restart),
                 Step::ExpectResolved("EchoDown".into()),
-                Step::SlackFail(SlackFault {
-                    status: 500,
-                    count: Some(3)
-                }),
+                Step::SlackFail(SlackFault::status(500, Some(3))),
             ]
         );
         let names: Vec<String> = steps.iter().map(ToString::to_string).collect();

@@ -509,9 +509,16 @@ impl Matched {
                 counted(statuses.iter().copied())
             ),
         };
+        let slow = match self.message.answered_after {
+            Some(after) => format!(
+                " (the Slack mock answered it after {:.1} s, as told to be slow)",
+                after.as_secs_f64()
+            ),
+            None => String::new(),
+        };
         format!(
             "message #{} to {} is exactly what alertmanager renders for receiver {}, group {}, \
-             with {}{retried}",
+             with {}{retried}{slow}",
             self.message.seq,
             self.message
                 .channel()

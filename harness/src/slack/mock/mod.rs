@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -19,22 +19,76 @@ struct Delivery {
     received_at: SystemTime,
     request: Request,
     answered: u16,
+    answered_after: Option<Duration>,
 }
 
-/// How the mock answers the next POSTs: `status` instead of `200 ok`, for `count` requests
-/// (every one when `None`).
+/// How the mock answers the next POSTs: `status` instead of `200 ok`, or `200 ok` only after
+/// `delay` (a slow Slack), for `count` requests (every one when `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlackFault {
-    /// The HTTP status to answer (`500`, `429`, `404`, ...).
+    /// The HTTP status to answer (`500`, `429`, `404`, ...; `200` for a slow answer).
     pub status: u16,
     /// How many requests get it; `None`: every one from now on.
     pub count: Option<usize>,
+    /// How long the mock waits before it answers. Parsed from `slow=DURATION` in scenario
+    /// time; [`SlackFault::scaled`] gives what the mock waits at a time scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Duration>,
 }
 
 impl SlackFault {
+    /// `status` for the next `count` requests (every one when `None`), answered at once.
+    pub fn status(status: u16, count: Option<usize>) -> Self {
+        Self {
+            status,
+            count,
+            delay: None,
+        }
+    }
+
+    /// `200 ok` after `delay`, for the next `count` requests (every one when `None`).
+    pub fn slow(delay: Duration, count: Option<usize>) -> Self {
+        Self {
+            status: 200,
+            count,
+            delay: Some(delay),
+        }
+    }
+
+    /// The fault with its delay, given in scenario time, turned into what the mock waits at
+    /// `time_scale` (one scenario second is `1 / time_scale` seconds of wall time).
+    pub fn scaled(self, time_scale: f64) -> Self {
+        Self {
+            delay: self.delay.map(|d| {
+                crate::time::PromDuration::new(d)
+                    .scaled_down(time_scale)
+                    .get()
+            }),
+            ..self
+        }
+    }
+
+    /// How the mock answers, in words: `500 to the next 3 requests`, `200 after 30s to every
+    /// request` (the delay as given: in scenario time when parsed).
+    pub fn answers(self) -> String {
+        let answer = match self.delay {
+            Some(delay) => format!(
+                "{} after {}",
+                self.status,
+                crate::time::PromDuration::new(delay)
+            ),
+            None => self.status.to_string(),
+        };
+        match self.count {
+            Some(n) => format!("{answer} to the next {n} requests"),
+            None => format!("{answer} to every request"),
+        }
+    }
+
     /// The body Slack answers with that status, as its webhooks document them.
     fn body(self) -> &'static str {
         match self.status {
+            200..=299 => "ok",
             400 => "invalid_payload",
             403 => "action_prohibited",
             404 => "no_service",
@@ -48,31 +102,44 @@ impl SlackFault {
 impl std::str::FromStr for SlackFault {
     type Err = String;
 
-    /// `STATUS` (every request from now on) or `STATUSxN` (the next N).
+    /// `STATUS` (every request from now on), `STATUSxN` (the next N), `slow=DURATION` or
+    /// `slow=DURATIONxN` (`200 ok` after DURATION of scenario time).
     fn from_str(text: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "`{text}` is not STATUS or STATUSxN (an HTTP status from 300 to 599, e.g. 500x3: \
-                 the next 3 requests get 500; 404: every request)"
+                "`{text}` is not STATUS[xN] or slow=DURATION[xN] (an HTTP status from 300 to 599, \
+                 e.g. 500x3: the next 3 requests get 500; 404: every request; slow=30s: every \
+                 request answered 200 after 30 s of scenario time)"
             )
         };
-        let (status, count) = match text.split_once('x') {
-            Some((status, count)) => (status, Some(count.parse::<usize>().map_err(|_| bad())?)),
+        let (answer, count) = match text.rsplit_once('x') {
+            Some((answer, count)) => (answer, Some(count.parse::<usize>().map_err(|_| bad())?)),
             None => (text, None),
         };
-        let status: u16 = status.parse().map_err(|_| bad())?;
-        if !(300..600).contains(&status) || count == Some(0) {
+        if count == Some(0) {
             return Err(bad());
         }
-        Ok(Self { status, count })
+        if let Some(delay) = answer.strip_prefix("slow=") {
+            let delay = crate::time::PromDuration::parse(delay).map_err(|_| bad())?;
+            return Ok(Self::slow(delay.get(), count));
+        }
+        let status: u16 = answer.parse().map_err(|_| bad())?;
+        if !(300..600).contains(&status) {
+            return Err(bad());
+        }
+        Ok(Self::status(status, count))
     }
 }
 
 impl std::fmt::Display for SlackFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.delay {
+            Some(delay) => write!(f, "slow={}", crate::time::PromDuration::new(delay))?,
+            None => write!(f, "{}", self.status)?,
+        }
         match self.count {
-            Some(n) => write!(f, "{}x{n}", self.status),
-            None => write!(f, "{}", self.status),
+            Some(n) => write!(f, "x{n}"),
+            None => Ok(()),
         }
     }
 }
@@ -119,10 +186,14 @@ impl Respond for RecordingResponder {
             received_at: SystemTime::now(),
             request: request.clone(),
             answered,
+            answered_after: fault.and_then(|f| f.delay),
         });
         let body = fault.map_or("ok", SlackFault::body);
-        let response =
+        let mut response =
             ResponseTemplate::new(answered).set_body_raw(body, "text/plain; charset=utf-8");
+        if let Some(delay) = fault.and_then(|f| f.delay) {
+            response = response.set_delay(delay);
+        }
         if answered == 429 {
             response.insert_header("retry-after", "1")
         } else {
@@ -167,7 +238,7 @@ impl Respond for ListingResponder {
         let listed: Vec<RecordedRequest> = lock(&self.log)
             .iter()
             .skip(from)
-            .map(|d| RecordedRequest::of(d.received_at, &d.request, d.answered))
+            .map(|d| RecordedRequest::of(d.received_at, &d.request, d.answered, d.answered_after))
             .collect();
         ResponseTemplate::new(200).set_body_json(listed)
     }
@@ -280,11 +351,12 @@ impl SlackMock {
                 let mut log = lock(&self.log);
                 if log.len() == from {
                     log.extend(listed.into_iter().filter_map(|r| {
-                        let (received_at, request, answered) = r.into_request()?;
+                        let (received_at, request, answered, answered_after) = r.into_request()?;
                         Some(Delivery {
                             received_at,
                             request,
                             answered,
+                            answered_after,
                         })
                     }));
                 }
@@ -344,6 +416,7 @@ impl SlackMock {
                     delivery.received_at,
                     &delivery.request,
                     delivery.answered,
+                    delivery.answered_after,
                 )
             })
             .collect()

@@ -182,21 +182,38 @@ async fn no_messages_write_no_files() {
 fn a_fault_reads_as_status_or_status_times_n_and_says_how_to_write_it_otherwise() {
     assert_eq!(
         "500x3".parse::<SlackFault>(),
-        Ok(SlackFault {
-            status: 500,
-            count: Some(3)
-        })
+        Ok(SlackFault::status(500, Some(3)))
     );
     assert_eq!(
         "404".parse::<SlackFault>(),
-        Ok(SlackFault {
-            status: 404,
-            count: None
-        })
+        Ok(SlackFault::status(404, None))
     );
-    for bad in ["200", "500x0", "x3", "500x", "fivehundred"] {
+    assert_eq!(
+        "slow=30sx2".parse::<SlackFault>(),
+        Ok(SlackFault::slow(Duration::from_secs(30), Some(2)))
+    );
+    assert_eq!(
+        "slow=1m".parse::<SlackFault>(),
+        Ok(SlackFault::slow(Duration::from_secs(60), None))
+    );
+    for text in ["500x3", "404", "slow=30sx2", "slow=1m"] {
+        assert_eq!(text.parse::<SlackFault>().unwrap().to_string(), text);
+    }
+    for bad in [
+        "200",
+        "500x0",
+        "x3",
+        "500x",
+        "fivehundred",
+        "slow=",
+        "slow=fast",
+        "slow=1sx0",
+    ] {
         let error = bad.parse::<SlackFault>().unwrap_err();
-        assert!(error.contains("STATUSxN"), "{bad}: {error}");
+        assert!(
+            error.contains("STATUS[xN] or slow=DURATION[xN]"),
+            "{bad}: {error}"
+        );
     }
 }
 
@@ -238,4 +255,34 @@ async fn a_mirror_tells_its_recorder_the_fault_and_sees_what_it_answered() {
     assert_eq!(response.text().await.unwrap(), "no_service");
     let seen: Vec<u16> = mirror.messages().await.iter().map(|m| m.answered).collect();
     assert_eq!(seen, [404]);
+}
+
+#[tokio::test]
+async fn a_slow_fault_holds_the_next_answers_back_and_the_mirror_sees_how_long() {
+    let recorder = SlackMock::start().await;
+    let mirror = SlackMock::start().await;
+    mirror.mirror(recorder.uri());
+    // Two minutes of scenario time at time scale 300: 400 ms of wall time.
+    let fault: SlackFault = "slow=2mx1".parse().unwrap();
+    mirror.fail_next(fault.scaled(300.0)).await.unwrap();
+    let started = std::time::Instant::now();
+    let slow = post(&recorder.webhook_url(), &alertmanager_payload("firing")).await;
+    let slow_took = started.elapsed();
+    assert_eq!(slow.status().as_u16(), 200);
+    assert_eq!(slow.text().await.unwrap(), "ok");
+    assert!(slow_took >= Duration::from_millis(400), "{slow_took:?}");
+    let started = std::time::Instant::now();
+    post(&recorder.webhook_url(), &alertmanager_payload("firing")).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "the second answer was held back too: {:?}",
+        started.elapsed()
+    );
+    let seen: Vec<(u16, Option<Duration>)> = mirror
+        .messages()
+        .await
+        .iter()
+        .map(|m| (m.answered, m.answered_after))
+        .collect();
+    assert_eq!(seen, [(200, Some(Duration::from_millis(400))), (200, None)]);
 }
