@@ -100,6 +100,35 @@ impl StackBuilder {
         }
     }
 
+    /// What `firedrill lint` reports: lint's findings and, for a stack the loader accepted,
+    /// everything the options' backend would refuse before starting it (what it cannot run,
+    /// its placement, plan and adjustments), every one as an error finding. Nothing is
+    /// started, no image built, no cluster contacted: a test can assert that its manifests
+    /// are fit for its backend before it starts anything.
+    pub fn lint(&self) -> Vec<crate::error::Finding> {
+        let options = match self.options() {
+            Ok(options) => options,
+            Err(e) => return e.into_findings(&self.manifests),
+        };
+        let spec = match self.spec() {
+            Ok(spec) => spec,
+            Err(e) => {
+                // The loader's complaint, with what lint can say without a loaded stack (or,
+                // were the manifests fine, what an extra rule file has wrong).
+                let mut findings = crate::lint::lint_dir_given(&self.manifests, &options.secrets);
+                if !findings.iter().any(crate::error::Finding::is_error) {
+                    findings.extend(e.into_findings(&self.manifests));
+                }
+                return findings;
+            }
+        };
+        let mut findings = crate::lint::lint(&spec);
+        for refusal in backend::refusals(&spec, &options) {
+            findings.extend(refusal.into_findings(&self.manifests));
+        }
+        findings
+    }
+
     /// Lints the manifests and starts the stack. An error finding (what `firedrill lint`
     /// rejects: a template reading an annotation no rule gives, a Service selecting no pod,
     /// what promtool or amtool reject) is an error before anything starts; warnings are
@@ -307,5 +336,110 @@ impl Stack {
         } = self;
         drop(session);
         running.shutdown().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Finding;
+
+    fn corpus(path: &str) -> PathBuf {
+        crate::fixtures::repository_root()
+            .join("fixtures/manifests/corpus")
+            .join(path)
+    }
+
+    /// The corpus's stack whose Alertmanager fills its config in with a start-up script, with
+    /// a second `prometheus-config` in namespace staging and a Service selecting no pod: three
+    /// independent problems on the kube backend, one of them lint's.
+    fn three_problems() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let stack = std::fs::read_to_string(corpus(
+            "working/sed-slack-url-from-secret/manifests/stack.yaml",
+        ))
+        .expect("the corpus stack");
+        let selector = "  selector:\n    app: echo\n";
+        assert!(stack.contains(selector), "the Service's selector moved");
+        std::fs::write(
+            dir.path().join("stack.yaml"),
+            stack.replacen(selector, "  selector:\n    app: echo-v2\n", 1),
+        )
+        .expect("written");
+        std::fs::copy(
+            corpus("working/same-names-in-two-namespaces/manifests/staging-prometheus-config.yaml"),
+            dir.path().join("staging-prometheus-config.yaml"),
+        )
+        .expect("copied");
+        dir
+    }
+
+    fn lint_on(dir: &std::path::Path, backend: crate::backend::BackendKind) -> Vec<Finding> {
+        StackBuilder::new(dir)
+            .with_options(StartOptions::new(backend))
+            .lint()
+    }
+
+    fn errors(findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f.is_error())
+            .map(Finding::to_string)
+            .collect()
+    }
+
+    #[cfg(feature = "kube")]
+    #[test]
+    fn lint_on_the_kube_backend_reports_every_refusal_with_the_lint_findings_at_once() {
+        let dir = three_problems();
+        let errors = errors(&lint_on(dir.path(), crate::backend::BackendKind::Kube));
+        let has = |what: &str| errors.iter().any(|e| e.contains(what));
+        assert!(
+            has("resource Service/echo-service, key `spec.selector`"),
+            "{errors:#?}"
+        );
+        assert!(
+            has("resource Deployment/prometheus-deployment, key `spec.template.spec.containers[alertmanager]")
+                && has("cannot point its Slack URL at the mock"),
+            "{errors:#?}"
+        );
+        assert!(
+            has("resource ConfigMap/prometheus-config: ConfigMap/prometheus-config is defined in namespace `staging`"),
+            "{errors:#?}"
+        );
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+
+    #[test]
+    fn lint_on_the_process_backend_reports_only_what_the_process_backend_refuses() {
+        let dir = three_problems();
+        let errors = errors(&lint_on(dir.path(), crate::backend::BackendKind::Process));
+        // The start-up script and the two namespaces are the kube backend's refusals only.
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].contains("Service/echo-service"), "{errors:#?}");
+    }
+
+    #[test]
+    fn lint_reports_a_backend_this_build_lacks_or_an_option_start_refuses() {
+        let seed = crate::fixtures::repository_root().join("manifests");
+        let mut options = StartOptions::new(crate::backend::BackendKind::Process);
+        options.skip.push(ComponentKind::Prometheus);
+        let skipped = errors(&StackBuilder::new(&seed).with_options(options).lint());
+        assert!(
+            skipped.len() == 1 && skipped[0].contains("cannot skip prometheus"),
+            "{skipped:#?}"
+        );
+        for kind in [
+            crate::backend::BackendKind::Docker,
+            crate::backend::BackendKind::Kube,
+        ] {
+            if !kind.is_built_in() {
+                let missing = errors(&lint_on(&seed, kind));
+                assert!(
+                    missing.len() == 1 && missing[0].contains("FIREDRILL_BACKEND"),
+                    "{missing:#?}"
+                );
+            }
+        }
     }
 }

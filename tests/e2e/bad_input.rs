@@ -5,7 +5,8 @@
 //! `--manifests` is given), `expect.yaml` and a README. The built `firedrill` runs `verify`
 //! and `lint` on the case's manifests with at most [`MEMORY_LIMIT`] of memory, killed after
 //! [`RUN_LIMIT`]: both must exit with the expected code (a panic exits 101, a crash with no
-//! code), `verify` saying `error: bad input in ...` and both the expected message.
+//! code), `verify` saying `error: bad input in ...` and both the expected message; `lint`
+//! on every backend (`--backend`), as `verify` refuses bad input before starting on any.
 //!
 //! `expect.yaml`:
 //! - `exit`: the exit code (2: bad input, before anything starts);
@@ -208,12 +209,23 @@ fn every_case_is_refused_with_its_exit_code_and_message_and_never_panics(
         "verify",
     );
     assert_run(&verify, &expect, &expect.message, "verify");
-    let lint = firedrill(&[
-        "lint".as_ref(),
-        "--manifests".as_ref(),
-        manifests.as_os_str(),
-    ]);
-    assert_run(&lint, &expect, &expect.message, "lint");
+    // Lint refuses it as verify does, on every backend (verify refuses it before starting
+    // on any: the loader's refusal comes first).
+    for backend in ["process", "docker", "kube"] {
+        let lint = firedrill(&[
+            "lint".as_ref(),
+            "--backend".as_ref(),
+            backend.as_ref(),
+            "--manifests".as_ref(),
+            manifests.as_os_str(),
+        ]);
+        assert_run(
+            &lint,
+            &expect,
+            &expect.message,
+            &format!("lint --backend {backend}"),
+        );
+    }
 }
 
 /// The corpus keeps its promised size, and every case is complete.

@@ -33,12 +33,12 @@ const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Expect {
+pub(crate) struct Expect {
     #[serde(default)]
-    args: Vec<String>,
-    outcome: Outcome,
+    pub(crate) args: Vec<String>,
+    pub(crate) outcome: Outcome,
     check: Option<String>,
-    cause: Option<String>,
+    pub(crate) cause: Option<String>,
     /// For a pass: what the run must say (a check's detail), proving how it passed.
     says: Option<String>,
     kube: Option<Override>,
@@ -77,7 +77,7 @@ impl Expect {
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     Fail,
     BadInput,
@@ -133,13 +133,24 @@ fn read_expect_as_written(variant: &Path) -> Expect {
     expect
 }
 
-/// What the variant must do on this run's backend: as written, with what differs there.
-fn read_expect(variant: &Path) -> Expect {
+/// What the variant must do on `backend` up to the start, which is the same on every
+/// Prometheus image: as written, with what differs there (`kube`, not
+/// `kube_without_discovery`, whose Prometheus refuses its config when it starts).
+pub(crate) fn read_expect_before_start(variant: &Path, backend: &str) -> Expect {
     let mut expect = read_expect_as_written(variant);
-    if backend() == "kube" {
+    if backend == "kube" {
         if let Some(over) = expect.kube.take() {
             expect.apply(over);
         }
+    }
+    consistent(&expect, &variant.join("expect.yaml"));
+    expect
+}
+
+/// What the variant must do on this run's backend: as written, with what differs there.
+fn read_expect(variant: &Path) -> Expect {
+    let mut expect = read_expect_before_start(variant, &backend());
+    if backend() == "kube" {
         let stand_in = std::env::var("FIREDRILL_IMAGE_PROMETHEUS")
             .is_ok_and(|image| image.starts_with("firedrill-local/"));
         if stand_in {

@@ -106,3 +106,130 @@ fn a_missing_promtool_is_a_warning_and_verify_goes_on_to_start_the_stack() {
     assert!(text.contains("cannot start prometheus"), "{text}");
     assert_eq!(output.status.code(), Some(2), "{text}");
 }
+
+/// The backends `verify` and `lint` take (the e2e suite builds them all in).
+const BACKENDS: [&str; 3] = ["process", "docker", "kube"];
+
+/// The flags of `verify`'s that `lint` takes too, each with its value: the ones that change
+/// what `verify` refuses before starting (the rest, `--expect-alert`, `--traffic`, ..., are
+/// about the checks).
+const LINT_FLAGS: [&str; 5] = [
+    "--secret",
+    "--skip",
+    "--time-scale",
+    "--app-command",
+    "--context",
+];
+
+/// `verify`'s extra arguments of a corpus variant, less those `lint` does not take.
+fn lint_args(args: &[String], variant: &Path) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let flag = arg.split_once('=').map_or(arg.as_str(), |(flag, _)| flag);
+        let value = if arg.contains('=') && arg.starts_with("--") {
+            None
+        } else {
+            args.next()
+        };
+        if LINT_FLAGS.contains(&flag) {
+            kept.push(arg.clone());
+            kept.extend(value.cloned());
+        }
+    }
+    kept.iter()
+        .map(|a| a.replace("{variant}", &variant.to_string_lossy()))
+        .collect()
+}
+
+/// `firedrill lint --backend BACKEND` on `manifests`, hermetic: no cluster, no Docker engine
+/// and no Prometheus to reach, so that anything lint started or contacted would fail.
+fn lint_on(backend: &str, manifests: &Path, args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .arg("lint")
+        .arg("--backend")
+        .arg(backend)
+        .arg("--manifests")
+        .arg(manifests)
+        .args(args)
+        .current_dir(repository_root())
+        .env_remove("FIREDRILL_BACKEND")
+        .env_remove("FIREDRILL_SKIP")
+        .env_remove("FIREDRILL_TIME_SCALE")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("FIREDRILL_PROMETHEUS_BIN", "/nonexistent/prometheus")
+        .output()
+        .expect("the firedrill binary runs")
+}
+
+/// On every backend, `lint` refuses a corpus variant exactly where `verify` refuses it before
+/// starting (its `expect.yaml` says bad input there), printing the cause `verify` prints,
+/// and passes it where `verify` goes on to start it.
+fn assert_lint_refuses_what_verify_refuses_before_starting(variant: &Path) {
+    for backend in BACKENDS {
+        let expect = crate::e2e::corpus::read_expect_before_start(variant, backend);
+        let args = lint_args(&expect.args, variant);
+        let output = lint_on(backend, &variant.join("manifests"), &args);
+        let text = text(&output);
+        let what = format!("lint --backend {backend} {args:?} on {}", variant.display());
+        if expect.outcome == crate::e2e::corpus::Outcome::BadInput {
+            let cause = expect.cause.as_deref().unwrap_or_default();
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{what}: verify refuses it before starting (`{cause}`), lint passed it:\n{text}"
+            );
+            assert!(
+                text.contains(cause),
+                "{what}: the output does not name verify's cause `{cause}`:\n{text}"
+            );
+        } else {
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{what}: verify starts it ({:?}), lint refused it:\n{text}",
+                expect.outcome
+            );
+        }
+    }
+}
+
+#[rstest::rstest]
+fn lint_refuses_a_working_corpus_stack_on_a_backend_only_where_verify_does_before_starting(
+    #[files("*")]
+    #[base_dir = "../fixtures/manifests/corpus/working"]
+    #[dirs]
+    variant: std::path::PathBuf,
+) {
+    assert_lint_refuses_what_verify_refuses_before_starting(&variant);
+}
+
+#[rstest::rstest]
+fn lint_refuses_a_broken_corpus_stack_on_a_backend_only_where_verify_does_before_starting(
+    #[files("*")]
+    #[base_dir = "../fixtures/manifests/corpus/broken"]
+    #[dirs]
+    variant: std::path::PathBuf,
+) {
+    assert_lint_refuses_what_verify_refuses_before_starting(&variant);
+}
+
+#[test]
+fn lint_args_keep_the_flags_lint_takes_with_their_values_and_drop_the_checks_flags() {
+    let args: Vec<String> = [
+        "--expect-alert",
+        "A",
+        "--secret",
+        "s:k={variant}/f",
+        "--traffic",
+        "/hello=5",
+        "--skip=grafana",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(
+        lint_args(&args, Path::new("/v")),
+        ["--secret", "s:k=/v/f", "--skip=grafana"]
+    );
+}

@@ -62,6 +62,17 @@ pub fn refuse_unrunnable(spec: &StackSpec, options: &StartOptions) -> Result<()>
     options.backend.registered()?.refuse_unrunnable(spec)
 }
 
+/// Everything starting `spec` on the chosen backend would refuse before anything starts, every
+/// one (where [`refuse_unrunnable`] and the start stop at the first): the options, what the
+/// backend cannot run, its placement, plan and adjustments, as `render` runs them (nothing
+/// started, no image built, no cluster contacted). `firedrill lint` reports them.
+pub(crate) fn refusals(spec: &StackSpec, options: &StartOptions) -> Vec<crate::error::Error> {
+    match options.backend.registered() {
+        Ok(backend) => backend.refusals(spec, options),
+        Err(e) => vec![e],
+    }
+}
+
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.
 pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
     options.backend.registered()?.start(spec, options).await

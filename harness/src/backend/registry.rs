@@ -92,8 +92,11 @@ pub(crate) use backends;
 /// A registered backend as the entry points of `backend` use it, whatever its placement:
 /// implemented for every [`Backend`].
 pub(crate) trait Dispatch: Sync {
-    /// `Err` for manifests the backend cannot run as written.
+    /// `Err` for manifests the backend cannot run as written (the first such thing).
     fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()>;
+
+    /// Everything starting the stack would refuse before anything starts, every one.
+    fn refusals(&self, spec: &StackSpec, options: &StartOptions) -> Vec<crate::error::Error>;
 
     /// Starts the Slack mock, plans the stack and starts it.
     fn start<'a>(
@@ -115,7 +118,14 @@ pub(crate) trait Dispatch: Sync {
 
 impl<B: Backend> Dispatch for B {
     fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
-        Backend::refuse_unrunnable(self, spec)
+        match Backend::refusals(self, spec).into_iter().next() {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
+    fn refusals(&self, spec: &StackSpec, options: &StartOptions) -> Vec<crate::error::Error> {
+        seam::refusals_on(self, spec, options)
     }
 
     fn start<'a>(

@@ -37,8 +37,8 @@ pub(crate) trait Registered {
 /// - [`launch`](Backend::launch): starts the planned components and hands back a
 ///   [`StackHandle`] (logs, exit status, shutdown, removal on drop) and where each answers;
 /// - optionally [`adjust`](Backend::adjust): the flags it sets itself, listed as changes;
-/// - optionally [`refuse_unrunnable`](Backend::refuse_unrunnable): what it cannot run (by
-///   default, scrape jobs discovering targets through the Kubernetes API);
+/// - optionally [`refusals`](Backend::refusals): everything it cannot run, each its own
+///   error (nothing by default);
 /// - optionally [`render_manifests`](Backend::render_manifests): what it would apply, for a
 ///   backend that applies manifests;
 /// - optionally [`runs_http_probes`](Backend::runs_http_probes): whether the containers'
@@ -55,10 +55,11 @@ pub(crate) trait Backend: Registered + Sync {
         Self::KIND.name()
     }
 
-    /// `Err` for manifests the backend cannot run as written (none by default: a backend
-    /// without a cluster emulates Kubernetes discovery).
-    fn refuse_unrunnable(&self, _spec: &StackSpec) -> Result<()> {
-        Ok(())
+    /// Everything in the manifests the backend cannot run as written, one error each, so
+    /// that `lint` can say them all at once (none by default: a backend without a cluster
+    /// emulates Kubernetes discovery).
+    fn refusals(&self, _spec: &StackSpec) -> Vec<Error> {
+        Vec::new()
     }
 
     /// What `firedrill render` prints besides the plan, for a backend that applies
@@ -194,8 +195,33 @@ fn placed<B: Backend>(
     spec: &StackSpec,
     options: &StartOptions,
 ) -> Result<B::Placement> {
-    backend.refuse_unrunnable(spec)?;
+    if let Some(refusal) = backend.refusals(spec).into_iter().next() {
+        return Err(refusal);
+    }
     backend.place(spec, options)
+}
+
+/// Everything `start_on` would refuse before starting anything, every one of them: the
+/// options, what the backend cannot run, and the placement, plan and adjustment (run as
+/// `render` runs them: nothing is started, no image built, no cluster contacted). The steps
+/// after a refusal still run, so that independent problems are all said at once.
+pub(crate) fn refusals_on<B: Backend>(
+    backend: &B,
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Vec<Error> {
+    let mut refusals: Vec<Error> = options.validate(spec).err().into_iter().collect();
+    refusals.extend(backend.refusals(spec));
+    match backend.place(spec, options) {
+        Ok(placement) => {
+            let mut stack_plan = plan(spec, &placement, backend.recorder_port(None), options.plan);
+            if let Err(e) = backend.adjust(&mut stack_plan, &placement, options) {
+                refusals.push(e);
+            }
+        }
+        Err(e) => refusals.push(e),
+    }
+    refusals
 }
 
 /// The components to launch, and those left out by explicit opt-out.

@@ -212,40 +212,10 @@ pub(crate) fn require_defined<'a>(
 /// `; rule_files `X` matches no mounted file` for each `rule_files` pattern of the
 /// Prometheus config that loaded no rule file (Prometheus accepts that silently).
 fn unmatched_rule_files(spec: &StackSpec) -> String {
-    let prometheus = spec.prometheus();
-    let dir = std::path::Path::new(&prometheus.config_path)
-        .parent()
-        .unwrap_or(std::path::Path::new("/"));
-    prometheus
-        .config
-        .get("rule_files")
-        .and_then(serde_yaml::Value::as_sequence)
+    crate::load::unmatched_rule_files(spec.prometheus())
         .into_iter()
-        .flatten()
-        .filter_map(serde_yaml::Value::as_str)
-        .filter(|pattern| {
-            let absolute = dir.join(pattern).display().to_string();
-            !prometheus
-                .rule_files
-                .iter()
-                .any(|f| glob_matches(&absolute, &f.path))
-        })
-        .map(|pattern| format!("; rule_files `{pattern}` matches no mounted file"))
+        .map(|(_, pattern)| format!("; rule_files `{pattern}` matches no mounted file"))
         .collect()
-}
-
-/// Whether `path` matches `pattern` with `*` (within one path segment) and `?`.
-fn glob_matches(pattern: &str, path: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && go(p, &s[1..])),
-            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), path.as_bytes())
 }
 
 #[cfg(test)]
@@ -305,23 +275,6 @@ mod tests {
         assert_eq!(named.alerts, vec!["DeadMansSwitch".to_string()]);
         let seed = seed_with_rule_expr("vector(1)");
         assert!(Expectations::for_spec(&seed, vec![], vec![], vec![], None).is_ok());
-    }
-
-    #[test]
-    fn a_rule_files_glob_matches_within_one_path_segment() {
-        assert!(glob_matches(
-            "/etc/prometheus/*.yaml",
-            "/etc/prometheus/rules.yaml"
-        ));
-        assert!(!glob_matches(
-            "/etc/prometheus/rules/*.yaml",
-            "/etc/prometheus/rules.yaml"
-        ));
-        assert!(!glob_matches("/etc/*.yaml", "/etc/prometheus/rules.yaml"));
-        assert!(glob_matches(
-            "/etc/prometheus/rule?.yaml",
-            "/etc/prometheus/rules.yaml"
-        ));
     }
 
     #[test]

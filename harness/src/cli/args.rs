@@ -45,13 +45,17 @@ pub enum Command {
     ///
     /// Example: firedrill test --manifests k8s/ k8s/tests/*.yaml
     Test(TestArgs),
-    /// Report what is wrong with the manifests; start nothing (exit 0 clean or warnings only, 2 errors).
+    /// Report what is wrong with the manifests, and everything `verify` would refuse before
+    /// starting them on the backend; start nothing (exit 0 clean or warnings only, 2 errors).
     ///
     /// Services that select no pod or miss its ports, static targets naming no Service or
     /// none of its ports, configs, rules and templates promtool/amtool reject, Slack templates
-    /// reading annotations no alert routed there has or group labels no route groups by.
-    /// `verify` runs the same checks first and stops on an error.
-    Lint(LintArgs),
+    /// reading annotations no alert routed there has or group labels no route groups by; then
+    /// what the chosen --backend cannot run (on kube: a start-up script, one name in two
+    /// namespaces) and what its placement and plan refuse, all at once. `verify` runs the same
+    /// steps first and stops on an error. Nothing is started, no image built, no cluster
+    /// contacted.
+    Lint(StackArgs),
     /// Run the seed's instrumented app (GET /hello, GET /metrics).
     EchoServer(EchoServerArgs),
     /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
@@ -104,22 +108,6 @@ pub struct StackArgs {
     /// Keep the work dir (and containers) after the run, for debugging.
     #[arg(long, env = "FIREDRILL_KEEP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub keep: bool,
-}
-
-/// `firedrill lint`.
-#[derive(Debug, Clone, Args)]
-pub struct LintArgs {
-    /// The directory of Kubernetes manifests (read recursively).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "manifests",
-        env = "FIREDRILL_MANIFESTS"
-    )]
-    pub manifests: PathBuf,
-    /// A key of a Secret the manifests reference but do not hold, from FILE (as verify takes it).
-    #[arg(long = "secret", value_name = "[NAMESPACE/]NAME:KEY=FILE")]
-    pub secrets: Vec<crate::load::GivenSecret>,
 }
 
 /// `firedrill verify`.

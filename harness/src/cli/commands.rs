@@ -14,7 +14,7 @@ use crate::time::format_timestamp;
 use crate::verify::VerifyOptions;
 
 use super::args::{
-    Cli, Command, EchoServerArgs, LintArgs, SlackRecorderArgs, StackArgs, TestArgs, VerifyArgs,
+    Cli, Command, EchoServerArgs, SlackRecorderArgs, StackArgs, TestArgs, VerifyArgs,
 };
 
 /// Runs the command; returns the exit code.
@@ -226,8 +226,10 @@ fn render_command(args: StackArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-fn lint_command(args: LintArgs) -> i32 {
-    let findings = crate::lint::lint_dir_given(&args.manifests, &args.secrets);
+fn lint_command(args: StackArgs) -> i32 {
+    let findings = crate::stack::StackBuilder::new(&args.manifests)
+        .with_options(start_options(&args))
+        .lint();
     for finding in &findings {
         println!("{finding}");
     }

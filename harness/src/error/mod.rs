@@ -66,6 +66,33 @@ impl Error {
         }
     }
 
+    /// The error as lint's findings (each an error): bad input names its file, resource and
+    /// key; lint's findings are themselves; anything else is about `dir`, the manifests.
+    pub(crate) fn into_findings(self, dir: &std::path::Path) -> Vec<Finding> {
+        match self {
+            Error::Input(e) => vec![e.into()],
+            Error::Lint(Findings(findings)) => findings,
+            Error::Start {
+                component,
+                reason,
+                hint,
+            } => vec![Finding {
+                severity: Severity::Error,
+                file: dir.to_path_buf(),
+                resource: None,
+                key: None,
+                message: format!("cannot start {component}: {reason}; {hint}"),
+            }],
+            other => vec![Finding {
+                severity: Severity::Error,
+                file: dir.to_path_buf(),
+                resource: None,
+                key: None,
+                message: other.to_string(),
+            }],
+        }
+    }
+
     /// A component that cannot start, with the next step to take.
     pub fn start(
         component: impl Into<String>,

@@ -10,12 +10,15 @@
 //!    an existing one, at one of its ports;
 //! 3. `validity`: `promtool` and `amtool` accept the configs, rules and templates;
 //! 4. `templates`: Slack templates read only annotations the alerts routed to them have,
-//!    and only group labels their routes group by.
+//!    and only group labels their routes group by;
+//! 5. `rule_files`: every `rule_files` glob matches a mounted file (an error when no alerting
+//!    rule loads at all).
 //!
 //! Where firedrill must predict what Prometheus or Alertmanager does, it asks their own tools.
 
 mod pods;
 mod routing;
+mod rule_files;
 mod services;
 mod targets;
 mod template_refs;
@@ -71,6 +74,7 @@ pub fn lint(spec: &StackSpec) -> Vec<Finding> {
     let mut findings = services::check(inventory);
     findings.extend(targets::check(spec, inventory));
     findings.extend(time_model::check(spec));
+    findings.extend(rule_files::check(spec));
     match workspace::Workspace::write(spec) {
         Ok(workspace) => {
             findings.extend(validity::check(spec, &workspace));

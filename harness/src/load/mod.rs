@@ -39,6 +39,7 @@ use std::sync::Arc;
 
 pub use extra_rules::add_rule_file;
 pub use given::GivenSecret;
+pub(crate) use prometheus::unmatched_rule_files;
 
 use crate::error::InputError;
 use crate::spec::manifests::Manifests;

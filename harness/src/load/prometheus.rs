@@ -61,6 +61,29 @@ pub(crate) fn parse_prometheus(
     })
 }
 
+/// The `rule_files` globs of Prometheus's config that match no mounted file, as written (each
+/// with its index): Prometheus loads nothing from them and says nothing.
+pub(crate) fn unmatched_rule_files(prometheus: &PrometheusSpec) -> Vec<(usize, String)> {
+    prometheus
+        .config
+        .get("rule_files")
+        .and_then(serde_yaml::Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(index, entry)| Some((index, entry.as_str()?)))
+        .filter(|(_, written)| {
+            let pattern = paths::join(paths::parent(&prometheus.config_path), written);
+            paths::is_glob(&pattern)
+                && !prometheus
+                    .rule_files
+                    .iter()
+                    .any(|f| paths::glob_matches(&pattern, &f.path))
+        })
+        .map(|(index, written)| (index, written.to_string()))
+        .collect()
+}
+
 /// The mounted files a `rule_files` entry names: relative to the config file's directory,
 /// `*`/`?` globs allowed (a glob may match nothing, as in Prometheus).
 fn resolve_rule_files<'f>(

@@ -98,8 +98,25 @@ pub(crate) fn config_map(
     for (key, value) in string_entries(file, &resource, document, "data")? {
         let text = match value {
             Value::String(text) => text.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
+            // Kubernetes refuses these too: a ConfigMap's data values are strings.
+            Value::Number(_) | Value::Bool(_) => {
+                let written = serde_yaml::to_string(value).unwrap_or_default();
+                let written = written.trim_end();
+                return Err(InputError::new(
+                    file,
+                    format!(
+                        "`{written}` is a {}, and a ConfigMap's data values must be strings \
+                         (Kubernetes refuses it): quote it, `{key}: \"{written}\"`",
+                        if matches!(value, Value::Bool(_)) {
+                            "boolean"
+                        } else {
+                            "number"
+                        }
+                    ),
+                )
+                .resource(&resource)
+                .key(format!("data.{key}")));
+            }
             _ => {
                 return Err(InputError::new(
                     file,

@@ -118,6 +118,29 @@ fn sources(volume: &Volume) -> Vec<Source<'_>> {
     found
 }
 
+/// `; NAME is a Secret: mount it with ...` when the ConfigMap a volume names is no
+/// ConfigMap but a Secret of the pod's namespace (and the other way round); else nothing.
+fn other_kind_hint(source: &Source<'_>, namespace: &str, inventory: &Inventory) -> String {
+    let (other, stores) = if source.secret {
+        ("ConfigMap", &inventory.config_maps)
+    } else {
+        ("Secret", &inventory.secrets)
+    };
+    if !stores.contains_key(&super::stores::store_key(namespace, source.name)) {
+        return String::new();
+    }
+    let name = source.name;
+    let mount = if source.secret {
+        format!("configMap: {{name: {name}}}")
+    } else if source.items_key.is_empty() {
+        format!("secret: {{secretName: {name}}}")
+    } else {
+        // A projected volume's Secret source is named by `name`.
+        format!("secret: {{name: {name}}}")
+    };
+    format!("; `{name}` is a {other}: mount it with `{mount}`")
+}
+
 fn source_files<'a>(
     site: ContainerSite<'_>,
     volume: &str,
@@ -130,7 +153,10 @@ fn source_files<'a>(
         ("ConfigMap", &inventory.config_maps)
     };
     let Some(store) = find_store(stores, kind, site.namespace(), source.name, source.optional)
-        .map_err(|message| site.volume_error(volume, &source.name_key, message))?
+        .map_err(|message| {
+            let hint = other_kind_hint(source, site.namespace(), inventory);
+            site.volume_error(volume, &source.name_key, format!("{message}{hint}"))
+        })?
     else {
         return Ok(None);
     };

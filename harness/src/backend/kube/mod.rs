@@ -104,72 +104,32 @@ impl Backend for KubeBackend {
     /// A container whose shell entrypoint fills its config in at start-up would run that
     /// script in the cluster, with the manifests' own values (the real Slack URL), where the
     /// plan cannot point it at the Slack mock: refused, naming the container.
-    fn refuse_unrunnable(&self, spec: &StackSpec) -> Result<()> {
-        if let Some(script) = spec.startup_scripts.first() {
-            return Err(crate::error::Error::Input(
-                crate::error::InputError::new(
-                    &script.origin.file,
-                    format!(
-                        "the container's start-up script fills its config in when the pod \
-                         starts, with the manifests' own values, where the kube backend cannot \
-                         point its Slack URL at the mock; run it with --backend process or \
-                         docker, where firedrill runs the script's work before the start ({})",
-                        script.steps.join("; ")
-                    ),
+    ///
+    /// Every such object and container is its own refusal.
+    fn refusals(&self, spec: &StackSpec) -> Vec<Error> {
+        let mut refusals: Vec<Error> = spec
+            .startup_scripts
+            .iter()
+            .map(|script| {
+                Error::Input(
+                    crate::error::InputError::new(
+                        &script.origin.file,
+                        format!(
+                            "the container's start-up script fills its config in when the pod \
+                             starts, with the manifests' own values, where the kube backend \
+                             cannot point its Slack URL at the mock; run it with --backend \
+                             process or docker, where firedrill runs the script's work before \
+                             the start ({})",
+                            script.steps.join("; ")
+                        ),
+                    )
+                    .resource(&script.origin.resource)
+                    .key(format!("spec.template.spec.{}", script.key)),
                 )
-                .resource(&script.origin.resource)
-                .key(format!("spec.template.spec.{}", script.key)),
-            ));
-        }
-        let mut seen: std::collections::BTreeMap<(String, String), (String, std::path::PathBuf)> =
-            std::collections::BTreeMap::new();
-        for document in &spec.manifests.documents {
-            for value in manifests::expand_lists(&document.value) {
-                let value = &value;
-                let (Some(kind), Some(name)) = (
-                    value.get("kind").and_then(serde_yaml::Value::as_str),
-                    value
-                        .get("metadata")
-                        .and_then(|m| m.get("name"))
-                        .and_then(serde_yaml::Value::as_str),
-                ) else {
-                    continue;
-                };
-                if manifests::is_cluster_scoped(value) {
-                    continue;
-                }
-                let namespace = value
-                    .get("metadata")
-                    .and_then(|m| m.get("namespace"))
-                    .and_then(serde_yaml::Value::as_str)
-                    .unwrap_or("default")
-                    .to_string();
-                let key = (kind.to_string(), name.to_string());
-                match seen.get(&key) {
-                    Some((other, file)) if *other != namespace => {
-                        return Err(crate::error::Error::Input(
-                            crate::error::InputError::new(
-                                &document.file,
-                                format!(
-                                    "{kind}/{name} is defined in namespace `{namespace}` and in \
-                                     namespace `{other}` ({}); the kube backend runs every \
-                                     object in the run's own namespace, where they would be one: \
-                                     run these manifests on the process or docker backend, or \
-                                     rename one",
-                                    file.display()
-                                ),
-                            )
-                            .resource(format!("{kind}/{name}")),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        seen.insert(key, (namespace, document.file.clone()));
-                    }
-                }
-            }
-        }
-        Ok(())
+            })
+            .collect();
+        refusals.extend(same_names_in_two_namespaces(spec));
+        refusals
     }
 
     /// The YAML `firedrill render --backend kube` prints: what would be applied, Namespace first.
@@ -220,6 +180,63 @@ impl Backend for KubeBackend {
     ) -> Result<Launched> {
         start(plan, placement, components, slack, options).await
     }
+}
+
+/// Each namespaced object whose kind and name an object of another namespace has too (one
+/// refusal per kind and name, naming the first two namespaces).
+fn same_names_in_two_namespaces(spec: &StackSpec) -> Vec<Error> {
+    let mut seen: BTreeMap<(String, String), (String, std::path::PathBuf)> = BTreeMap::new();
+    let mut refused = std::collections::BTreeSet::new();
+    let mut refusals = Vec::new();
+    for document in &spec.manifests.documents {
+        for value in manifests::expand_lists(&document.value) {
+            let value = &value;
+            let (Some(kind), Some(name)) = (
+                value.get("kind").and_then(serde_yaml::Value::as_str),
+                value
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(serde_yaml::Value::as_str),
+            ) else {
+                continue;
+            };
+            if manifests::is_cluster_scoped(value) {
+                continue;
+            }
+            let namespace = value
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(serde_yaml::Value::as_str)
+                .unwrap_or("default")
+                .to_string();
+            let key = (kind.to_string(), name.to_string());
+            match seen.get(&key) {
+                Some((other, file)) if *other != namespace => {
+                    if refused.insert(key) {
+                        refusals.push(Error::Input(
+                            crate::error::InputError::new(
+                                &document.file,
+                                format!(
+                                    "{kind}/{name} is defined in namespace `{namespace}` and in \
+                                     namespace `{other}` ({}); the kube backend runs every \
+                                     object in the run's own namespace, where they would be one: \
+                                     run these manifests on the process or docker backend, or \
+                                     rename one",
+                                    file.display()
+                                ),
+                            )
+                            .resource(format!("{kind}/{name}")),
+                        ));
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, (namespace, document.file.clone()));
+                }
+            }
+        }
+    }
+    refusals
 }
 
 async fn start(

@@ -335,3 +335,40 @@ fn a_config_map_key_that_is_a_number_is_refused_naming_it() {
         "every key name must be text, and `1` is not: quote it",
     );
 }
+
+#[test]
+fn a_config_map_value_that_is_a_number_or_a_boolean_is_refused_saying_to_quote_it() {
+    for (written, what) in [("500", "number"), ("true", "boolean")] {
+        let dir = seed_changed(
+            "grafana-config.yaml",
+            "\ndata:\n",
+            &format!("\ndata:\n  max_series: {written}\n"),
+        );
+        refused(
+            dir.path(),
+            "grafana-config.yaml",
+            Some("ConfigMap/grafana-config"),
+            Some("data.max_series"),
+            &format!(
+                "`{written}` is a {what}, and a ConfigMap's data values must be strings \
+                 (Kubernetes refuses it): quote it, `max_series: \"{written}\"`"
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_secret_mounted_as_a_config_map_volume_is_refused_saying_how_to_mount_a_secret() {
+    let dir = seed_changed(
+        "prometheus-deployment.yaml",
+        "name: prometheus-config",
+        "name: grafana-secret",
+    );
+    refused(
+        dir.path(),
+        "prometheus-deployment.yaml",
+        Some("Deployment/prometheus-deployment"),
+        Some("spec.template.spec.volumes[config-volume].configMap.name"),
+        "; `grafana-secret` is a Secret: mount it with `secret: {secretName: grafana-secret}`",
+    );
+}
