@@ -34,20 +34,6 @@ async fn a_killed_app_fires_its_down_and_absent_alerts_and_both_resolve_when_it_
         .start()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    if stack.backend() == "kube" {
-        // No faults on the kube backend yet: refused by name, never a silent pass.
-        let outcomes = run(&stack, &[Check::Fault("echo-server".into(), Fault::Kill)]).await;
-        assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
-        assert!(
-            outcomes[0]
-                .detail
-                .contains("this backend cannot kill a component yet"),
-            "{}",
-            outcomes[0].detail
-        );
-        stack.shutdown().await;
-        return;
-    }
     let mut checks = vec![
         Check::AppReachable,
         Check::SendTraffic(vec![Traffic::get("/hello", 3)]),
@@ -112,6 +98,72 @@ async fn a_fault_to_a_name_the_stack_does_not_have_fails_naming_the_choices() {
             .detail
             .contains("`ekko` names no running container")
             && outcomes[0].detail.contains("echo-server"),
+        "{}",
+        outcomes[0].detail
+    );
+    stack.shutdown().await;
+}
+
+const UP_RULE: &str = r#"
+groups:
+  - name: echo-up
+    rules:
+      - alert: EchoUp
+        expr: up{job="echo"} == 1
+        for: 30s
+        labels:
+          severity: info
+        annotations:
+          summary: echo is up
+"#;
+
+#[tokio::test]
+async fn a_prometheus_down_longer_than_its_lookback_evaluates_its_gated_rules_again_after_a_restart(
+) {
+    // Time scale 120: the lookback delta (5m) is 2.5 s of wall time.
+    let stack = StackBuilder::new(seed_manifests())
+        .with_options(firedrill::fixtures::start_options().with_time_scale(120.0))
+        .with_extra_rules("up-rule.yaml", UP_RULE)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = run(
+        &stack,
+        &[
+            Check::TargetsUp,
+            Check::AlertFiring("EchoUp".into()),
+            Check::Fault("prometheus".into(), Fault::Stop),
+        ],
+    )
+    .await;
+    if stack.backend() == "kube" {
+        // The seed runs Prometheus in one pod with Alertmanager: refused naming it.
+        assert_eq!(outcomes[2].status, CheckStatus::Failed, "{outcomes:#?}");
+        assert!(
+            outcomes[2].detail.contains("also runs alertmanager"),
+            "{}",
+            outcomes[2].detail
+        );
+        stack.shutdown().await;
+        return;
+    }
+    assert_all_passed(&outcomes);
+    // The outage is the scenario, not a wait for readiness: longer than the lookback delta,
+    // so the gate's latch (`firedrill_started`) has no sample left to see.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let outcomes = run(
+        &stack,
+        &[
+            Check::Fault("prometheus".into(), Fault::Restart),
+            Check::AlertFiring("EchoUp".into()),
+        ],
+    )
+    .await;
+    assert_all_passed(&outcomes);
+    assert!(
+        outcomes[0]
+            .detail
+            .contains("the start-up gate pushed again once every target was scraped"),
         "{}",
         outcomes[0].detail
     );

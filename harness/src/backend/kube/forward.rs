@@ -1,5 +1,8 @@
 //! Reaching pods from the harness: a listener on 127.0.0.1 per component whose every
-//! connection is port-forwarded (through the API server) to the component's pod.
+//! connection is port-forwarded (through the API server) to the component's pod. A fault
+//! that replaces the pod (a restart) points the same listener at the new one.
+
+use std::sync::{Arc, RwLock};
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -13,7 +16,36 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub struct Forward {
     address: String,
+    target: PodTarget,
     task: JoinHandle<()>,
+}
+
+/// The pod a forward reaches, shared with whoever may replace it: each new connection goes
+/// to the pod named at that moment.
+#[derive(Debug, Clone)]
+pub struct PodTarget(Arc<RwLock<String>>);
+
+impl PodTarget {
+    fn new(pod: &str) -> Self {
+        Self(Arc::new(RwLock::new(pod.to_string())))
+    }
+
+    /// The pod's name.
+    pub fn get(&self) -> String {
+        match self.0.read() {
+            Ok(pod) => pod.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Points every later connection at `pod`.
+    pub fn set(&self, pod: &str) {
+        let mut current = match self.0.write() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *current = pod.to_string();
+    }
 }
 
 impl Forward {
@@ -27,14 +59,15 @@ impl Forward {
             .map_err(|e| Error::io("reading a port-forward listener's address", e))?
             .to_string();
         let pods: Api<Pod> = Api::namespaced(client, namespace);
-        let pod = pod.to_string();
+        let target = PodTarget::new(pod);
+        let current = target.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((connection, _)) = listener.accept().await else {
                     break;
                 };
                 let pods = pods.clone();
-                let pod = pod.clone();
+                let pod = current.get();
                 tokio::spawn(async move {
                     if let Err(e) = forward_one(connection, &pods, &pod, port).await {
                         tracing::debug!(pod, port, error = %e, "port-forward connection ended");
@@ -42,12 +75,21 @@ impl Forward {
                 });
             }
         });
-        Ok(Self { address, task })
+        Ok(Self {
+            address,
+            target,
+            task,
+        })
     }
 
     /// `127.0.0.1:PORT`.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The pod it reaches, to be replaced when the pod is.
+    pub fn target(&self) -> PodTarget {
+        self.target.clone()
     }
 }
 

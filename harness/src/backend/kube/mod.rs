@@ -17,6 +17,7 @@
 //!   `FIREDRILL_KEEP=1` keeps it and prints the `kubectl delete namespace` that removes it.
 
 pub(crate) mod cluster;
+mod fault;
 pub(crate) mod forward;
 pub(crate) mod manifests;
 pub(crate) mod placement;
@@ -39,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::plan::{ComponentPlan, StackPlan};
 use crate::slack::SlackMock;
 use crate::spec::{ComponentKind, StackSpec, ECHO_SERVER_IMAGE};
+use fault::ComponentPod;
 use forward::Forward;
 use manifests::AppliedDocument;
 use placement::RECORDER_TARGET_PORT;
@@ -320,15 +322,17 @@ async fn start(
     )
     .await?;
     slack.mirror(format!("http://{}", recorder.address()));
-    stack.components.push(ComponentPod {
-        name: RECORDER_NAME.to_string(),
-        pod: recorder_pod,
-        container: "recorder".to_string(),
-    });
+    stack.components.push(ComponentPod::new(
+        RECORDER_NAME,
+        "recorder",
+        &format!("Deployment/{RECORDER_NAME}"),
+        &recorder_labels,
+        vec![recorder.target()],
+    ));
     stack.forwards.push(recorder);
 
     let mut launched = Vec::new();
-    for component in components {
+    for component in &components {
         let spec = &component.spec;
         let container = spec.origin.key.clone().unwrap_or_else(|| spec.name.clone());
         let mut running_pods = cluster::pods_of(&client, &namespace, &spec.pod_labels)
@@ -361,6 +365,7 @@ async fn start(
             )
         })?;
         let forward = Forward::start(client.clone(), &namespace, &pod, port).await?;
+        let mut targets = vec![forward.target()];
         // An app's further replicas get a forward each: the traffic goes to every one, as
         // Prometheus may scrape any of them (through a Service, one at a time).
         let mut replicas = Vec::new();
@@ -368,22 +373,34 @@ async fn start(
             for replica in running_pods.filter_map(|p| p.metadata.name) {
                 let forward = Forward::start(client.clone(), &namespace, &replica, port).await?;
                 replicas.push(forward.address().to_string());
+                targets.push(forward.target());
                 stack.forwards.push(forward);
             }
         }
+        let probe = readiness_through_forward(spec.kind());
+        let mut component_pod = ComponentPod::new(
+            &spec.name,
+            &container,
+            &spec.origin.resource,
+            &spec.pod_labels,
+            targets,
+        );
+        component_pod.reached = Some((forward.address().to_string(), probe.clone()));
+        // A fault stops a whole pod: the other components in it would stop too.
+        component_pod.siblings = components
+            .iter()
+            .filter(|c| c.spec.pod == spec.pod && c.spec.name != spec.name)
+            .map(|c| c.spec.name.clone())
+            .collect();
         launched.push(LaunchedComponent {
             name: spec.name.clone(),
             kind: spec.kind(),
             address: forward.address().to_string(),
-            probe: readiness_through_forward(spec.kind()),
+            probe,
             what: format!("pod {pod} container {container} "),
             replicas,
         });
-        stack.components.push(ComponentPod {
-            name: spec.name.clone(),
-            pod,
-            container,
-        });
+        stack.components.push(component_pod);
         stack.forwards.push(forward);
     }
     Ok(Launched {
@@ -484,14 +501,6 @@ async fn prepare_images(components: &[&ComponentPlan], options: &StartOptions) -
     Ok(())
 }
 
-/// Where a component runs.
-#[derive(Debug, Clone)]
-struct ComponentPod {
-    name: String,
-    pod: String,
-    container: String,
-}
-
 /// A run's namespace; dropping it deletes the namespace (unless kept).
 struct KubeStack {
     client: Client,
@@ -525,7 +534,7 @@ impl StackHandle for KubeStack {
             let mut logs = Vec::new();
             for c in &self.components {
                 let text =
-                    cluster::container_log(&self.client, &self.namespace, &c.pod, &c.container)
+                    cluster::container_log(&self.client, &self.namespace, &c.pod(), &c.container)
                         .await;
                 logs.push((c.name.clone(), text));
             }
@@ -545,17 +554,35 @@ impl StackHandle for KubeStack {
             let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
                 kube::Api::namespaced(self.client.clone(), &self.namespace);
             loop {
-                match pods.get_opt(&c.pod).await {
+                let pod_name = c.pod();
+                match pods.get_opt(&pod_name).await {
                     Ok(Some(pod)) => {
                         if let Some(failure) = cluster::pod_failure(&pod) {
                             return failure;
                         }
                     }
-                    Ok(None) => return format!("pod {} is gone", c.pod),
+                    Ok(None) => return format!("pod {pod_name} is gone"),
                     Err(_) => {}
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
+        })
+    }
+
+    fn fault<'a>(
+        &'a self,
+        component: &'a str,
+        fault: super::Fault,
+    ) -> BoxFuture<'a, std::result::Result<String, String>> {
+        Box::pin(async move {
+            let c = self
+                .components
+                .iter()
+                .find(|c| c.name == component)
+                .ok_or_else(|| format!("{component} has no pod in this run"))?;
+            let deadline = super::seam::start_timeout().map_err(|e| e.to_string())?;
+            c.fault(&self.client, &self.namespace, fault, deadline)
+                .await
         })
     }
 
