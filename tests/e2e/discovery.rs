@@ -83,3 +83,62 @@ async fn annotated_pods_are_scraped_at_their_own_address_with_the_labels_their_r
     assert!(!instance.starts_with("127.0.0.1:"), "{found:#?}");
     assert!(found.scrape_url.ends_with(":8081/metrics"), "{found:#?}");
 }
+
+#[tokio::test]
+async fn each_replica_of_a_deployment_is_a_target_of_its_own_with_its_own_pod_name() {
+    let kube = std::env::var("FIREDRILL_BACKEND").as_deref() == Ok("kube");
+    let stand_in = std::env::var("FIREDRILL_IMAGE_PROMETHEUS")
+        .is_ok_and(|image| image.starts_with("firedrill-local/"));
+    if kube && stand_in {
+        // Debian's Prometheus refuses kubernetes_sd_configs: the test above checks how.
+        return;
+    }
+    let manifests = firedrill::fixtures::repository_root()
+        .join("fixtures/manifests/corpus/working/replicated-pod-discovery/manifests");
+    let stack = StackBuilder::new(&manifests)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
+    let found = poll(Duration::from_secs(30), || async {
+        let targets = match prometheus.targets().await {
+            Ok(targets) => targets,
+            Err(e) => return Look::NotYet(e.to_string()),
+        };
+        let up: Vec<_> = targets
+            .into_iter()
+            .filter(|t| t.scrape_pool == "kubernetes-pods" && t.health == "up")
+            .filter(|t| t.labels.get("app").map(String::as_str) == Some("echo"))
+            .collect();
+        if up.len() >= 3 {
+            Look::Ready(up)
+        } else {
+            Look::NotYet(format!("{} of 3 echo pods up: {up:#?}", up.len()))
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the three echo pods were never all scraped: {e}"));
+    stack.shutdown().await;
+
+    assert_eq!(found.len(), 3, "one target per pod: {found:#?}");
+    let pods: std::collections::BTreeSet<&str> = found
+        .iter()
+        .filter_map(|t| t.labels.get("pod").map(String::as_str))
+        .collect();
+    let instances: std::collections::BTreeSet<&str> = found
+        .iter()
+        .filter_map(|t| t.labels.get("instance").map(String::as_str))
+        .collect();
+    assert_eq!(pods.len(), 3, "three distinct pod names: {found:#?}");
+    assert_eq!(instances.len(), 3, "three distinct addresses: {found:#?}");
+    for pod in pods {
+        // `<deployment>-<pod-template-hash>-<5 characters>`, as Kubernetes names them.
+        let rest = pod
+            .strip_prefix("echo-deployment-")
+            .unwrap_or_else(|| panic!("{pod} is not a pod of echo-deployment"));
+        let (hash, suffix) = rest
+            .rsplit_once('-')
+            .unwrap_or_else(|| panic!("{pod} has no pod-template-hash"));
+        assert!(!hash.is_empty() && suffix.len() == 5, "{pod}");
+    }
+}

@@ -31,8 +31,8 @@ pub(crate) struct LaunchedComponent {
     pub(crate) probe: WaitFor,
     /// What it runs as, put before the reason it did not start (`container x (image y) `).
     pub(crate) what: String,
-    /// `host:port` of every further replica of an app, where the backend runs several (kube:
-    /// each pod of a Deployment with `replicas` > 1); empty elsewhere.
+    /// `host:port` of every further replica of an app (each further pod of a Deployment or
+    /// StatefulSet with `replicas` > 1); empty for a component running one pod.
     pub(crate) replicas: Vec<String>,
 }
 

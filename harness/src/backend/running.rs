@@ -28,8 +28,9 @@ pub struct AppEndpoint {
     pub name: String,
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
-    /// The base URLs of its further replicas, where the backend runs several (kube): the
-    /// traffic goes to each, since Prometheus may read any one of them (through a Service).
+    /// The base URLs of its further replicas, where its workload runs several pods (on
+    /// every backend): the traffic goes to each, since Prometheus may read any one of them
+    /// (through a Service).
     pub(crate) replicas: Vec<String>,
 }
 

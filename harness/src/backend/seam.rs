@@ -141,7 +141,24 @@ pub(crate) async fn start_on<B: Backend>(
 
     let timeout = start_timeout()?;
     for component in &components {
-        if let Err(not_ready) = handle.wait_ready(component, timeout).await {
+        let mut waited = handle
+            .wait_ready(component, timeout)
+            .await
+            .err()
+            .map(|not_ready| not_ready.to_string());
+        // An app's further pods, each at its own address.
+        for replica in &component.replicas {
+            if waited.is_some() {
+                break;
+            }
+            waited = component
+                .probe
+                .wait(replica, timeout, || Ok(()))
+                .await
+                .err()
+                .map(|not_ready| format!("its pod at {replica}: {not_ready}"));
+        }
+        if let Some(not_ready) = waited {
             let log = handle
                 .logs()
                 .await
@@ -224,7 +241,8 @@ pub(crate) fn refusals_on<B: Backend>(
     refusals
 }
 
-/// The components to launch, and those left out by explicit opt-out.
+/// The components to launch, and those left out by explicit opt-out. An app whose workload
+/// asks for no pod (`replicas: 0`, a listed change) is not launched either.
 pub(crate) fn split_skipped<'a>(
     plan: &'a StackPlan,
     options: &StartOptions,
@@ -238,7 +256,9 @@ pub(crate) fn split_skipped<'a>(
                 kind,
                 reason: format!("{} (--skip {kind})", super::OPT_OUT_REASON),
             });
-        } else {
+        } else if kind != ComponentKind::App
+            || crate::plan::replica_count(&plan.spec, &component.spec.pod) > 0
+        {
             launch.push(component);
         }
     }

@@ -140,11 +140,15 @@ pub(crate) fn translate_target_groups(
             };
             let translated = placement.peer_address(me, resolved.component, resolved.port);
             if translated != address {
+                let shown = match placement.spread(resolved.component) {
+                    Some(spread) => format!("{translated} ({spread})"),
+                    None => translated.clone(),
+                };
                 log.record(
                     format!("{prefix}[{i}].targets[{j}]"),
                     "address",
                     address,
-                    translated.clone(),
+                    shown,
                 );
                 *target = Value::from(translated);
                 changed = true;

@@ -13,7 +13,8 @@ pub struct Change {
     /// The key inside the file (`global.scrape_interval`, `scrape_configs[1].static_configs[0].targets[0]`).
     pub key: String,
     /// Why: `address`, `time scale`, `slack mock`, `path`, `backend`, `sidecar` (a reload sidecar
-    /// left out), `start-up script` (a shell entrypoint the loader ran before the start).
+    /// left out), `start-up script` (a shell entrypoint the loader ran before the start),
+    /// `replicas` (a workload running another number of pods than it declares).
     pub reason: &'static str,
     /// The value before (`<absent>` when the key was not set).
     pub from: String,

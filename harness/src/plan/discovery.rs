@@ -52,8 +52,11 @@ mod tests {
         fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
             path.to_string()
         }
-        fn pod_host(&self, _from: &ComponentSpec, pod: &str) -> Option<String> {
-            Some(format!("{pod}.pod"))
+        fn pod_host(&self, _from: &ComponentSpec, pod: &str, replica: usize) -> Option<String> {
+            Some(match replica {
+                0 => format!("{pod}.pod"),
+                r => format!("{pod}-{r}.pod"),
+            })
         }
     }
 
@@ -176,5 +179,98 @@ mod tests {
                 .any(|g| g["labels"]["__meta_kubernetes_pod_container_port_number"] == "9090"),
             "{groups:#?}"
         );
+    }
+
+    #[test]
+    fn each_replica_of_a_deployment_is_a_target_of_its_own_with_its_pods_name_and_address() {
+        let dir = repo("fixtures/manifests/corpus/working/replicated-pod-discovery/manifests");
+        let (groups, _, changes) = discovery_file(&dir);
+        let echo: Vec<&serde_json::Value> = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["labels"]["__meta_kubernetes_pod_container_name"] == "echo-server")
+            .collect();
+        let pods: std::collections::BTreeSet<&str> = echo
+            .iter()
+            .map(|g| g["labels"]["__meta_kubernetes_pod_name"].as_str().unwrap())
+            .collect();
+        let addresses: std::collections::BTreeSet<&str> = echo
+            .iter()
+            .map(|g| g["targets"][0].as_str().unwrap())
+            .collect();
+        assert_eq!((echo.len(), pods.len()), (3, 3), "{echo:#?}");
+        assert_eq!(
+            addresses,
+            [
+                "echo-deployment.pod:8081",
+                "echo-deployment-1.pod:8081",
+                "echo-deployment-2.pod:8081"
+            ]
+            .into_iter()
+            .collect(),
+            "each pod at its own address"
+        );
+        for group in &echo {
+            let labels = &group["labels"];
+            assert_eq!(
+                labels["__meta_kubernetes_pod_ip"],
+                group["targets"][0]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches(":8081")
+            );
+            let pod = labels["__meta_kubernetes_pod_name"].as_str().unwrap();
+            let replica_set = labels["__meta_kubernetes_pod_controller_name"]
+                .as_str()
+                .unwrap();
+            assert!(pod.starts_with(&format!("{replica_set}-")), "{labels:#?}");
+            assert_eq!(
+                format!(
+                    "echo-deployment-{}",
+                    labels["__meta_kubernetes_pod_label_pod_template_hash"]
+                        .as_str()
+                        .unwrap()
+                ),
+                replica_set
+            );
+        }
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.contains("kubernetes_sd_configs[0]") && c.contains("role pod")),
+            "{changes:#?}"
+        );
+    }
+
+    #[test]
+    fn an_endpoints_job_finds_each_ready_replica_behind_the_service_and_a_service_job_one_target() {
+        let dir = crate::plan::replicas::tests::replicated(&[(
+            "prometheus-config.yaml",
+            "          - role: pod\n",
+            "          - role: endpoints\n          - role: service\n",
+        )]);
+        let (groups, _, _) = discovery_file(dir.path());
+        let groups = groups.as_array().unwrap();
+        let endpoints: std::collections::BTreeSet<&str> = groups
+            .iter()
+            .filter(|g| g["labels"]["__meta_kubernetes_endpoints_name"] == "echo-service")
+            .map(|g| {
+                g["labels"]["__meta_kubernetes_endpoint_address_target_name"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(endpoints.len(), 3, "one endpoint per pod: {groups:#?}");
+        let services = groups
+            .iter()
+            .filter(|g| {
+                g["labels"]["__meta_kubernetes_service_name"] == "echo-service"
+                    && g["labels"]
+                        .get("__meta_kubernetes_endpoints_name")
+                        .is_none()
+            })
+            .count();
+        assert_eq!(services, 1, "a Service is one target: {groups:#?}");
     }
 }

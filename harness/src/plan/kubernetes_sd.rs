@@ -6,9 +6,9 @@
 //! that the job's own `relabel_configs` decide what is scraped and with which labels, as in
 //! a cluster.
 //!
-//! - `pod`: a target per declared port of each container of each pod the manifests run (one
-//!   pod per Deployment, StatefulSet or DaemonSet), and a port-less one for a container
-//!   that declares none.
+//! - `pod`: a target per declared port of each container of each pod the manifests run (each
+//!   replica of a Deployment or StatefulSet, see [`super::replicas`]; one of a DaemonSet),
+//!   and a port-less one for a container that declares none.
 //! - `service`: a target per port of each Service, at its cluster DNS name.
 //! - `endpoints` and `endpointslice`: a target per Service port and pod the Service selects
 //!   (at the pod's address and the resolved target port), with the Service's and the pod's
@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use serde_yaml::{Mapping, Value};
 
 use super::changes::ChangeLog;
+use super::replicas::namespace_of;
 use super::{Placement, PlannedFile};
 use crate::spec::manifests::resources::{Container, Metadata, PortRef, ServiceManifest};
 use crate::spec::manifests::Located;
@@ -48,6 +49,8 @@ pub(crate) struct Target {
 struct Pod<'a> {
     /// The workload's name (what the placement knows the pod by).
     workload: String,
+    /// Which of the workload's pods (0 for the first).
+    replica: usize,
     name: String,
     namespace: String,
     metadata: &'a Metadata,
@@ -58,13 +61,6 @@ struct Pod<'a> {
     added_labels: BTreeMap<String, String>,
     /// The host at which Prometheus reaches it.
     host: String,
-}
-
-fn namespace_of(metadata: &Metadata) -> String {
-    metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string())
 }
 
 /// Prometheus's label name sanitising: every character outside `[a-zA-Z0-9_]` becomes `_`.
@@ -98,48 +94,23 @@ fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) 
     let inventory = &spec.manifests.inventory;
     let mut pods = Vec::new();
     for workload in &inventory.workloads {
-        let kind = workload.resource.split('/').next().unwrap_or("Deployment");
         let name = &workload.manifest.metadata.name;
-        let (pod_name, controller) = match kind {
-            "StatefulSet" => (format!("{name}-0"), ("StatefulSet", name.clone())),
-            "DaemonSet" => (format!("{name}-firedrill"), ("DaemonSet", name.clone())),
-            _ => (
-                format!("{name}-firedrill-0"),
-                ("ReplicaSet", format!("{name}-firedrill")),
-            ),
-        };
-        let added_labels: BTreeMap<String, String> = match kind {
-            "StatefulSet" => [
-                ("controller-revision-hash", format!("{name}-firedrill")),
-                ("statefulset.kubernetes.io/pod-name", pod_name.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-            "DaemonSet" => [
-                ("controller-revision-hash", "firedrill".to_string()),
-                ("pod-template-generation", "1".to_string()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-            _ => [("pod-template-hash".to_string(), "firedrill".to_string())]
-                .into_iter()
-                .collect(),
-        };
-        let Some(host) = placement.pod_host(me, name) else {
-            continue;
-        };
-        pods.push(Pod {
-            workload: name.clone(),
-            name: pod_name,
-            namespace: namespace_of(&workload.manifest.metadata),
-            metadata: &workload.manifest.spec.template.metadata,
-            containers: &workload.manifest.spec.template.spec.containers,
-            controller: Some((controller.0.to_string(), controller.1)),
-            added_labels,
-            host,
-        });
+        for (replica, identity) in super::replicas::pods(spec, name).into_iter().enumerate() {
+            let Some(host) = placement.pod_host(me, name, replica) else {
+                continue;
+            };
+            pods.push(Pod {
+                workload: name.clone(),
+                replica,
+                name: identity.name,
+                namespace: namespace_of(&workload.manifest.metadata),
+                metadata: &workload.manifest.spec.template.metadata,
+                containers: &workload.manifest.spec.template.spec.containers,
+                controller: Some(identity.controller),
+                added_labels: identity.added_labels,
+                host,
+            });
+        }
     }
     pods
 }
@@ -217,7 +188,7 @@ fn pod_targets(pod: &Pod<'_>, me: &ComponentSpec, placement: &dyn Placement) -> 
 
 fn address(pod: &Pod<'_>, me: &ComponentSpec, placement: &dyn Placement, port: u16) -> String {
     placement
-        .pod_address(me, &pod.workload, port)
+        .pod_address(me, &pod.workload, pod.replica, port)
         .unwrap_or_else(|| format!("{}:{port}", pod.host))
 }
 

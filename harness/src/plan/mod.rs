@@ -15,6 +15,7 @@ mod kubernetes_sd;
 mod placement;
 mod prometheus;
 pub(crate) mod promql;
+mod replicas;
 pub mod startup;
 mod time_scale;
 mod timings;
@@ -27,6 +28,7 @@ pub use changes::{format_changes, Change};
 pub(crate) use discovery::uses_kubernetes_discovery;
 pub use placement::Placement;
 pub use prometheus::scaled_rule_file;
+pub(crate) use replicas::{pods as replica_pods, replicas as replica_count};
 pub use timings::Timings;
 
 use crate::spec::{ComponentConfig, ComponentSpec, FileContent, StackSpec};
@@ -207,6 +209,9 @@ pub fn plan(
             args,
             files,
         });
+    }
+    if placement.cluster_namespace().is_none() {
+        replicas::replica_changes(spec, &mut changes);
     }
     for component in spec.components.iter().filter(|c| c.ports_from_services) {
         let ports: Vec<String> = component.ports.iter().map(ToString::to_string).collect();

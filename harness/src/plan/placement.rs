@@ -21,18 +21,31 @@ pub trait Placement {
         None
     }
 
-    /// The host (an address, or a name) at which `from` reaches the pod of the workload
-    /// named `pod` on its declared container ports, as a pod's IP is reached in a cluster:
-    /// what emulated Kubernetes discovery hands out. `None` where the pod has none (it is
-    /// not run).
-    fn pod_host(&self, _from: &ComponentSpec, _pod: &str) -> Option<String> {
+    /// The host (an address, or a name) at which `from` reaches pod `replica` (0 for the
+    /// first) of the workload named `pod` on its declared container ports, as a pod's IP is
+    /// reached in a cluster: what emulated Kubernetes discovery hands out. `None` where the
+    /// pod has none (it is not run).
+    fn pod_host(&self, _from: &ComponentSpec, _pod: &str, _replica: usize) -> Option<String> {
         None
     }
 
-    /// `host:port` at which `from` reaches the pod of workload `pod` on container port
+    /// `host:port` at which `from` reaches pod `replica` of workload `pod` on container port
     /// `port` (the pod's host and the port, unless a backend puts a pod's containers apart).
-    fn pod_address(&self, from: &ComponentSpec, pod: &str, port: u16) -> Option<String> {
-        self.pod_host(from, pod)
+    fn pod_address(
+        &self,
+        from: &ComponentSpec,
+        pod: &str,
+        replica: usize,
+        port: u16,
+    ) -> Option<String> {
+        self.pod_host(from, pod, replica)
             .map(|host| format!("{host}:{port}"))
+    }
+
+    /// How the address [`Placement::peer_address`] gives for `to` spreads connections across
+    /// the pods of its workload, where it runs several (a Service's address, as kube-proxy
+    /// spreads them): said in the listed change of an address translated to it.
+    fn spread(&self, _to: &ComponentSpec) -> Option<String> {
+        None
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use testcontainers::bollard::body_full;
-use testcontainers::bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use testcontainers::bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
+};
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, LogsOptions, UploadToContainerOptions,
     WaitContainerOptions,
@@ -28,8 +30,14 @@ pub(crate) struct ContainerRun {
     pub(crate) component: String,
     /// What it is.
     pub(crate) kind: ComponentKind,
+    /// Which pod of the component (0 for the first, the one faults and logs name by the
+    /// component's name).
+    pub(crate) replica: usize,
     /// The container's name (its host name on the run's network).
     pub(crate) name: String,
+    /// The network alias it shares with the other pods of its component (where peers reach
+    /// a replicated component, as a Service's name).
+    pub(crate) alias: Option<String>,
     /// The image it runs.
     pub(crate) image: ResolvedImage,
     /// Its args (the image's entrypoint runs them), or the image's own CMD when `None`.
@@ -120,6 +128,15 @@ pub(crate) fn create_body(
         ),
         labels: Some(labels.clone()),
         exposed_ports: Some(run.ports.iter().map(port_key).collect()),
+        networking_config: run.alias.as_ref().map(|alias| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                network.to_string(),
+                EndpointSettings {
+                    aliases: Some(vec![alias.clone()]),
+                    ..Default::default()
+                },
+            )])),
+        }),
         host_config: Some(HostConfig {
             network_mode: Some(network.to_string()),
             port_bindings: Some(port_bindings),

@@ -135,8 +135,9 @@ pub fn backend_changes(plan: &mut StackPlan, _placement: &DockerPlacement) {
     });
 }
 
-/// What each component runs.
+/// What each component runs: a container per pod (one, unless its workload runs several).
 fn container_runs(
+    plan: &StackPlan,
     components: &[&ComponentPlan],
     placement: &DockerPlacement,
     images: &ImageChoice,
@@ -149,23 +150,33 @@ fn container_runs(
         } else {
             spec.ports.clone()
         };
-        runs.push(ContainerRun {
-            component: spec.name.clone(),
-            kind: spec.kind(),
-            name: placement
-                .container_name(&spec.name)
-                .expect("the placement names every component")
-                .to_string(),
-            image: images.image_for(spec),
-            cmd: (!component.args.is_empty()).then(|| component.args.clone()),
-            env: spec
-                .env
-                .iter()
-                .map(|e| (e.name.clone(), e.value.clone()))
-                .collect(),
-            ports,
-            files: component.files.clone(),
-        });
+        let pods = crate::plan::replica_pods(&plan.spec, &spec.pod);
+        for replica in 0..placement.replicas(&spec.name) {
+            // The first pod is the component (its logs, its faults); the others are named
+            // after their pods.
+            let shown = match (replica, pods.get(replica)) {
+                (0, _) | (_, None) => spec.name.clone(),
+                (_, Some(pod)) => format!("{}@{}", spec.name, pod.name),
+            };
+            runs.push(ContainerRun {
+                component: shown,
+                kind: spec.kind(),
+                replica,
+                name: placement
+                    .replica_container(&spec.name, replica)
+                    .expect("the placement names every pod of every component"),
+                alias: placement.service_alias(&spec.name),
+                image: images.image_for(spec),
+                cmd: (!component.args.is_empty()).then(|| component.args.clone()),
+                env: spec
+                    .env
+                    .iter()
+                    .map(|e| (e.name.clone(), e.value.clone()))
+                    .collect(),
+                ports: ports.clone(),
+                files: component.files.clone(),
+            });
+        }
     }
     runs
 }
@@ -196,8 +207,8 @@ async fn start(
     if !reaped.is_empty() {
         tracing::info!(removed = ?reaped, "removed what dead firedrill runs left behind");
     }
-    let runs = container_runs(&components, &placement, &images);
-    for run in &runs {
+    let runs = container_runs(plan, &components, &placement, &images);
+    for run in runs.iter().filter(|run| run.replica == 0) {
         containers::ensure_image(&docker, run).await?;
     }
 
@@ -221,7 +232,7 @@ async fn start(
         containers::start(&docker, run, placement.network(), &labels).await?;
     }
 
-    let mut launched = Vec::new();
+    let mut launched: Vec<LaunchedComponent> = Vec::new();
     for run in &runs {
         let ports = containers::published_ports(&docker, run).await?;
         // The first port is the component's main one (see `container_runs`).
@@ -235,10 +246,17 @@ async fn start(
                 ),
             )
         })?;
+        let address = format!("127.0.0.1:{}", ports[&main_port]);
+        if run.replica > 0 {
+            if let Some(first) = launched.last_mut() {
+                first.replicas.push(address);
+            }
+            continue;
+        }
         launched.push(LaunchedComponent {
             name: run.component.clone(),
             kind: run.kind,
-            address: format!("127.0.0.1:{}", ports[&main_port]),
+            address,
             probe: readiness_in_container(run.kind),
             what: format!("container {} (image {}) ", run.name, run.image.reference),
             replicas: Vec::new(),
@@ -270,7 +288,7 @@ mod tests {
         let mut plan = crate::plan::plan(&spec, &placement, 41234, options.plan);
         backend_changes(&mut plan, &placement);
         let (components, skipped) = crate::backend::seam::split_skipped(&plan, options);
-        let runs = container_runs(&components, &placement, &ImageChoice::default());
+        let runs = container_runs(&plan, &components, &placement, &ImageChoice::default());
         (runs, skipped)
     }
 
@@ -382,5 +400,46 @@ mod tests {
         let paths = crate::backend::images::entry_paths(&archive);
         assert!(paths.contains(&"etc/prometheus/prometheus.yaml".to_string()));
         assert!(paths.contains(&"etc/prometheus/rules.yaml".to_string()));
+    }
+
+    #[test]
+    fn each_replica_runs_a_container_sharing_the_alias_its_peers_reach_it_by() {
+        let spec = load_dir(
+            &crate::fixtures::repository_root()
+                .join("fixtures/manifests/corpus/working/replicated-pod-discovery/manifests"),
+        )
+        .unwrap();
+        let placement = DockerPlacement::with_run_id(&spec, "run");
+        let options = StartOptions::new(BackendKind::Docker);
+        let plan = crate::plan::plan(&spec, &placement, 41234, options.plan);
+        let (components, _) = crate::backend::seam::split_skipped(&plan, &options);
+        let runs = container_runs(&plan, &components, &placement, &ImageChoice::default());
+        let echo: Vec<&ContainerRun> = runs
+            .iter()
+            .filter(|r| r.name.starts_with("run-echo-server"))
+            .collect();
+        assert_eq!(echo.len(), 3, "{runs:#?}");
+        assert_eq!(
+            echo[0].component, "echo-server",
+            "the first is the component"
+        );
+        let pod = &crate::plan::replica_pods(&spec, "echo-deployment")[1].name;
+        assert_eq!(echo[1].component, format!("echo-server@{pod}"));
+        let labels = HashMap::new();
+        for run in &echo {
+            let body = containers::create_body(run, "run", &labels);
+            let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+            assert_eq!(
+                endpoints["run"].aliases,
+                Some(vec!["run-echo-server-service".to_string()])
+            );
+        }
+        let prometheus = runs
+            .iter()
+            .find(|r| r.kind == ComponentKind::Prometheus)
+            .unwrap();
+        assert!(containers::create_body(prometheus, "run", &labels)
+            .networking_config
+            .is_none());
     }
 }

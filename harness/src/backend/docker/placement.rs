@@ -16,6 +16,8 @@ pub const HARNESS_HOST: &str = "host.docker.internal";
 pub struct DockerPlacement {
     run_id: String,
     containers: BTreeMap<String, String>,
+    /// How many pods each replicated component runs (absent: one).
+    replicas: BTreeMap<String, usize>,
     /// Each pod's components (by workload name) with their container ports: each container
     /// is one of its own on the network, so a pod's port is reached at its container.
     pods: BTreeMap<String, Vec<(String, Vec<u16>)>>,
@@ -35,6 +37,12 @@ impl DockerPlacement {
             .iter()
             .map(|c| (c.name.clone(), format!("{run_id}-{}", c.name)))
             .collect();
+        let replicas = spec
+            .components
+            .iter()
+            .map(|c| (c.name.clone(), crate::plan::replica_count(spec, &c.pod)))
+            .filter(|(_, n)| *n > 1)
+            .collect();
         let mut pods: BTreeMap<String, Vec<(String, Vec<u16>)>> = BTreeMap::new();
         for c in &spec.components {
             pods.entry(c.pod.clone())
@@ -44,8 +52,34 @@ impl DockerPlacement {
         Self {
             run_id: run_id.to_string(),
             containers,
+            replicas,
             pods,
         }
+    }
+
+    /// How many pods of a component run (1 unless its workload runs several).
+    pub(crate) fn replicas(&self, component: &str) -> usize {
+        self.replicas.get(component).copied().unwrap_or(1)
+    }
+
+    /// The container of pod `replica` of a component: the component's own container for the
+    /// first, `<its container>-<replica>` for the others.
+    pub(crate) fn replica_container(&self, component: &str, replica: usize) -> Option<String> {
+        let first = self.container_name(component)?;
+        match replica {
+            0 => Some(first.to_string()),
+            r if r < self.replicas(component) => Some(format!("{first}-{r}")),
+            _ => None,
+        }
+    }
+
+    /// The network alias every container of a replicated component shares (what its peers
+    /// reach it at, as a Service's name); `None` for a component running one pod.
+    pub(crate) fn service_alias(&self, component: &str) -> Option<String> {
+        (self.replicas(component) > 1)
+            .then(|| self.container_name(component))
+            .flatten()
+            .map(|first| format!("{first}-service"))
     }
 
     /// The run's id, which names its network and prefixes its containers.
@@ -65,8 +99,12 @@ impl DockerPlacement {
 }
 
 impl Placement for DockerPlacement {
+    /// The component's container, or the network alias its pods share where it runs several.
     fn peer_address(&self, _from: &ComponentSpec, to: &ComponentSpec, port: u16) -> String {
-        let host = self.container_name(&to.name).unwrap_or(&to.name);
+        let host = self
+            .service_alias(&to.name)
+            .or_else(|| self.container_name(&to.name).map(str::to_string))
+            .unwrap_or_else(|| to.name.clone());
         format!("{host}:{port}")
     }
 
@@ -76,25 +114,42 @@ impl Placement for DockerPlacement {
 
     /// The pod's first container that declares a port (else its first): its name on the
     /// run's network stands for the pod's IP.
-    fn pod_host(&self, _from: &ComponentSpec, pod: &str) -> Option<String> {
+    fn pod_host(&self, _from: &ComponentSpec, pod: &str, replica: usize) -> Option<String> {
         let members = self.pods.get(pod)?;
         let (main, _) = members
             .iter()
             .find(|(_, ports)| !ports.is_empty())
             .or_else(|| members.first())?;
-        self.container_name(main).map(str::to_string)
+        self.replica_container(main, replica)
     }
 
     /// The container of the pod that declares `port` (else the pod's host).
-    fn pod_address(&self, from: &ComponentSpec, pod: &str, port: u16) -> Option<String> {
+    fn pod_address(
+        &self,
+        from: &ComponentSpec,
+        pod: &str,
+        replica: usize,
+        port: u16,
+    ) -> Option<String> {
         let owner = self
             .pods
             .get(pod)?
             .iter()
             .find(|(_, ports)| ports.contains(&port))
-            .and_then(|(name, _)| self.container_name(name).map(str::to_string));
-        let host = owner.or_else(|| self.pod_host(from, pod))?;
+            .and_then(|(name, _)| self.replica_container(name, replica));
+        let host = owner.or_else(|| self.pod_host(from, pod, replica))?;
         Some(format!("{host}:{port}"))
+    }
+
+    fn spread(&self, to: &ComponentSpec) -> Option<String> {
+        let pods = self.replicas(&to.name);
+        (pods > 1).then(|| {
+            format!(
+                "a network alias of its {pods} containers, which Docker's DNS answers with all \
+                 their addresses shuffled: connections spread across the pods, and a client \
+                 keeping its connection stays on one pod, as with kube-proxy"
+            )
+        })
     }
 
     fn file_path(&self, _component: &ComponentSpec, path: &str) -> String {
@@ -252,5 +307,42 @@ mod tests {
         );
         let notifier = file_text(&plan, "notifier", "/etc/notifier/am.yml");
         assert!(notifier.contains("http://host.docker.internal:41234/slack/"));
+    }
+
+    #[test]
+    fn each_replica_is_a_container_of_its_own_and_peers_reach_them_by_a_shared_alias() {
+        let spec = load_dir(&repo(
+            "fixtures/manifests/corpus/working/replicated-pod-discovery/manifests",
+        ))
+        .unwrap();
+        let placement = DockerPlacement::with_run_id(&spec, "run");
+        let prometheus = spec.component(ComponentKind::Prometheus).unwrap();
+        let echo = spec.component_named("echo-server").unwrap();
+        assert_eq!(placement.replicas("echo-server"), 3);
+        let containers: Vec<Option<String>> = (0..4)
+            .map(|r| placement.replica_container("echo-server", r))
+            .collect();
+        assert_eq!(
+            containers,
+            [
+                Some("run-echo-server".to_string()),
+                Some("run-echo-server-1".to_string()),
+                Some("run-echo-server-2".to_string()),
+                None
+            ]
+        );
+        assert_eq!(
+            placement.pod_address(prometheus, "echo-deployment", 2, 8081),
+            Some("run-echo-server-2:8081".to_string())
+        );
+        assert_eq!(
+            placement.peer_address(prometheus, echo, 8081),
+            "run-echo-server-service:8081"
+        );
+        assert_eq!(placement.service_alias("prometheus"), None);
+        assert_eq!(
+            placement.peer_address(echo, prometheus, 9090),
+            "run-prometheus:9090"
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! address of its own (`127.x.y.z`: all of 127.0.0.0/8 is local on Linux), where every
 //! declared container port of the pod is forwarded to the port its container really
 //! listens on (`127.0.0.1:PORT`).
+//!
+//! A workload running several pods has one more forward per container port: the port its
+//! peers reach it at (a Service's address) hands each connection to the next pod in turn,
+//! as kube-proxy spreads a Service's connections across its endpoints.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -51,22 +55,27 @@ pub(crate) struct Forwarders {
 }
 
 impl Forwarders {
-    /// Forwards every connection accepted on each listener to its target.
-    pub(crate) fn start(pairs: Vec<(TcpListener, SocketAddr)>) -> Self {
+    /// Forwards every connection accepted on each listener to its targets, in turn.
+    pub(crate) fn start(pairs: Vec<(TcpListener, Vec<SocketAddr>)>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let mut addresses = Vec::new();
-        for (listener, target) in pairs {
+        for (listener, targets) in pairs {
+            if targets.is_empty() {
+                continue;
+            }
             if let Ok(address) = listener.local_addr() {
                 addresses.push(address);
             }
             let stop = stop.clone();
+            let shown = targets[0];
             let spawned = std::thread::Builder::new()
                 .name("firedrill-pod-forward".into())
                 .spawn(move || {
-                    for client in listener.incoming() {
+                    for (n, client) in listener.incoming().enumerate() {
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
+                        let target = targets[n % targets.len()];
                         if let Ok(client) = client {
                             let _ = std::thread::Builder::new()
                                 .name("firedrill-pod-conn".into())
@@ -75,7 +84,7 @@ impl Forwarders {
                     }
                 });
             if spawned.is_err() {
-                tracing::warn!("no thread to forward a pod's port to {target}");
+                tracing::warn!("no thread to forward a pod's port to {shown}");
             }
         }
         Self { stop, addresses }
@@ -137,7 +146,8 @@ mod tests {
             .port();
         let (ip, listeners) = bind_pod(&[free]).unwrap();
         assert_ne!(ip, Ipv4Addr::LOCALHOST);
-        let forwarders = Forwarders::start(listeners.into_iter().map(|l| (l, target)).collect());
+        let forwarders =
+            Forwarders::start(listeners.into_iter().map(|l| (l, vec![target])).collect());
         let mut conn = TcpStream::connect((ip, free)).unwrap();
         conn.write_all(b"ping").unwrap();
         let mut answer = String::new();
@@ -153,5 +163,38 @@ mod tests {
             );
             std::thread::yield_now();
         }
+    }
+
+    #[test]
+    fn a_services_port_hands_each_connection_to_the_next_pod_in_turn() {
+        let pods: Vec<TcpListener> = (0..3)
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let targets: Vec<SocketAddr> = pods.iter().map(|p| p.local_addr().unwrap()).collect();
+        for (i, pod) in pods.into_iter().enumerate() {
+            std::thread::spawn(move || {
+                for conn in pod.incoming() {
+                    let _ = conn.unwrap().write_all(format!("pod {i}").as_bytes());
+                }
+            });
+        }
+        let service = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = service.local_addr().unwrap();
+        let _forwarders = Forwarders::start(vec![(service, targets)]);
+        let answers: Vec<String> = (0..6)
+            .map(|_| {
+                let mut answer = String::new();
+                TcpStream::connect(address)
+                    .unwrap()
+                    .read_to_string(&mut answer)
+                    .unwrap();
+                answer
+            })
+            .collect();
+        assert_eq!(
+            answers,
+            ["pod 0", "pod 1", "pod 2", "pod 0", "pod 1", "pod 2"],
+            "each connection goes to the next pod"
+        );
     }
 }

@@ -93,13 +93,15 @@ fn data_dir(placement: &ProcessPlacement, component: &str) -> PathBuf {
     placement.workdir().join(component).join("data")
 }
 
-/// How to run a component whose args the plan already holds (see [`apply_backend_flags`]),
-/// with the programs [`tools::resolve`] found for the images (PATH otherwise).
+/// How to run pod `replica` (0 for the first) of a component whose args the plan already
+/// holds (see [`apply_backend_flags`]), with the programs [`tools::resolve`] found for the
+/// images (PATH otherwise).
 pub(crate) fn launch_of(
     component: &ComponentPlan,
     placement: &ProcessPlacement,
     options: &StartOptions,
     programs: &BTreeMap<String, PathBuf>,
+    replica: usize,
 ) -> Result<Launch> {
     let spec = &component.spec;
     let port = crate::backend::container_port(spec).ok_or_else(|| {
@@ -114,8 +116,8 @@ pub(crate) fn launch_of(
         )
     })?;
     let host_port = placement
-        .host_port(&spec.name, port)
-        .expect("the placement reserved every container port");
+        .listen_port(&spec.name, port, replica)
+        .expect("the placement reserved every container port of every pod");
     let listen = format!("127.0.0.1:{host_port}");
     let data_dir = data_dir(placement, &spec.name);
     let mut env: Vec<(String, EnvValue)> = spec
@@ -315,7 +317,8 @@ mod tests {
             grafana.spec.image.clone(),
             home.path().join("bin/grafana-server"),
         )]);
-        let launch = launch_of(&grafana, &placement, &StartOptions::default(), &programs).unwrap();
+        let launch =
+            launch_of(&grafana, &placement, &StartOptions::default(), &programs, 0).unwrap();
 
         let port = placement
             .host_port("grafana", 3000)

@@ -78,8 +78,9 @@ struct Component {
 #[derive(Debug)]
 pub(crate) struct ProcessStack {
     components: Vec<Mutex<Component>>,
-    /// Each pod's own address forwarded to its containers (Kubernetes discovery).
-    _pods: Option<forward::Forwarders>,
+    /// Each pod's own address forwarded to its containers (Kubernetes discovery), and each
+    /// replicated component's port spread across its pods.
+    _forwards: Option<forward::Forwarders>,
     workdir: Option<tempfile::TempDir>,
     keep: bool,
 }
@@ -324,30 +325,42 @@ fn start(
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
         }
-        let mut launch = launch::launch_of(component, &placement, options, programs)?;
-        launch.shown_args = spec.redact(&launch.args.join(" "));
-        if launch.program == launch::Program::InProcessEchoServer {
-            // Served with the reserved listener itself: the port is never free in between.
-            launch.listener = crate::backend::container_port(&component.spec)
-                .and_then(|port| placement.take_reservation(&component.spec.name, port));
+        // Each pod of a workload running several is a process of its own; the first one is
+        // the component (its name, its log, its faults), the others are named after their
+        // pods.
+        let pods = crate::plan::replica_pods(spec, &component.spec.pod);
+        for replica in 0..placement.replicas(&component.spec.name) {
+            let mut launch = launch::launch_of(component, &placement, options, programs, replica)?;
+            launch.shown_args = spec.redact(&launch.args.join(" "));
+            if launch.program == launch::Program::InProcessEchoServer {
+                // Served with the reserved listener itself: the port is never free in between.
+                launch.listener =
+                    crate::backend::container_port(&component.spec).and_then(|port| {
+                        placement.take_reservation(&component.spec.name, port, replica)
+                    });
+            }
+            let name = match (replica, pods.get(replica)) {
+                (0, _) | (_, None) => component.spec.name.clone(),
+                (_, Some(pod)) => format!("{}@{}", component.spec.name, pod.name),
+            };
+            launches.push((name, replica, kind, launch));
         }
-        launches.push((component.spec.name.clone(), kind, launch));
     }
 
     let logs_dir = placement.workdir().join("logs");
     std::fs::create_dir_all(&logs_dir).map_err(|e| Error::io("creating the logs dir", e))?;
     placement.release_ports();
 
-    let pod_ports = placement.take_pod_ports();
+    let forwards = placement.take_forwards();
     let mut stack = ProcessStack {
         components: Vec::new(),
-        _pods: (!pod_ports.is_empty()).then(|| forward::Forwarders::start(pod_ports)),
+        _forwards: (!forwards.is_empty()).then(|| forward::Forwarders::start(forwards)),
         workdir: None,
         keep: options.keep,
     };
     let mut prometheus_started = Instant::now();
-    let mut launched = Vec::new();
-    for (name, kind, launch) in &mut launches {
+    let mut launched: Vec<LaunchedComponent> = Vec::new();
+    for (name, replica, kind, launch) in &mut launches {
         if *kind == ComponentKind::Prometheus {
             prometheus_started = Instant::now();
         }
@@ -356,6 +369,12 @@ fn start(
             child,
             identity: ready::Identity::of(*kind, &launch.args),
         }));
+        if *replica > 0 {
+            if let Some(first) = launched.last_mut() {
+                first.replicas.push(launch.listen.clone());
+            }
+            continue;
+        }
         launched.push(LaunchedComponent {
             name: name.clone(),
             kind: *kind,

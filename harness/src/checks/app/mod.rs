@@ -14,7 +14,7 @@ impl Checker<'_> {
     pub(crate) async fn app_reachable(&mut self, deadline: Duration) -> Result<String, String> {
         let apps = self.stack.endpoints().apps.clone();
         if apps.is_empty() {
-            return Err("the manifests run no app".into());
+            return Err(self.no_app());
         }
         for app in &apps {
             let http = self.http.clone();
@@ -144,15 +144,32 @@ impl Checker<'_> {
         Ok(format!("{}{after}", sent.join("; ")))
     }
 
+    /// Why no app runs: none declared, or workloads asking for no pod (`replicas: 0`).
+    fn no_app(&self) -> String {
+        let none: Vec<String> = self
+            .stack
+            .plan()
+            .changes
+            .iter()
+            .filter(|c| c.reason == "replicas" && c.to.starts_with("0 "))
+            .map(|c| format!("{} has `replicas: 0`", c.file))
+            .collect();
+        if none.is_empty() {
+            "the manifests run no app".to_string()
+        } else {
+            format!(
+                "the manifests run no app: {}, so no pod of it runs; give it replicas",
+                none.join(", ")
+            )
+        }
+    }
+
     /// The app `traffic` goes to: the one it names (a container, Deployment or Service
     /// name), else the manifests' first.
     fn app_of(&self, traffic: &Traffic) -> Result<crate::backend::AppEndpoint, String> {
         let apps = &self.stack.endpoints().apps;
         let Some(name) = &traffic.app else {
-            return apps
-                .first()
-                .cloned()
-                .ok_or_else(|| "the manifests run no app".to_string());
+            return apps.first().cloned().ok_or_else(|| self.no_app());
         };
         let component = self.stack.component_named(name)?;
         apps.iter()

@@ -30,6 +30,10 @@ pub(crate) struct WorkloadManifest {
 /// `spec` of a workload.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct WorkloadSpec {
+    /// `spec.replicas` (a Deployment's or StatefulSet's; Kubernetes's 1 when absent, and
+    /// absent on a DaemonSet).
+    #[serde(default)]
+    pub replicas: Option<u32>,
     pub template: PodTemplate,
 }
 
