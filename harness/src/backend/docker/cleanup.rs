@@ -71,6 +71,20 @@ impl DockerStack {
             .map(|(_, name)| name.as_str())
     }
 
+    /// Every container of a component's pods, as (shown name, container name): its first
+    /// pod's under the component's name, its further replicas' as `component@pod`.
+    pub(crate) fn containers_of(&self, component: &str) -> Vec<(&str, &str)> {
+        self.containers
+            .iter()
+            .filter(|(c, _)| {
+                c == component
+                    || c.strip_prefix(component)
+                        .is_some_and(|rest| rest.starts_with('@'))
+            })
+            .map(|(c, name)| (c.as_str(), name.as_str()))
+            .collect()
+    }
+
     /// Every container's output so far, as (component, text).
     pub(crate) async fn logs(&self) -> Vec<(String, String)> {
         let fetches = self.containers.iter().map(|(component, name)| async {

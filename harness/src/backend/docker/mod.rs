@@ -101,10 +101,16 @@ impl StackHandle for DockerStack {
         fault: Fault,
     ) -> BoxFuture<'a, std::result::Result<String, String>> {
         Box::pin(async move {
-            let name = self
-                .container_of(component)
-                .ok_or_else(|| format!("{component} has no container in this run"))?;
-            containers::fault(self.docker(), component, name, fault).await
+            // Every pod of the component, as on Kubernetes.
+            let pods = self.containers_of(component);
+            if pods.is_empty() {
+                return Err(format!("{component} has no container in this run"));
+            }
+            let mut done = Vec::new();
+            for (shown, name) in pods {
+                done.push(containers::fault(self.docker(), shown, name, fault).await?);
+            }
+            Ok(done.join("; "))
         })
     }
 

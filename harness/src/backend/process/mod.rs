@@ -154,99 +154,33 @@ impl StackHandle for ProcessStack {
         fault: Fault,
     ) -> BoxFuture<'a, std::result::Result<String, String>> {
         Box::pin(async move {
-            let slot = self
+            // Every pod of the component: its first keeps its name, its further replicas are
+            // `component@pod`. A fault stops all of them, as on Kubernetes.
+            let slots: Vec<(String, &Mutex<Component>)> = self
                 .components
                 .iter()
-                .find(|c| {
-                    c.lock()
+                .filter_map(|c| {
+                    let name = c
+                        .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .child
                         .name
-                        == component
+                        .clone();
+                    let ours = name == component
+                        || name
+                            .strip_prefix(component)
+                            .is_some_and(|rest| rest.starts_with('@'));
+                    ours.then_some((name, c))
                 })
-                .ok_or_else(|| format!("{component} is not a component of this stack"))?;
-            let child = || {
-                slot.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            };
-            match fault {
-                Fault::Stop | Fault::Kill => {
-                    {
-                        let mut c = child();
-                        if let Err(how) = c.child.alive() {
-                            return Err(format!("{component} is not running: it {how}"));
-                        }
-                        if c.child.in_process() {
-                            c.child.start_kill();
-                        } else if fault == Fault::Kill {
-                            c.child.signal(libc::SIGKILL)?;
-                        } else {
-                            c.child.signal(libc::SIGTERM)?;
-                            // A paused process takes its SIGTERM once it runs again.
-                            c.child.signal(libc::SIGCONT)?;
-                        }
-                    }
-                    let how = match exit_within(slot, STOP_GRACE).await {
-                        Some(how) => how,
-                        None => {
-                            child().child.signal(libc::SIGKILL)?;
-                            exit_within(slot, STOP_GRACE).await.ok_or_else(|| {
-                                format!("{component} did not exit, even after SIGKILL")
-                            })?
-                        }
-                    };
-                    Ok(match (fault, child().child.in_process()) {
-                        (Fault::Kill, false) => format!("{component} killed (SIGKILL): it {how}"),
-                        (_, true) => {
-                            format!("{component} stopped (served inside firedrill): {how}")
-                        }
-                        _ => format!("{component} stopped (SIGTERM): it {how}"),
-                    })
-                }
-                Fault::Pause => {
-                    child().child.signal(libc::SIGSTOP).map_err(|e| {
-                        format!(
-                            "{e}; to pause it, run the app as a program of its own \
-                             (--app-command IMAGE=COMMAND)"
-                        )
-                    })?;
-                    Ok(format!(
-                        "{component} paused (SIGSTOP): its port accepts connections, nothing answers"
-                    ))
-                }
-                Fault::Resume => {
-                    child().child.signal(libc::SIGCONT)?;
-                    Ok(format!("{component} resumed (SIGCONT)"))
-                }
-                Fault::Restart => {
-                    let listen = {
-                        let mut c = child();
-                        c.child.respawn()?;
-                        c.child.listen().to_string()
-                    };
-                    let started = Instant::now();
-                    loop {
-                        if tokio::net::TcpStream::connect(&listen).await.is_ok() {
-                            break;
-                        }
-                        if let Err(how) = child().child.alive() {
-                            return Err(format!("{component} did not start again: it {how}"));
-                        }
-                        if started.elapsed() > RESTART_DEADLINE {
-                            return Err(format!(
-                                "{component} started again but did not listen on {listen} within \
-                                 {} s",
-                                RESTART_DEADLINE.as_secs()
-                            ));
-                        }
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Ok(format!(
-                        "{component} started again, listening on {listen} after {:.1} s",
-                        started.elapsed().as_secs_f64()
-                    ))
-                }
+                .collect();
+            if slots.is_empty() {
+                return Err(format!("{component} is not a component of this stack"));
             }
+            let mut done = Vec::new();
+            for (name, slot) in slots {
+                done.push(fault_one(slot, &name, fault).await?);
+            }
+            Ok(done.join("; "))
         })
     }
 
@@ -280,6 +214,96 @@ impl Drop for ProcessStack {
 }
 
 /// Writes the plan's files and starts every component; readiness is awaited by the caller.
+/// Does `fault` to the one process in `slot`, named `component` in what it says.
+async fn fault_one(
+    slot: &Mutex<Component>,
+    component: &str,
+    fault: Fault,
+) -> std::result::Result<String, String> {
+    let child = || {
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    match fault {
+        Fault::Stop | Fault::Kill => {
+            {
+                let mut c = child();
+                if let Err(how) = c.child.alive() {
+                    return Err(format!("{component} is not running: it {how}"));
+                }
+                if c.child.in_process() {
+                    c.child.start_kill();
+                } else if fault == Fault::Kill {
+                    c.child.signal(libc::SIGKILL)?;
+                } else {
+                    c.child.signal(libc::SIGTERM)?;
+                    // A paused process takes its SIGTERM once it runs again.
+                    c.child.signal(libc::SIGCONT)?;
+                }
+            }
+            let how = match exit_within(slot, STOP_GRACE).await {
+                Some(how) => how,
+                None => {
+                    child().child.signal(libc::SIGKILL)?;
+                    exit_within(slot, STOP_GRACE)
+                        .await
+                        .ok_or_else(|| format!("{component} did not exit, even after SIGKILL"))?
+                }
+            };
+            Ok(match (fault, child().child.in_process()) {
+                (Fault::Kill, false) => format!("{component} killed (SIGKILL): it {how}"),
+                (_, true) => {
+                    format!("{component} stopped (served inside firedrill): {how}")
+                }
+                _ => format!("{component} stopped (SIGTERM): it {how}"),
+            })
+        }
+        Fault::Pause => {
+            child().child.signal(libc::SIGSTOP).map_err(|e| {
+                format!(
+                    "{e}; to pause it, run the app as a program of its own \
+                     (--app-command IMAGE=COMMAND)"
+                )
+            })?;
+            Ok(format!(
+                "{component} paused (SIGSTOP): its port accepts connections, nothing answers"
+            ))
+        }
+        Fault::Resume => {
+            child().child.signal(libc::SIGCONT)?;
+            Ok(format!("{component} resumed (SIGCONT)"))
+        }
+        Fault::Restart => {
+            let listen = {
+                let mut c = child();
+                c.child.respawn()?;
+                c.child.listen().to_string()
+            };
+            let started = Instant::now();
+            loop {
+                if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+                    break;
+                }
+                if let Err(how) = child().child.alive() {
+                    return Err(format!("{component} did not start again: it {how}"));
+                }
+                if started.elapsed() > RESTART_DEADLINE {
+                    return Err(format!(
+                        "{component} started again but did not listen on {listen} within \
+                         {} s",
+                        RESTART_DEADLINE.as_secs()
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(format!(
+                "{component} started again, listening on {listen} after {:.1} s",
+                started.elapsed().as_secs_f64()
+            ))
+        }
+    }
+}
+
 /// How long a stopped component has to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How long a restarted component has to listen again.
