@@ -64,6 +64,44 @@ fn lint_on_a_broken_dir_exits_2_naming_file_resource_and_key() {
     assert!(text.contains("1 error"), "{text}");
 }
 
+/// The seed with its app's image one only a registry has (`ghcr.io/acme/shop:1.2`).
+fn seed_with_own_app_image() -> tempfile::TempDir {
+    let dir = broken_seed();
+    let service = dir.path().join("echo-service.yaml");
+    let yaml = std::fs::read_to_string(&service).expect("echo-service.yaml");
+    std::fs::write(&service, yaml.replacen("app: echo-v2", "app: echo", 1)).expect("write");
+    let deployment = dir.path().join("echo-deployment.yaml");
+    let yaml = std::fs::read_to_string(&deployment).expect("echo-deployment.yaml");
+    std::fs::write(
+        &deployment,
+        yaml.replacen("echo_server:latest", "ghcr.io/acme/shop:1.2", 1),
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn lint_on_the_process_backend_refuses_an_app_image_it_has_no_command_for_as_verify_does() {
+    let dir = seed_with_own_app_image();
+    let output = lint_on("process", dir.path(), &[]);
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("the process backend does not know how to run image `ghcr.io/acme/shop:1.2`")
+            && said.contains("--app-command"),
+        "{said}"
+    );
+    // Given a command, and on Docker, it is fine.
+    let given = [
+        "--app-command".to_string(),
+        "ghcr.io/acme/shop:1.2=true".to_string(),
+    ];
+    let output = lint_on("process", dir.path(), &given);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let output = lint_on("docker", dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
 #[test]
 fn lint_on_the_seed_exits_0() {
     let output = firedrill(&["lint"]);

@@ -204,6 +204,18 @@ pub(crate) fn launch_of(
     })
 }
 
+/// Refuses, before anything starts, an app this backend cannot run: an image with no
+/// `--app-command` (other than the seed's), a command that is empty or not on PATH.
+pub(super) fn require_app_commands(plan: &StackPlan, options: &StartOptions) -> Result<()> {
+    for component in &plan.components {
+        let spec = &component.spec;
+        if spec.kind() == ComponentKind::App && !options.skips(ComponentKind::App) {
+            app_command(&spec.image, &spec.name, "127.0.0.1:0", 0, options)?;
+        }
+    }
+    Ok(())
+}
+
 /// How the app of `image` runs: the user's `--app-command` for it, else the seed's app inside
 /// firedrill for `echo_server:latest`.
 fn app_command(

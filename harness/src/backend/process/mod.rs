@@ -39,10 +39,11 @@ impl Backend for ProcessBackend {
         &self,
         plan: &mut StackPlan,
         placement: &ProcessPlacement,
-        _options: &StartOptions,
+        options: &StartOptions,
     ) -> Result<()> {
         launch::apply_backend_flags(plan, placement);
-        Ok(())
+        // What `lint` reports too: it runs the placement, plan and adjustment.
+        launch::require_app_commands(plan, options)
     }
 
     async fn start_recorder(&self) -> Result<SlackMock> {
