@@ -271,3 +271,51 @@ fn lint_args_keep_the_flags_lint_takes_with_their_values_and_drop_the_checks_fla
         ["--secret", "s:k=/v/f", "--skip=grafana"]
     );
 }
+
+/// `firedrill verify --backend BACKEND` on the seed with `steps`, hermetic as [`lint_on`]:
+/// anything started or contacted would fail differently.
+fn verify_steps_on(backend: &str, steps: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+    command
+        .args(["verify", "--backend", backend, "--skip", "grafana"])
+        .current_dir(repository_root())
+        .env_remove("FIREDRILL_BACKEND")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("FIREDRILL_PROMETHEUS_BIN", "/nonexistent/prometheus");
+    for step in steps {
+        command.args(["--step", step]);
+    }
+    command.output().expect("the firedrill binary runs")
+}
+
+#[test]
+fn a_fault_step_the_backend_cannot_do_is_refused_before_anything_starts() {
+    for (backend, step, why) in [
+        (
+            "kube",
+            "pause echo-server",
+            "the kube backend cannot pause echo-server: Kubernetes has no way to freeze a container",
+        ),
+        (
+            "kube",
+            "kill prometheus",
+            "the kube backend cannot kill prometheus alone: it stops a whole pod, and the pod of \
+             Deployment/prometheus-deployment also runs alertmanager",
+        ),
+        (
+            "process",
+            "pause echo-server",
+            "echo-server is the seed's app served inside firedrill, which has no process to pause",
+        ),
+    ] {
+        let output = verify_steps_on(backend, &["traffic /hello x1", step]);
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{backend}: {said}");
+        assert!(said.contains(why), "{backend}: {said}");
+        assert!(
+            said.contains(&format!("--step '{step}'")) && !said.contains("starting the stack"),
+            "{backend}: {said}"
+        );
+    }
+}

@@ -73,6 +73,21 @@ pub(crate) fn refusals(spec: &StackSpec, options: &StartOptions) -> Vec<crate::e
     }
 }
 
+/// `Err` with why, for a fault the chosen backend cannot do to `component` (a component's
+/// name in `spec`): what the fault would fail with, said before anything starts.
+pub(crate) fn refuse_fault(
+    spec: &StackSpec,
+    options: &StartOptions,
+    component: &str,
+    fault: Fault,
+) -> std::result::Result<(), String> {
+    let Some(component) = spec.components.iter().find(|c| c.name == component) else {
+        return Ok(());
+    };
+    let backend = options.backend.registered().map_err(|e| e.to_string())?;
+    backend.refuse_fault(spec, component, fault, options)
+}
+
 /// Starts the Slack mock, plans the stack for the chosen backend and starts it.
 pub async fn start(spec: &StackSpec, options: &StartOptions) -> Result<RunningStack> {
     options.backend.registered()?.start(spec, options).await

@@ -98,6 +98,15 @@ pub(crate) trait Dispatch: Sync {
     /// Everything starting the stack would refuse before anything starts, every one.
     fn refusals(&self, spec: &StackSpec, options: &StartOptions) -> Vec<crate::error::Error>;
 
+    /// `Err` with why, for a fault the backend cannot do to `component`.
+    fn refuse_fault(
+        &self,
+        spec: &StackSpec,
+        component: &crate::spec::ComponentSpec,
+        fault: super::Fault,
+        options: &StartOptions,
+    ) -> std::result::Result<(), String>;
+
     /// Starts the Slack mock, plans the stack and starts it.
     fn start<'a>(
         &'a self,
@@ -126,6 +135,16 @@ impl<B: Backend> Dispatch for B {
 
     fn refusals(&self, spec: &StackSpec, options: &StartOptions) -> Vec<crate::error::Error> {
         seam::refusals_on(self, spec, options)
+    }
+
+    fn refuse_fault(
+        &self,
+        spec: &StackSpec,
+        component: &crate::spec::ComponentSpec,
+        fault: super::Fault,
+        options: &StartOptions,
+    ) -> std::result::Result<(), String> {
+        Backend::refuse_fault(self, spec, component, fault, options)
     }
 
     fn start<'a>(

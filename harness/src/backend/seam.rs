@@ -39,6 +39,8 @@ pub(crate) trait Registered {
 /// - optionally [`adjust`](Backend::adjust): the flags it sets itself, listed as changes;
 /// - optionally [`refusals`](Backend::refusals): everything it cannot run, each its own
 ///   error (nothing by default);
+/// - optionally [`refuse_fault`](Backend::refuse_fault): a fault it cannot do to a
+///   component, known before anything starts (none by default);
 /// - optionally [`render_manifests`](Backend::render_manifests): what it would apply, for a
 ///   backend that applies manifests;
 /// - optionally [`runs_http_probes`](Backend::runs_http_probes): whether the containers'
@@ -60,6 +62,19 @@ pub(crate) trait Backend: Registered + Sync {
     /// emulates Kubernetes discovery).
     fn refusals(&self, _spec: &StackSpec) -> Vec<Error> {
         Vec::new()
+    }
+
+    /// `Err` with why, for a fault the backend cannot do to `component` of `spec` as the
+    /// options run it: said before anything starts, in the words the fault would fail with
+    /// (none by default).
+    fn refuse_fault(
+        &self,
+        _spec: &StackSpec,
+        _component: &crate::spec::ComponentSpec,
+        _fault: super::Fault,
+        _options: &StartOptions,
+    ) -> std::result::Result<(), String> {
+        Ok(())
     }
 
     /// What `firedrill render` prints besides the plan, for a backend that applies

@@ -195,8 +195,12 @@ fn require_runnable_steps(
             )?;
         }
         if let Some(target) = step.target() {
-            spec.component_called(target, |c| !start.skips(c.kind()))
+            let component = spec
+                .component_called(target, |c| !start.skips(c.kind()))
                 .map_err(bad)?;
+            if let Step::Fault(_, fault) = step {
+                crate::backend::refuse_fault(spec, start, &component, *fault).map_err(bad)?;
+            }
         }
     }
     Ok(())

@@ -79,27 +79,9 @@ impl ComponentPod {
         restart_deadline: Duration,
     ) -> Result<String, String> {
         let name = &self.name;
-        if matches!(fault, Fault::Pause | Fault::Resume) {
-            return Err(format!(
-                "the kube backend cannot {fault} {name}: Kubernetes has no way to freeze a container; \
-                 use stop or kill (the pod scaled away), or the process or docker backend"
-            ));
-        }
-        if !self.siblings.is_empty() {
-            return Err(format!(
-                "the kube backend cannot {fault} {name} alone: it stops a whole pod, and the pod of \
-                 {} also runs {}; give {name} a Deployment of its own, or use the process or docker backend",
-                self.workload,
-                self.siblings.join(", ")
-            ));
-        }
-        let workload = Workload::of(&self.workload).ok_or_else(|| {
-            format!(
-                "the kube backend cannot {fault} {name}: it scales a Deployment or a StatefulSet, \
-                 and {name} runs in {}",
-                self.workload
-            )
-        })?;
+        refusal(fault, name, &self.workload, &self.siblings)?;
+        let workload = Workload::of(&self.workload)
+            .ok_or_else(|| format!("{} cannot be scaled", self.workload))?;
         let started = Instant::now();
         match fault {
             Fault::Stop | Fault::Kill => {
@@ -304,6 +286,36 @@ impl ComponentPod {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Why the kube backend cannot do `fault` to component `name` of `workload` (`Kind/name`)
+/// whose pod also runs `siblings` of the stack, if it cannot: known before anything starts.
+pub(super) fn refusal(
+    fault: Fault,
+    name: &str,
+    workload: &str,
+    siblings: &[String],
+) -> Result<(), String> {
+    if matches!(fault, Fault::Pause | Fault::Resume) {
+        return Err(format!(
+            "the kube backend cannot {fault} {name}: Kubernetes has no way to freeze a container; \
+             use stop or kill (the pod scaled away), or the process or docker backend"
+        ));
+    }
+    if !siblings.is_empty() {
+        return Err(format!(
+            "the kube backend cannot {fault} {name} alone: it stops a whole pod, and the pod of \
+             {workload} also runs {}; give {name} a Deployment of its own, or use the process or docker backend",
+            siblings.join(", ")
+        ));
+    }
+    if Workload::of(workload).is_none() {
+        return Err(format!(
+            "the kube backend cannot {fault} {name}: it scales a Deployment or a StatefulSet, \
+             and {name} runs in {workload}"
+        ));
+    }
+    Ok(())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

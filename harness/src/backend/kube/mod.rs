@@ -108,6 +108,21 @@ impl Backend for KubeBackend {
     /// plan cannot point it at the Slack mock: refused, naming the container.
     ///
     /// Every such object and container is its own refusal.
+    fn refuse_fault(
+        &self,
+        spec: &StackSpec,
+        component: &crate::spec::ComponentSpec,
+        fault: super::Fault,
+        options: &StartOptions,
+    ) -> std::result::Result<(), String> {
+        fault::refusal(
+            fault,
+            &component.name,
+            &component.origin.resource,
+            &siblings(spec, component, options),
+        )
+    }
+
     fn refusals(&self, spec: &StackSpec) -> Vec<Error> {
         let mut refusals: Vec<Error> = spec
             .startup_scripts
@@ -387,11 +402,7 @@ async fn start(
         );
         component_pod.reached = Some((forward.address().to_string(), probe.clone()));
         // A fault stops a whole pod: the other components in it would stop too.
-        component_pod.siblings = components
-            .iter()
-            .filter(|c| c.spec.pod == spec.pod && c.spec.name != spec.name)
-            .map(|c| c.spec.name.clone())
-            .collect();
+        component_pod.siblings = siblings(&plan.spec, spec, options);
         launched.push(LaunchedComponent {
             name: spec.name.clone(),
             kind: spec.kind(),
@@ -408,6 +419,20 @@ async fn start(
         components: launched,
         prometheus_started,
     })
+}
+
+/// The other components of the stack, run as `options` say, in the pod of `component`.
+fn siblings(
+    spec: &StackSpec,
+    component: &crate::spec::ComponentSpec,
+    options: &StartOptions,
+) -> Vec<String> {
+    spec.components
+        .iter()
+        .filter(|c| c.pod == component.pod && c.name != component.name)
+        .filter(|c| !options.skips(c.kind()))
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// The documents in the order they are applied: first everything but the Deployments that

@@ -35,6 +35,26 @@ impl Backend for ProcessBackend {
         ProcessPlacement::new(spec)
     }
 
+    fn refuse_fault(
+        &self,
+        _spec: &StackSpec,
+        component: &crate::spec::ComponentSpec,
+        fault: Fault,
+        options: &StartOptions,
+    ) -> std::result::Result<(), String> {
+        let in_process = component.kind() == ComponentKind::App
+            && component.image == crate::spec::ECHO_SERVER_IMAGE
+            && !options.app_commands.contains_key(&component.image);
+        if in_process && matches!(fault, Fault::Pause | Fault::Resume) {
+            return Err(format!(
+                "{} is the seed's app served inside firedrill, which has no process to {fault}; \
+                 to pause it, run the app as a program of its own (--app-command {}=COMMAND)",
+                component.name, component.image
+            ));
+        }
+        Ok(())
+    }
+
     fn adjust(
         &self,
         plan: &mut StackPlan,
