@@ -215,3 +215,54 @@ async fn a_fault_to_a_replicated_app_stops_every_one_of_its_pods() {
     assert_all_passed(&outcomes);
     stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_app_answering_500_to_its_scrapes_fires_its_down_alert_and_a_restart_resolves_it() {
+    let stack = StackBuilder::new(seed_manifests())
+        .with_extra_rules("down-rules.yaml", DOWN_RULES)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    if stack.backend() != "process" {
+        // Only the process backend can answer in a component's place: refused by name.
+        let outcomes = run(
+            &stack,
+            &[Check::Fault("echo-server".into(), Fault::Fail(500))],
+        )
+        .await;
+        assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
+        assert!(
+            outcomes[0]
+                .detail
+                .contains("cannot make echo-server answer 500 yet"),
+            "{}",
+            outcomes[0].detail
+        );
+        stack.shutdown().await;
+        return;
+    }
+    let outcomes = run(
+        &stack,
+        &[
+            Check::AppReachable,
+            Check::TargetsUp,
+            Check::Fault("echo-server".into(), Fault::Fail(500)),
+            Check::AlertFiring("EchoDown".into()),
+            Check::AlertDelivered("EchoDown".into()),
+            Check::Fault("echo-server".into(), Fault::Restart),
+            Check::TargetsUp,
+            Check::AlertResolved("EchoDown".into()),
+        ],
+    )
+    .await;
+    assert_all_passed(&outcomes);
+    assert!(
+        outcomes[2]
+            .detail
+            .contains("answers 500 to every request in its place"),
+        "{}",
+        outcomes[2].detail
+    );
+    assert_eq!(outcomes[2].name, "fail echo-server 500");
+    stack.shutdown().await;
+}

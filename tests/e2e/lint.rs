@@ -304,6 +304,11 @@ fn a_fault_step_the_backend_cannot_do_is_refused_before_anything_starts() {
              Deployment/prometheus-deployment also runs alertmanager",
         ),
         (
+            "docker",
+            "fail echo-server 500",
+            "the docker backend cannot make echo-server answer 500 yet",
+        ),
+        (
             "process",
             "pause echo-server",
             "echo-server is the seed's app served inside firedrill, which has no process to pause",

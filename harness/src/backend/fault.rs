@@ -18,6 +18,9 @@ pub enum Fault {
     Resume,
     /// Start a stopped or killed component again, where it was, and wait until it answers.
     Restart,
+    /// Stop it, and answer every request at its port with this HTTP status in its place
+    /// (what a scrape target answering 500 looks like); `restart` runs it again.
+    Fail(u16),
 }
 
 impl Fault {
@@ -38,7 +41,38 @@ impl Fault {
             Fault::Pause => "pause",
             Fault::Resume => "resume",
             Fault::Restart => "restart",
+            Fault::Fail(_) => "fail",
         }
+    }
+
+    /// The step that does it to `target`: `kill echo`, `fail echo 500`.
+    pub fn step(self, target: &str) -> String {
+        match self {
+            Fault::Fail(status) => format!("fail {target} {status}"),
+            other => format!("{other} {target}"),
+        }
+    }
+
+    /// Why `backend` cannot do this fault to `component` (what a backend without it says).
+    pub(crate) fn cannot(self, backend: &str, component: &str) -> String {
+        match self {
+            Fault::Fail(status) => format!(
+                "the {backend} backend cannot make {component} answer {status} yet: use stop or \
+                 kill (a target that refuses connections), pause where the backend can (one that \
+                 times out), or the process backend"
+            ),
+            other => format!("the {backend} backend cannot {other} {component}"),
+        }
+    }
+
+    /// `fail`'s status: `STATUS` from 400 to 599.
+    pub fn fail(status: &str) -> Result<Self, String> {
+        status
+            .parse::<u16>()
+            .ok()
+            .filter(|s| (400..600).contains(s))
+            .map(Fault::Fail)
+            .ok_or_else(|| format!("`{status}` is not an HTTP status from 400 to 599"))
     }
 }
 
@@ -65,6 +99,19 @@ impl FromStr for Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_answer_takes_an_error_status_and_names_its_step_with_it() {
+        assert_eq!(Fault::fail("500"), Ok(Fault::Fail(500)));
+        assert_eq!(Fault::Fail(503).step("echo"), "fail echo 503");
+        assert_eq!(Fault::Kill.step("echo"), "kill echo");
+        for bad in ["200", "600", "boom"] {
+            assert!(
+                Fault::fail(bad).unwrap_err().contains("from 400 to 599"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn every_fault_reads_back_from_its_name_and_an_unknown_one_names_the_choices() {

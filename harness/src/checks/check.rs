@@ -77,7 +77,7 @@ impl Check {
                 "grafana default datasource is the manifests' Prometheus".into()
             }
             Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
-            Check::Fault(target, fault) => format!("{fault} {target}"),
+            Check::Fault(target, fault) => fault.step(target),
             Check::SlackFails(fault) => format!("slack answers {}", fault.answers()),
         }
     }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `traffic SPEC` | sends traffic ([`Traffic`]'s syntax: `traffic echo GET /boom x20 expect 5xx`) |
 //! | `stop NAME`, `kill NAME`, `pause NAME`, `resume NAME`, `restart NAME` | does that to a container, Deployment or Service ([`Fault`]) |
+//! | `fail NAME STATUS` | stops it and answers STATUS at its port in its place until `restart NAME` (process backend) |
 //! | `expect NAME` | the alert goes pending, fires, reaches Alertmanager and is delivered to Slack |
 //! | `expect-resolved NAME` | the alert resolves and the resolved message is delivered |
 //! | `slack-fail STATUS[xN]`, `slack-fail slow=DURATION[xN]` | the Slack mock answers STATUS, or 200 after DURATION of scenario time (to the next N requests) |
@@ -72,7 +73,7 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Traffic(traffic) => write!(f, "traffic {traffic}"),
-            Step::Fault(target, fault) => write!(f, "{fault} {target}"),
+            Step::Fault(target, fault) => f.write_str(&fault.step(target)),
             Step::Expect(alert) => write!(f, "expect {alert}"),
             Step::ExpectResolved(alert) => write!(f, "expect-resolved {alert}"),
             Step::SlackFail(fault) => write!(f, "slack-fail {fault}"),
@@ -80,7 +81,7 @@ impl fmt::Display for Step {
     }
 }
 
-const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]|slow=DURATION[xN]";
+const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, fail NAME STATUS, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]|slow=DURATION[xN]";
 
 impl FromStr for Step {
     type Err = String;
@@ -106,6 +107,15 @@ impl FromStr for Step {
                 .map_err(|e| format!("invalid step `{s}`: {e}")),
             "expect" => Ok(Step::Expect(one_name("alert name")?)),
             "expect-resolved" => Ok(Step::ExpectResolved(one_name("alert name")?)),
+            "fail" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [name, status] => Fault::fail(status)
+                    .map(|fault| Step::Fault(name.to_string(), fault))
+                    .map_err(|e| format!("invalid step `{s}`: {e}")),
+                _ => Err(format!(
+                    "invalid step `{s}`: `fail` takes a container, Deployment or Service name and \
+                     an HTTP status, e.g. `fail echo 500` (steps: {STEPS})"
+                )),
+            },
             "slack-fail" => one_name("STATUS[xN] or slow=DURATION[xN]")?
                 .parse()
                 .map(Step::SlackFail)

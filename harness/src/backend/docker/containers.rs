@@ -382,6 +382,7 @@ pub(crate) async fn fault(
             docker.unpause_container(name).await.map_err(failed)?;
             Ok(format!("{component} resumed (docker unpause {name})"))
         }
+        Fault::Fail(status) => Err(Fault::Fail(status).cannot("docker", component)),
         Fault::Restart => {
             docker.start_container(name, None).await.map_err(failed)?;
             Ok(format!("{component} started again (docker start {name})"))

@@ -51,6 +51,19 @@ impl Backend for DockerBackend {
         Ok(DockerPlacement::new(spec))
     }
 
+    fn refuse_fault(
+        &self,
+        _spec: &StackSpec,
+        component: &crate::spec::ComponentSpec,
+        fault: Fault,
+        _options: &StartOptions,
+    ) -> std::result::Result<(), String> {
+        match fault {
+            Fault::Fail(_) => Err(fault.cannot("docker", &component.name)),
+            _ => Ok(()),
+        }
+    }
+
     fn adjust(
         &self,
         plan: &mut StackPlan,

@@ -173,7 +173,7 @@ impl ComponentPod {
                     started.elapsed().as_secs_f64()
                 ))
             }
-            Fault::Pause | Fault::Resume => unreachable!("refused above"),
+            Fault::Pause | Fault::Resume | Fault::Fail(_) => unreachable!("refused above"),
         }
     }
 
@@ -296,6 +296,9 @@ pub(super) fn refusal(
     workload: &str,
     siblings: &[String],
 ) -> Result<(), String> {
+    if let Fault::Fail(_) = fault {
+        return Err(fault.cannot("kube", name));
+    }
     if matches!(fault, Fault::Pause | Fault::Resume) {
         return Err(format!(
             "the kube backend cannot {fault} {name}: Kubernetes has no way to freeze a container; \

@@ -7,6 +7,7 @@ mod launch;
 mod placement;
 mod ready;
 mod stale;
+mod stand_in;
 
 pub use placement::ProcessPlacement;
 
@@ -93,6 +94,8 @@ impl Backend for ProcessBackend {
 struct Component {
     child: ManagedChild,
     identity: ready::Identity,
+    /// What answers at its port in its place while a `fail` fault holds.
+    stand_in: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The processes of a running stack and their work dir.
@@ -163,7 +166,9 @@ impl StackHandle for ProcessStack {
             }) else {
                 return Err(NotReady::Exited("was never started".to_string()));
             };
-            let Component { child, identity } = slot;
+            let Component {
+                child, identity, ..
+            } = slot;
             ready::wait_until_ours(component.kind, identity, &component.address, child, timeout)
                 .await
         })
@@ -246,6 +251,15 @@ async fn fault_one(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
     match fault {
+        Fault::Fail(status) => {
+            let stopped = Box::pin(fault_one(slot, component, Fault::Stop)).await?;
+            let listen = child().child.listen().to_string();
+            let answering = stand_in::answer(&listen, status).await?;
+            child().stand_in = Some(answering);
+            Ok(format!(
+                "{stopped}; {listen} answers {status} to every request in its place"
+            ))
+        }
         Fault::Stop | Fault::Kill => {
             {
                 let mut c = child();
@@ -295,6 +309,12 @@ async fn fault_one(
             Ok(format!("{component} resumed (SIGCONT)"))
         }
         Fault::Restart => {
+            // What answered in its place goes first, its port closed.
+            let answering = child().stand_in.take();
+            if let Some(answering) = answering {
+                answering.abort();
+                let _ = answering.await;
+            }
             let listen = {
                 let mut c = child();
                 c.child.respawn()?;
@@ -413,6 +433,7 @@ fn start(
         stack.components.push(Mutex::new(Component {
             child,
             identity: ready::Identity::of(*kind, &launch.args),
+            stand_in: None,
         }));
         if *replica > 0 {
             if let Some(first) = launched.last_mut() {
