@@ -54,6 +54,7 @@ impl Fault {
     }
 
     /// Why `backend` cannot do this fault to `component` (what a backend without it says).
+    #[cfg(feature = "docker")]
     pub(crate) fn cannot(self, backend: &str, component: &str) -> String {
         match self {
             Fault::Fail(status) => format!(
