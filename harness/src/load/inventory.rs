@@ -8,7 +8,7 @@ use serde_yaml::Value;
 
 use super::stores;
 use crate::error::InputError;
-use crate::spec::manifests::resources::{PodManifest, PodTemplate};
+use crate::spec::manifests::resources::{PodManifest, PodTemplate, WorkloadManifest, WorkloadSpec};
 use crate::spec::manifests::{DataStore, Document, Inventory, Located};
 
 const WORKLOAD_KINDS: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
@@ -124,11 +124,21 @@ fn add(inventory: &mut Inventory, file: &Path, value: &Value) -> Result<(), Inpu
             });
         }
         "Pod" => {
-            let manifest = typed(file, &resource, value)?;
-            inventory.pods.push(Located {
+            // A bare Pod runs as a workload of one pod, its own name and no controller.
+            let pod: PodManifest = typed(file, &resource, value)?;
+            inventory.workloads.push(Located {
                 file: file.to_path_buf(),
                 resource,
-                manifest,
+                manifest: WorkloadManifest {
+                    metadata: pod.metadata.clone(),
+                    spec: WorkloadSpec {
+                        replicas: Some(1),
+                        template: PodTemplate {
+                            metadata: pod.metadata,
+                            spec: pod.spec,
+                        },
+                    },
+                },
             });
         }
         "ReplicaSet" | "Job" | "CronJob" => {

@@ -89,7 +89,7 @@ fn labels_of(
     }
 }
 
-/// The pods the manifests run (bare Pods are only linted, not run: they have no address).
+/// The pods the manifests run: each pod of each workload (a bare Pod is a workload of one).
 fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) -> Vec<Pod<'a>> {
     let inventory = &spec.manifests.inventory;
     let mut pods = Vec::new();
@@ -106,7 +106,7 @@ fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) 
                 namespace: namespace_of(&workload.manifest.metadata),
                 metadata: &workload.manifest.spec.template.metadata,
                 containers: &workload.manifest.spec.template.spec.containers,
-                controller: Some(identity.controller),
+                controller: identity.controller,
                 added_labels: identity.added_labels,
                 host,
             });

@@ -35,12 +35,12 @@ pub(crate) struct PodIdentity {
     /// `metadata.name`.
     pub(crate) name: String,
     /// The kind and name of the controller that owns it (`ReplicaSet`, `echo-5d8f7c9b6d`).
-    pub(crate) controller: (String, String),
+    pub(crate) controller: Option<(String, String)>,
     /// The labels its controller adds to the template's (`pod-template-hash`, ...).
     pub(crate) added_labels: BTreeMap<String, String>,
 }
 
-/// A workload's kind (`Deployment`, `StatefulSet`, `DaemonSet`), from its resource.
+/// A workload's kind (`Deployment`, `StatefulSet`, `DaemonSet`, `Pod`), from its resource.
 fn kind_of(workload: &Located<WorkloadManifest>) -> &str {
     workload.resource.split('/').next().unwrap_or("Deployment")
 }
@@ -49,7 +49,7 @@ fn kind_of(workload: &Located<WorkloadManifest>) -> &str {
 /// DaemonSet (one node).
 fn declared(workload: &Located<WorkloadManifest>) -> u32 {
     match kind_of(workload) {
-        "DaemonSet" => 1,
+        "DaemonSet" | "Pod" => 1,
         _ => workload.manifest.spec.replicas.unwrap_or(1),
     }
 }
@@ -141,12 +141,18 @@ pub(crate) fn pods(spec: &StackSpec, name: &str) -> Vec<PodIdentity> {
                         ("statefulset.kubernetes.io/pod-name", pod.clone()),
                     ]),
                     name: pod,
-                    controller: ("StatefulSet".to_string(), name.to_string()),
+                    controller: Some(("StatefulSet".to_string(), name.to_string())),
                 }
             }
+            // A bare Pod: its own name, no controller.
+            "Pod" => PodIdentity {
+                name: name.to_string(),
+                controller: None,
+                added_labels: BTreeMap::new(),
+            },
             "DaemonSet" => PodIdentity {
                 name: format!("{name}-{}", suffix(&format!("{name}-{hash}-{r}"))),
-                controller: ("DaemonSet".to_string(), name.to_string()),
+                controller: Some(("DaemonSet".to_string(), name.to_string())),
                 added_labels: labels(&[
                     ("controller-revision-hash", hash.clone()),
                     ("pod-template-generation", "1".to_string()),
@@ -156,7 +162,7 @@ pub(crate) fn pods(spec: &StackSpec, name: &str) -> Vec<PodIdentity> {
                 let replica_set = format!("{name}-{hash}");
                 PodIdentity {
                     name: format!("{replica_set}-{}", suffix(&format!("{replica_set}-{r}"))),
-                    controller: ("ReplicaSet".to_string(), replica_set),
+                    controller: Some(("ReplicaSet".to_string(), replica_set)),
                     added_labels: labels(&[("pod-template-hash", hash.clone())]),
                 }
             }
@@ -250,7 +256,7 @@ pub(super) mod tests {
         for pod in &pods {
             assert_eq!(
                 pod.controller,
-                ("ReplicaSet".to_string(), replica_set.clone())
+                Some(("ReplicaSet".to_string(), replica_set.clone()))
             );
             assert_eq!(&pod.added_labels["pod-template-hash"], hash);
             let suffix = pod
@@ -291,7 +297,7 @@ pub(super) mod tests {
             assert!(pod.added_labels["controller-revision-hash"].starts_with("echo-deployment-"));
             assert_eq!(
                 pod.controller,
-                ("StatefulSet".to_string(), "echo-deployment".to_string())
+                Some(("StatefulSet".to_string(), "echo-deployment".to_string()))
             );
         }
     }
@@ -367,4 +373,25 @@ pub(super) mod tests {
         assert_eq!(five.len(), 5);
         assert!(five.bytes().all(|b| ALPHABET.contains(&b)), "{five}");
     }
+
+    #[test]
+    fn a_bare_pod_is_one_pod_of_its_own_name_without_a_controller() {
+        let dir = crate::fixtures::repository_root()
+            .join("fixtures/manifests/corpus/working/bare-pod-app/manifests");
+        let spec = load_dir(&dir).unwrap();
+        assert!(
+            spec.components.iter().any(|c| c.name == "echo-server" && c.pod == "echo"),
+            "the bare Pod's container is a component: {:?}",
+            spec.components.iter().map(|c| &c.name).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            pods(&spec, "echo"),
+            [PodIdentity {
+                name: "echo".to_string(),
+                controller: None,
+                added_labels: BTreeMap::new(),
+            }]
+        );
+    }
+
 }

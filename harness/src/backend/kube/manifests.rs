@@ -42,6 +42,26 @@ impl AppliedDocument {
             self.value["metadata"]["name"].as_str().unwrap_or("?")
         )
     }
+
+    /// Its pod spec: a bare Pod's `spec`, a workload's `spec.template.spec`.
+    pub fn pod_spec(&self) -> &Value {
+        if self.value["kind"].as_str() == Some("Pod") {
+            &self.value["spec"]
+        } else {
+            &self.value["spec"]["template"]["spec"]
+        }
+    }
+
+    /// Its pod spec, to change ([`Self::pod_spec`]); `None` where the document has none.
+    pub fn pod_spec_mut(&mut self) -> Option<&mut Value> {
+        let is_pod = self.value["kind"].as_str() == Some("Pod");
+        let spec = self.value.get_mut("spec")?;
+        if is_pod {
+            Some(spec)
+        } else {
+            spec.get_mut("template")?.get_mut("spec")
+        }
+    }
 }
 
 /// Every document to apply, Namespace first, and the changes they make.
@@ -334,7 +354,7 @@ fn apply_file_changes(
                     }
                     let slot = format!("{}-{}", component.spec.name, sanitize(key));
                     extra.push((
-                        component.spec.pod.clone(),
+                        component.spec.origin.resource.clone(),
                         component.spec.origin.key.clone().unwrap_or_default(),
                         file.path.clone(),
                         slot.clone(),
@@ -352,13 +372,11 @@ fn apply_file_changes(
             }
         }
     }
-    for (deployment, container, path, slot) in extra {
-        mount_extra(documents, &deployment, &container, &path, &slot).ok_or_else(|| {
+    for (workload, container, path, slot) in extra {
+        mount_extra(documents, &workload, &container, &path, &slot).ok_or_else(|| {
             Error::start(
                 &container,
-                format!(
-                    "cannot mount {path} into container {container} of Deployment/{deployment}"
-                ),
+                format!("cannot mount {path} into container {container} of {workload}"),
                 "add the file to a ConfigMap of the manifests instead",
             )
         })?;
@@ -420,7 +438,7 @@ fn add_beside_a_sibling(
     } else {
         "name"
     };
-    let volumes = workload.value["spec"]["template"]["spec"]["volumes"].as_sequence()?;
+    let volumes = workload.pod_spec()["volumes"].as_sequence()?;
     let whole = volumes.iter().any(|v| {
         v[source_key][name_key].as_str() == Some(store_name) && v[source_key].get("items").is_none()
     });
@@ -509,20 +527,13 @@ fn extra_configmap(documents: &mut Vec<AppliedDocument>, slot: &str, text: &str)
 
 fn mount_extra(
     documents: &mut [AppliedDocument],
-    deployment: &str,
+    workload: &str,
     container: &str,
     path: &str,
     slot: &str,
 ) -> Option<()> {
-    let document = documents
-        .iter_mut()
-        .find(|d| d.resource() == format!("Deployment/{deployment}"))?;
-    let pod = document
-        .value
-        .get_mut("spec")?
-        .get_mut("template")?
-        .get_mut("spec")?
-        .as_mapping_mut()?;
+    let document = documents.iter_mut().find(|d| d.resource() == workload)?;
+    let pod = document.pod_spec_mut()?.as_mapping_mut()?;
     let volumes = pod
         .entry("volumes".into())
         .or_insert_with(|| Value::Sequence(Vec::new()))
@@ -573,8 +584,9 @@ fn apply_images(
         let Some(document) = documents.iter_mut().find(|d| d.resource() == deployment) else {
             continue;
         };
-        let containers = document.value["spec"]["template"]["spec"]
-            .get_mut("containers")
+        let containers = document
+            .pod_spec_mut()
+            .and_then(|pod| pod.get_mut("containers"))
             .and_then(Value::as_sequence_mut);
         for c in containers.into_iter().flatten() {
             if c["name"].as_str() == Some(container) {
@@ -608,8 +620,9 @@ fn apply_args(plan: &StackPlan, documents: &mut [AppliedDocument]) {
         let Some(document) = documents.iter_mut().find(|d| &d.resource() == workload) else {
             continue;
         };
-        let containers = document.value["spec"]["template"]["spec"]
-            .get_mut("containers")
+        let containers = document
+            .pod_spec_mut()
+            .and_then(|pod| pod.get_mut("containers"))
             .and_then(Value::as_sequence_mut);
         for c in containers.into_iter().flatten() {
             if c["name"].as_str() != Some(container) {
@@ -652,8 +665,9 @@ fn remove_container(documents: &mut [AppliedDocument], workload: &str, container
     let Some(document) = documents.iter_mut().find(|d| d.resource() == workload) else {
         return false;
     };
-    let Some(containers) = document.value["spec"]["template"]["spec"]
-        .get_mut("containers")
+    let Some(containers) = document
+        .pod_spec_mut()
+        .and_then(|pod| pod.get_mut("containers"))
         .and_then(Value::as_sequence_mut)
     else {
         return false;

@@ -306,10 +306,23 @@ async fn start(
             .filter(|d| d.value["kind"].as_str() == Some("Deployment"))
             .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
             .collect();
+        // A bare Pod is its own workload: awaited ready like a Deployment's pods.
+        let pods: Vec<String> = phase
+            .iter()
+            .filter(|d| d.value["kind"].as_str() == Some("Pod"))
+            .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
+            .collect();
         cluster::await_deployments(
             &client,
             &namespace,
             &deployments,
+            timeout.saturating_sub(began.elapsed()),
+        )
+        .await?;
+        cluster::await_pods(
+            &client,
+            &namespace,
+            &pods,
             timeout.saturating_sub(began.elapsed()),
         )
         .await?;
@@ -365,7 +378,10 @@ async fn start(
         let pod = running.and_then(|p| p.metadata.name).ok_or_else(|| {
             Error::start(
                 &spec.name,
-                format!("Deployment/{} is available but no pod of it runs", spec.pod),
+                format!(
+                    "{} is available but no pod of it runs",
+                    spec.origin.resource
+                ),
                 "FIREDRILL_KEEP=1 keeps the namespace to inspect",
             )
         })?;
@@ -452,13 +468,11 @@ fn by_phase(
                 ComponentKind::Prometheus | ComponentKind::Alertmanager
             )
         })
-        .map(|c| c.pod.as_str())
+        .map(|c| c.origin.resource.as_str())
         .collect();
     documents.iter().cloned().partition(|d| {
-        d.value["kind"].as_str() == Some("Deployment")
-            && d.value["metadata"]["name"]
-                .as_str()
-                .is_some_and(|name| monitoring.contains(name))
+        matches!(d.value["kind"].as_str(), Some("Deployment" | "Pod"))
+            && monitoring.contains(d.resource().as_str())
     })
 }
 
