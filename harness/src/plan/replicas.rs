@@ -380,7 +380,9 @@ pub(super) mod tests {
             .join("fixtures/manifests/corpus/working/bare-pod-app/manifests");
         let spec = load_dir(&dir).unwrap();
         assert!(
-            spec.components.iter().any(|c| c.name == "echo-server" && c.pod == "echo"),
+            spec.components
+                .iter()
+                .any(|c| c.name == "echo-server" && c.pod == "echo"),
             "the bare Pod's container is a component: {:?}",
             spec.components.iter().map(|c| &c.name).collect::<Vec<_>>()
         );
@@ -393,5 +395,4 @@ pub(super) mod tests {
             }]
         );
     }
-
 }

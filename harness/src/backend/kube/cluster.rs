@@ -293,12 +293,13 @@ async fn failed_logs(pods: &Api<Pod>, pod: &Pod) -> String {
     out
 }
 
-/// Waits until every Deployment of the namespace has its replicas available; a pod that
-/// cannot start fails at once with its events and container statuses.
-pub async fn await_deployments(
+/// Waits until every Deployment named has its replicas available and every bare Pod named is
+/// ready; a pod that cannot start fails at once with its events and container statuses.
+pub async fn await_workloads(
     client: &Client,
     namespace: &str,
     names: &[String],
+    bare_pods: &[String],
     timeout: Duration,
 ) -> Result<()> {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
@@ -336,6 +337,17 @@ pub async fn await_deployments(
                 ));
             }
         }
+        for name in bare_pods {
+            let pod = pods.get(name).await.map_err(api_error)?;
+            let ready = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+            if !ready {
+                waiting.push(format!("Pod/{name} (not ready)"));
+            }
+        }
         if waiting.is_empty() {
             return Ok(());
         }
@@ -352,59 +364,6 @@ pub async fn await_deployments(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(500));
-    }
-}
-
-/// Waits until every bare Pod named has its containers ready; one that cannot start fails at
-/// once with its events and container statuses.
-pub async fn await_pods(
-    client: &Client,
-    namespace: &str,
-    names: &[String],
-    timeout: Duration,
-) -> Result<()> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let started = Instant::now();
-    loop {
-        let mut waiting = Vec::new();
-        for name in names {
-            let pod = pods.get(name).await.map_err(api_error)?;
-            if let Some(failure) = pod_failure(&pod) {
-                let events = events(client, namespace).await;
-                let logs = failed_logs(&pods, &pod).await;
-                return Err(Error::start(
-                    pod_component(&pod),
-                    format!("{failure}{logs}\nevents:\n{events}"),
-                    "fix the image or the pod spec; FIREDRILL_KEEP=1 keeps the namespace to inspect",
-                ));
-            }
-            let ready = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-            if !ready {
-                waiting.push(format!("Pod/{name}"));
-            }
-        }
-        if waiting.is_empty() {
-            return Ok(());
-        }
-        if started.elapsed() >= timeout {
-            let events = events(client, namespace).await;
-            return Err(Error::start(
-                "kube",
-                format!(
-                    "not ready within {timeout:?}: {}\nevents:\n{events}",
-                    waiting.join(", ")
-                ),
-                "FIREDRILL_START_TIMEOUT (seconds) raises the deadline; FIREDRILL_KEEP=1 keeps the namespace to inspect",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

@@ -312,16 +312,10 @@ async fn start(
             .filter(|d| d.value["kind"].as_str() == Some("Pod"))
             .filter_map(|d| d.value["metadata"]["name"].as_str().map(str::to_string))
             .collect();
-        cluster::await_deployments(
+        cluster::await_workloads(
             &client,
             &namespace,
             &deployments,
-            timeout.saturating_sub(began.elapsed()),
-        )
-        .await?;
-        cluster::await_pods(
-            &client,
-            &namespace,
             &pods,
             timeout.saturating_sub(began.elapsed()),
         )
