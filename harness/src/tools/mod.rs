@@ -165,10 +165,26 @@ impl Tool {
     pub(crate) fn is_usable(self, binary: &Path) -> bool {
         match self {
             Tool::Promtool => true,
-            Tool::Amtool => Command::new(binary)
-                .args(["template", "render", "--help"])
-                .output()
-                .is_ok_and(|o| o.status.success()),
+            Tool::Amtool => {
+                // A binary written a moment ago (a download just unpacked) can be busy for as
+                // long as a process forked meanwhile by another thread holds its write
+                // descriptor (ETXTBSY): retried for at most a second, never read as unusable.
+                let started = std::time::Instant::now();
+                loop {
+                    match Command::new(binary)
+                        .args(["template", "render", "--help"])
+                        .output()
+                    {
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                                && started.elapsed() < std::time::Duration::from_secs(1) =>
+                        {
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                        result => break result.is_ok_and(|o| o.status.success()),
+                    }
+                }
+            }
         }
     }
 
