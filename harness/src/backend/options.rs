@@ -25,6 +25,9 @@ pub struct StartOptions {
     pub context: Option<String>,
     /// Secrets the manifests reference but do not hold, given from files.
     pub secrets: Vec<crate::load::GivenSecret>,
+    /// How the Slack mock fails from the start, before Alertmanager runs (the last one holds;
+    /// a delay as the mock waits it: [`crate::SlackFault::scaled`] turns scenario time into it).
+    pub slack_faults: Vec<crate::slack::SlackFault>,
 }
 
 impl StartOptions {
@@ -47,6 +50,13 @@ impl StartOptions {
     /// Sets the time scale.
     pub fn with_time_scale(mut self, time_scale: f64) -> Self {
         self.plan.time_scale = time_scale;
+        self
+    }
+
+    /// The Slack mock answers as `fault` says from the start, before Alertmanager runs (on
+    /// Kubernetes, the recorder starts with it).
+    pub fn with_slack_fault(mut self, fault: crate::slack::SlackFault) -> Self {
+        self.slack_faults.push(fault);
         self
     }
 

@@ -136,6 +136,14 @@ pub(crate) async fn start_on<B: Backend>(
 ) -> Result<RunningStack> {
     options.validate(spec)?;
     let slack = backend.start_recorder().await?;
+    // Before anything can send: a fault told once the stack runs could come after
+    // Alertmanager's first message. (A recorder in a cluster starts with them.)
+    for fault in &options.slack_faults {
+        slack
+            .fail_next(*fault)
+            .await
+            .map_err(|e| Error::start("slack mock", e, "report this as a bug"))?;
+    }
     let placement = placed(backend, spec, options)?;
     let mut stack_plan = plan(
         spec,

@@ -69,6 +69,10 @@ pub struct SlackRecorderArgs {
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
     pub listen: String,
+    /// Fail as Slack does from the start (repeatable, the last holds): STATUS[xN], or
+    /// slow=DURATION[xN] with DURATION as the recorder waits it.
+    #[arg(long = "fail", value_name = "STATUS[xN]|slow=DURATION[xN]")]
+    pub fail: Vec<crate::slack::SlackFault>,
 }
 
 /// Where the stack comes from and how it runs.

@@ -268,6 +268,12 @@ async fn slack_recorder_command(args: SlackRecorderArgs) -> Result<i32, Error> {
         )
     })?;
     let recorder = crate::slack::SlackMock::start_on(listener).await;
+    for fault in &args.fail {
+        recorder
+            .fail_next(*fault)
+            .await
+            .map_err(|e| Error::start("slack-recorder", e, "report this as a bug"))?;
+    }
     eprintln!("firedrill: slack recorder listening on {}", args.listen);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;

@@ -63,7 +63,14 @@ pub async fn verify_until(
     tokio::pin!(interrupt);
     let started_at = SystemTime::now();
     let wall = Instant::now();
-    let mut builder = StackBuilder::new(&options.manifests).with_options(options.start.clone());
+    // The Slack mock fails from the start (before Alertmanager's first message), the delays
+    // turned from scenario time into what the mock waits.
+    let mut start = options.start.clone();
+    for fault in &options.slack_faults {
+        let scale = start.plan.time_scale;
+        start = start.with_slack_fault(fault.scaled(scale));
+    }
+    let mut builder = StackBuilder::new(&options.manifests).with_options(start);
     if let Some(margin) = options.margin {
         builder = builder.with_margin(margin);
     }
@@ -85,6 +92,9 @@ pub async fn verify_until(
         let expectations = Expectations::of_checks(&checks);
         (checks, expectations)
     };
+    for fault in &options.slack_faults {
+        progress.message(&format!("the Slack mock answers {}", fault.answers()));
+    }
     progress.message(&format!(
         "starting the stack from {} on the {} backend (time scale {})",
         options.manifests.display(),
@@ -100,20 +110,6 @@ pub async fn verify_until(
         "stack ready in {:.1} s",
         start_elapsed.as_secs_f64()
     ));
-    for fault in &options.slack_faults {
-        stack
-            .slack()
-            .fail_next(fault.scaled(options.start.plan.time_scale))
-            .await
-            .map_err(|e| {
-                crate::error::Error::start(
-                    "slack mock",
-                    e,
-                    "a recorder image built by an older firedrill takes no faults: remove it (docker rmi) so that it is built again",
-                )
-            })?;
-        progress.message(&format!("the Slack mock answers {}", fault.answers()));
-    }
     let mut recording = Recording {
         inner: progress,
         outcomes: Vec::new(),

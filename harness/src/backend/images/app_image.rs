@@ -38,17 +38,40 @@ const BUILT_FROM_LABEL: &str = "firedrill.built-from";
 const VERSION_LABEL: &str = "firedrill.version";
 /// This firedrill's version.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The label telling which build of the executable an app image holds (its size and
+/// modification time): a rebuilt firedrill of the same version rebuilds the image, so that
+/// a recorder never runs an older build's flags.
+const EXECUTABLE_LABEL: &str = "firedrill.executable";
+
+/// The running executable's build, as [`EXECUTABLE_LABEL`] records it.
+pub(crate) fn executable_build() -> Option<String> {
+    let executable = firedrill_executable().ok()?;
+    let metadata = std::fs::metadata(executable).ok()?;
+    let modified = metadata
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}-{}", metadata.len(), modified.as_nanos()))
+}
 
 /// Why an app image that is present must be built again, given its labels: only an image
 /// an earlier firedrill built (another version, or one from before images carried it). An
 /// image firedrill did not build (yours, or `ci/build-local-images`') is used as it is.
 pub(crate) fn stale_app_image(
     labels: Option<&std::collections::HashMap<String, String>>,
+    build: Option<&str>,
 ) -> Option<String> {
     let labels = labels?;
     labels.get(BUILT_FROM_LABEL)?;
     match labels.get(VERSION_LABEL) {
-        Some(version) if version == VERSION => None,
+        Some(version) if version == VERSION => match (labels.get(EXECUTABLE_LABEL), build) {
+            (Some(built), Some(build)) if built == build => None,
+            (_, None) => None,
+            _ => Some(format!(
+                "it was built from another build of firedrill {VERSION}"
+            )),
+        },
         Some(version) => Some(format!(
             "it was built by firedrill {version}, this is {VERSION}"
         )),
@@ -81,6 +104,10 @@ pub(crate) async fn build_app_image(docker: &Docker, tag: &str) -> Result<()> {
                     executable.display().to_string(),
                 ),
                 (VERSION_LABEL.to_string(), VERSION.to_string()),
+                (
+                    EXECUTABLE_LABEL.to_string(),
+                    executable_build().unwrap_or_default(),
+                ),
             ]
             .into(),
         ),
@@ -198,18 +225,35 @@ mod tests {
     #[test]
     fn an_app_image_another_firedrill_built_is_rebuilt_and_any_other_is_kept() {
         let from = (BUILT_FROM_LABEL, "/usr/local/bin/firedrill");
+        let build = Some("1234-5678");
         let old = labels(&[from, (VERSION_LABEL, "0.0.1-old")]);
         assert_eq!(
-            stale_app_image(Some(&old)).as_deref(),
+            stale_app_image(Some(&old), build).as_deref(),
             Some(format!("it was built by firedrill 0.0.1-old, this is {VERSION}").as_str())
         );
         let unversioned = labels(&[from]);
-        assert!(stale_app_image(Some(&unversioned)).is_some());
-        let current = labels(&[from, (VERSION_LABEL, VERSION)]);
-        assert_eq!(stale_app_image(Some(&current)), None);
+        assert!(stale_app_image(Some(&unversioned), build).is_some());
+        let current = labels(&[
+            from,
+            (VERSION_LABEL, VERSION),
+            (EXECUTABLE_LABEL, "1234-5678"),
+        ]);
+        assert_eq!(stale_app_image(Some(&current), build), None);
+        // The same version built again (a recorder with flags the old build lacks).
+        let rebuilt = labels(&[
+            from,
+            (VERSION_LABEL, VERSION),
+            (EXECUTABLE_LABEL, "1234-0001"),
+        ]);
+        assert_eq!(
+            stale_app_image(Some(&rebuilt), build).as_deref(),
+            Some(format!("it was built from another build of firedrill {VERSION}").as_str())
+        );
+        let unlabelled = labels(&[from, (VERSION_LABEL, VERSION)]);
+        assert!(stale_app_image(Some(&unlabelled), build).is_some());
         let yours = labels(&[("org.opencontainers.image.title", "echo")]);
-        assert_eq!(stale_app_image(Some(&yours)), None);
-        assert_eq!(stale_app_image(None), None);
+        assert_eq!(stale_app_image(Some(&yours), build), None);
+        assert_eq!(stale_app_image(None, build), None);
     }
 
     #[test]

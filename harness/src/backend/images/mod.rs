@@ -27,7 +27,8 @@ pub(crate) async fn ensure_built(
 ) -> Result<bool> {
     if let Ok(present) = docker.inspect_image(reference).await {
         let labels = present.config.and_then(|c| c.labels);
-        match app_image::stale_app_image(labels.as_ref()) {
+        let build = app_image::executable_build();
+        match app_image::stale_app_image(labels.as_ref(), build.as_deref()) {
             Some(why) if buildable => {
                 tracing::info!("rebuilding {reference}: {why}");
                 app_image::build_app_image(docker, reference).await?;

@@ -158,16 +158,30 @@ pub async fn apply_all(client: &Client, documents: &[AppliedDocument]) -> Result
             _ => FIELD_MANAGER.to_string(),
         };
         let params = PatchParams::apply(&manager).force();
-        let applied = api
-            .patch(&name, &params, &Patch::Apply(&object))
-            .await
-            .map_err(|e| {
-                Error::start(
-                    "kube",
-                    format!("applying {resource} from {} failed: {e}", document.source),
-                    "fix the resource, or check the RBAC the kube backend needs (README)",
-                )
-            })?;
+        // The API server may ask to be asked again (a 500 `ServerTimeout` or a 429 with a
+        // retry delay: before Kubernetes 1.24, a bare Pod applied right after its namespace
+        // waits for the default service account's token): asked again for at most 30 s.
+        let asked = Instant::now();
+        let applied = loop {
+            match api.patch(&name, &params, &Patch::Apply(&object)).await {
+                Err(kube::Error::Api(e))
+                    if (e.reason == "ServerTimeout" || e.code == 429)
+                        && asked.elapsed() < Duration::from_secs(30) =>
+                {
+                    tracing::debug!(resource, reason = e.reason, "asked to apply again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                result => {
+                    break result.map_err(|e| {
+                        Error::start(
+                            "kube",
+                            format!("applying {resource} from {} failed: {e}", document.source),
+                            "fix the resource, or check the RBAC the kube backend needs (README)",
+                        )
+                    })?
+                }
+            }
+        };
         if owner.is_none() && gvk.kind == "Namespace" {
             owner = applied.metadata.uid.map(|uid| OwnerReference {
                 api_version: "v1".to_string(),

@@ -140,7 +140,7 @@ impl ComponentPod {
                     .filter_map(|p| p.metadata.name)
                     .collect();
                 if current > 0 {
-                    // Running: replaced, as `kubectl rollout restart` would, pod by pod.
+                    // Running: its pods deleted (gracefully), the workload makes new ones.
                     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
                     for pod in &old {
                         let _ = api.delete(pod, &DeleteParams::default()).await;
@@ -173,7 +173,8 @@ impl ComponentPod {
                     started.elapsed().as_secs_f64()
                 ))
             }
-            Fault::Pause | Fault::Resume | Fault::Fail(_) => unreachable!("refused above"),
+            // Refused above; said again rather than assumed.
+            other => Err(other.cannot("kube", name)),
         }
     }
 

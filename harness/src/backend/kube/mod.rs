@@ -72,14 +72,29 @@ impl KubeBackend {
     ) -> Result<(Vec<AppliedDocument>, Vec<crate::plan::Change>)> {
         let images = ImageChoice::from_env()?;
         let (recorder, _) = recorder_image();
-        manifests::documents(
+        let (mut documents, changes) = manifests::documents(
             plan,
             placement,
             &images,
             &recorder,
             &run_labels(placement.namespace(), options.keep),
             &options.skip,
-        )
+        )?;
+        // The recorder fails from its start, before Alertmanager runs.
+        let recorder_resource = format!("Deployment/{RECORDER_NAME}");
+        if let Some(args) = documents
+            .iter_mut()
+            .find(|d| d.resource() == recorder_resource)
+            .and_then(|d| d.pod_spec_mut())
+            .and_then(|pod| pod["containers"][0].get_mut("args"))
+            .and_then(serde_yaml::Value::as_sequence_mut)
+        {
+            for fault in &options.slack_faults {
+                args.push("--fail".into());
+                args.push(fault.to_string().into());
+            }
+        }
+        Ok((documents, changes))
     }
 }
 
