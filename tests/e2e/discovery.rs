@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use firedrill::internal::{poll, Look, PrometheusClient};
-use firedrill::StackBuilder;
+use firedrill::{assert_all_passed, Check, Fault, StackBuilder};
+
+use super::support::run;
 
 #[tokio::test]
 async fn annotated_pods_are_scraped_at_their_own_address_with_the_labels_their_relabelling_makes() {
@@ -84,13 +86,19 @@ async fn annotated_pods_are_scraped_at_their_own_address_with_the_labels_their_r
     assert!(found.scrape_url.ends_with(":8081/metrics"), "{found:#?}");
 }
 
-#[tokio::test]
-async fn each_replica_of_a_deployment_is_a_target_of_its_own_with_its_own_pod_name() {
+/// Whether Kubernetes discovery runs on this backend: not on kube with this machine's
+/// stand-in image (Debian's Prometheus refuses kubernetes_sd_configs; the first test checks
+/// how).
+fn discovery_runs() -> bool {
     let kube = std::env::var("FIREDRILL_BACKEND").as_deref() == Ok("kube");
     let stand_in = std::env::var("FIREDRILL_IMAGE_PROMETHEUS")
         .is_ok_and(|image| image.starts_with("firedrill-local/"));
-    if kube && stand_in {
-        // Debian's Prometheus refuses kubernetes_sd_configs: the test above checks how.
+    !(kube && stand_in)
+}
+
+#[tokio::test]
+async fn each_replica_of_a_deployment_is_a_target_of_its_own_with_its_own_pod_name() {
+    if !discovery_runs() {
         return;
     }
     let manifests = firedrill::fixtures::repository_root()
@@ -141,4 +149,79 @@ async fn each_replica_of_a_deployment_is_a_target_of_its_own_with_its_own_pod_na
             .unwrap_or_else(|| panic!("{pod} has no pod-template-hash"));
         assert!(!hash.is_empty() && suffix.len() == 5, "{pod}");
     }
+}
+
+const POD_RULES: &str = r#"
+groups:
+  - name: echo-pods
+    rules:
+      - alert: EchoPodsGone
+        expr: absent(up{job="kubernetes-pods", app="echo"})
+        for: 30s
+        labels:
+          severity: critical
+        annotations:
+          summary: no echo pod is discovered
+"#;
+
+#[tokio::test]
+async fn a_killed_app_leaves_kubernetes_discovery_so_its_absent_alert_fires_as_on_a_cluster() {
+    if !discovery_runs() {
+        return;
+    }
+    let kube = std::env::var("FIREDRILL_BACKEND").as_deref() == Ok("kube");
+    let manifests = firedrill::fixtures::repository_root()
+        .join("fixtures/manifests/corpus/working/pod-annotation-discovery/manifests");
+    let stack = StackBuilder::new(&manifests)
+        .with_extra_rules("pod-rules.yaml", POD_RULES)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // On Kubernetes a killed workload is scaled to 0: its pod, and the target discovery
+    // found for it, are gone, so `up` of the job is absent, not 0.
+    let outcomes = run(
+        &stack,
+        &[
+            Check::TargetsUp,
+            Check::Fault("echo-server".into(), Fault::Kill),
+            Check::AlertFiring("EchoPodsGone".into()),
+        ],
+    )
+    .await;
+    assert_all_passed(&outcomes);
+    if !kube {
+        assert!(
+            outcomes[1]
+                .detail
+                .contains("left the emulated Kubernetes discovery, as scaled away"),
+            "{}",
+            outcomes[1].detail
+        );
+    }
+    let prometheus = PrometheusClient::new(&stack.endpoints().prometheus);
+    let up = prometheus
+        .query(r#"up{job="kubernetes-pods", app="echo"}"#)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(up.is_empty(), "the killed pod is still a target: {up:#?}");
+    let outcomes = run(
+        &stack,
+        &[
+            Check::Fault("echo-server".into(), Fault::Restart),
+            Check::TargetsUp,
+            Check::AlertResolved("EchoPodsGone".into()),
+        ],
+    )
+    .await;
+    assert_all_passed(&outcomes);
+    if !kube {
+        assert!(
+            outcomes[0]
+                .detail
+                .contains("is back in the emulated Kubernetes discovery"),
+            "{}",
+            outcomes[0].detail
+        );
+    }
+    stack.shutdown().await;
 }

@@ -196,8 +196,15 @@ async fn a_fault_to_a_replicated_app_stops_every_one_of_its_pods() {
     if stack.backend() == "kube" {
         assert!(detail.contains("scaled from 3 to 0"), "{detail}");
     } else {
-        // One part per pod: the first under the component's name, the others as `name@pod`.
-        assert_eq!(detail.split("; ").count(), 3, "{detail}");
+        // One part per pod: the first under the component's name, the others as `name@pod`;
+        // then the three pods leaving the emulated discovery, as scaled away.
+        let parts: Vec<&str> = detail.split("; ").collect();
+        assert_eq!(parts.len(), 4, "{detail}");
+        assert!(
+            parts[3].contains("left the emulated Kubernetes discovery")
+                && parts[3].matches("echo-deployment-").count() == 3,
+            "{detail}"
+        );
         assert_eq!(
             detail.matches("echo-server@echo-deployment-").count(),
             2,

@@ -8,6 +8,7 @@
 //! written once there. A backend is one folder here plus one line in the `backends!` list
 //! below; the container backends share their images through `images`.
 
+mod discovery;
 #[cfg(feature = "docker")]
 pub(crate) mod docker;
 mod fault;

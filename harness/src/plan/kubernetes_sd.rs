@@ -36,6 +36,12 @@ use crate::spec::{ComponentSpec, FileContent, StackSpec};
 /// Where the emulated discovery files go, inside Prometheus's container.
 const SD_DIR: &str = "/etc/prometheus/firedrill-kubernetes-sd";
 
+/// Whether `path` (in-container) is a file the emulated discovery planned.
+pub(crate) fn is_emulated(path: &str) -> bool {
+    path.strip_prefix(SD_DIR)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// One emulated target: its address and labels.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Target {
@@ -103,7 +109,7 @@ fn pods<'a>(spec: &'a StackSpec, me: &ComponentSpec, placement: &dyn Placement) 
                 workload: name.clone(),
                 replica,
                 name: identity.name,
-                namespace: namespace_of(&workload.manifest.metadata),
+                namespace: identity.namespace,
                 metadata: &workload.manifest.spec.template.metadata,
                 containers: &workload.manifest.spec.template.spec.containers,
                 controller: identity.controller,

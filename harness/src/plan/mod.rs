@@ -26,6 +26,7 @@ pub(crate) mod tests;
 pub use addresses::{resolve, service_host, split_host_port, split_url};
 pub use changes::{format_changes, Change};
 pub(crate) use discovery::uses_kubernetes_discovery;
+pub(crate) use kubernetes_sd::is_emulated as is_emulated_discovery_file;
 pub use placement::Placement;
 pub use prometheus::scaled_rule_file;
 pub(crate) use replicas::{pods as replica_pods, replicas as replica_count};

@@ -34,6 +34,8 @@ const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 pub(crate) struct PodIdentity {
     /// `metadata.name`.
     pub(crate) name: String,
+    /// `metadata.namespace` (`default` when the workload names none).
+    pub(crate) namespace: String,
     /// The kind and name of the controller that owns it (`ReplicaSet`, `echo-5d8f7c9b6d`).
     pub(crate) controller: Option<(String, String)>,
     /// The labels its controller adds to the template's (`pod-template-hash`, ...).
@@ -141,17 +143,20 @@ pub(crate) fn pods(spec: &StackSpec, name: &str) -> Vec<PodIdentity> {
                         ("statefulset.kubernetes.io/pod-name", pod.clone()),
                     ]),
                     name: pod,
+                    namespace: namespace.clone(),
                     controller: Some(("StatefulSet".to_string(), name.to_string())),
                 }
             }
             // A bare Pod: its own name, no controller.
             "Pod" => PodIdentity {
                 name: name.to_string(),
+                namespace: namespace.clone(),
                 controller: None,
                 added_labels: BTreeMap::new(),
             },
             "DaemonSet" => PodIdentity {
                 name: format!("{name}-{}", suffix(&format!("{name}-{hash}-{r}"))),
+                namespace: namespace.clone(),
                 controller: Some(("DaemonSet".to_string(), name.to_string())),
                 added_labels: labels(&[
                     ("controller-revision-hash", hash.clone()),
@@ -162,6 +167,7 @@ pub(crate) fn pods(spec: &StackSpec, name: &str) -> Vec<PodIdentity> {
                 let replica_set = format!("{name}-{hash}");
                 PodIdentity {
                     name: format!("{replica_set}-{}", suffix(&format!("{replica_set}-{r}"))),
+                    namespace: namespace.clone(),
                     controller: Some(("ReplicaSet".to_string(), replica_set)),
                     added_labels: labels(&[("pod-template-hash", hash.clone())]),
                 }
@@ -390,6 +396,7 @@ pub(super) mod tests {
             pods(&spec, "echo"),
             [PodIdentity {
                 name: "echo".to_string(),
+                namespace: "default".to_string(),
                 controller: None,
                 added_labels: BTreeMap::new(),
             }]

@@ -11,7 +11,11 @@ use testcontainers::bollard::query_parameters::{
 };
 
 use super::network::LABEL_RUN;
+use crate::backend::discovery::FollowedDiscovery;
 use crate::backend::images::{connect, Docker};
+use crate::backend::Fault;
+use crate::plan::PlannedFile;
+use crate::spec::FileContent;
 
 /// How long removing a run's containers and network may take.
 const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,6 +29,8 @@ pub(crate) struct DockerStack {
     network: String,
     /// (component, container name), in creation order.
     containers: Vec<(String, String)>,
+    /// The emulated Kubernetes discovery, following the pods faults stop.
+    discovery: std::sync::Mutex<FollowedDiscovery>,
     keep: bool,
     removed: bool,
 }
@@ -47,6 +53,7 @@ impl DockerStack {
             run_id: run_id.to_string(),
             network: network.to_string(),
             containers: Vec::new(),
+            discovery: std::sync::Mutex::default(),
             keep,
             removed: false,
         }
@@ -56,6 +63,41 @@ impl DockerStack {
     pub(crate) fn record_container(&mut self, component: &str, name: &str) {
         self.containers
             .push((component.to_string(), name.to_string()));
+    }
+
+    /// Follows the run's emulated Kubernetes discovery (see [`FollowedDiscovery`]).
+    pub(crate) fn follow_discovery(&mut self, followed: FollowedDiscovery) {
+        self.discovery = std::sync::Mutex::new(followed);
+    }
+
+    /// Notes that `fault` was done to `containers` (shown names), and rewrites the discovery
+    /// files in Prometheus's container when a pod left or came back; says which.
+    pub(crate) async fn follow_fault(
+        &self,
+        containers: &[String],
+        fault: Fault,
+    ) -> std::result::Result<Option<String>, String> {
+        let Some((rewrites, said)) = self
+            .discovery
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .after(containers, fault)
+        else {
+            return Ok(None);
+        };
+        for rewrite in rewrites {
+            let Some(container) = self.container_of(&rewrite.component) else {
+                continue;
+            };
+            let file = PlannedFile {
+                path: rewrite.path.clone(),
+                content: FileContent::Plain(rewrite.text),
+            };
+            super::containers::copy_in(&self.docker, container, &[file])
+                .await
+                .map_err(|e| format!("cannot rewrite the discovery file {}: {e}", rewrite.path))?;
+        }
+        Ok(Some(said))
     }
 
     /// The engine the run is on.

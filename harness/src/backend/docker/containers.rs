@@ -172,18 +172,28 @@ pub(crate) async fn create(
         .await
         .map_err(|e| failed("create", e.to_string()))?;
     if !run.files.is_empty() {
-        let archive =
-            files_archive(&run.files).map_err(|e| failed("pack files for", e.to_string()))?;
-        let options = UploadToContainerOptions {
-            path: "/".to_string(),
-            ..Default::default()
-        };
-        docker
-            .upload_to_container(&run.name, Some(options), body_full(archive.into()))
+        copy_in(docker, &run.name, &run.files)
             .await
-            .map_err(|e| failed("copy the config files into", e.to_string()))?;
+            .map_err(|e| failed("copy the config files into", e))?;
     }
     Ok(())
+}
+
+/// Copies `files` into container `name` at their paths (created or running).
+pub(crate) async fn copy_in(
+    docker: &Docker,
+    name: &str,
+    files: &[PlannedFile],
+) -> std::result::Result<(), String> {
+    let archive = files_archive(files).map_err(|e| format!("cannot pack the files: {e}"))?;
+    let options = UploadToContainerOptions {
+        path: "/".to_string(),
+        ..Default::default()
+    };
+    docker
+        .upload_to_container(name, Some(options), body_full(archive.into()))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The files as a tar archive rooted at `/`, readable by the image's (unprivileged) user.

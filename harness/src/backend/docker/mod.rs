@@ -31,6 +31,7 @@ use futures::future::BoxFuture;
 
 use containers::ContainerRun;
 
+use super::discovery::{container_name, FollowedDiscovery};
 use super::images::{connect, ImageChoice};
 use super::{
     readiness_of, Backend, Fault, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor,
@@ -120,8 +121,12 @@ impl StackHandle for DockerStack {
                 return Err(format!("{component} has no container in this run"));
             }
             let mut done = Vec::new();
+            let shown: Vec<String> = pods.iter().map(|(shown, _)| shown.to_string()).collect();
             for (shown, name) in pods {
                 done.push(containers::fault(self.docker(), shown, name, fault).await?);
+            }
+            if let Some(said) = self.follow_fault(&shown, fault).await? {
+                done.push(said);
             }
             Ok(done.join("; "))
         })
@@ -173,10 +178,10 @@ fn container_runs(
         for replica in 0..placement.replicas(&spec.name) {
             // The first pod is the component (its logs, its faults); the others are named
             // after their pods.
-            let shown = match (replica, pods.get(replica)) {
-                (0, _) | (_, None) => spec.name.clone(),
-                (_, Some(pod)) => format!("{}@{}", spec.name, pod.name),
-            };
+            let shown = pods.get(replica).map_or_else(
+                || spec.name.clone(),
+                |pod| container_name(&spec.name, replica, &pod.name),
+            );
             runs.push(ContainerRun {
                 component: shown,
                 kind: spec.kind(),
@@ -238,6 +243,7 @@ async fn start(
         placement.network(),
         options.keep,
     );
+    stack.follow_discovery(FollowedDiscovery::of(&plan.spec, &components));
     network::create_network(&docker, placement.network(), &labels).await?;
     for run in &runs {
         stack.record_container(&run.component, &run.name);

@@ -11,6 +11,8 @@ mod stand_in;
 
 pub use placement::ProcessPlacement;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,7 @@ use futures::future::BoxFuture;
 
 use child::ManagedChild;
 
+use super::discovery::{container_name, FollowedDiscovery};
 use super::{Backend, Fault, Launched, LaunchedComponent, NotReady, StackHandle, StartOptions};
 use crate::error::{Error, Result};
 use crate::plan::{ComponentPlan, StackPlan};
@@ -98,6 +101,9 @@ struct Component {
     stand_in: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// Where each planned file is on this machine, by (component, in-container path).
+type DiscoveryPaths = BTreeMap<(String, String), PathBuf>;
+
 /// The processes of a running stack and their work dir.
 #[derive(Debug)]
 pub(crate) struct ProcessStack {
@@ -105,6 +111,9 @@ pub(crate) struct ProcessStack {
     /// Each pod's own address forwarded to its containers (Kubernetes discovery), and each
     /// replicated component's port spread across its pods.
     _forwards: Option<forward::Forwarders>,
+    /// The emulated Kubernetes discovery, following the pods faults stop, and where each of
+    /// its files is on this machine.
+    discovery: Mutex<(FollowedDiscovery, DiscoveryPaths)>,
     workdir: Option<tempfile::TempDir>,
     keep: bool,
 }
@@ -203,8 +212,29 @@ impl StackHandle for ProcessStack {
                 return Err(format!("{component} is not a component of this stack"));
             }
             let mut done = Vec::new();
+            let names: Vec<String> = slots.iter().map(|(name, _)| name.clone()).collect();
             for (name, slot) in slots {
                 done.push(fault_one(slot, &name, fault).await?);
+            }
+            let rewrites = {
+                let mut discovery = self
+                    .discovery
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (followed, paths) = &mut *discovery;
+                followed.after(&names, fault).map(|(rewrites, said)| {
+                    let files: Vec<(PathBuf, String)> = rewrites
+                        .into_iter()
+                        .filter_map(|r| Some((paths.get(&(r.component, r.path))?.clone(), r.text)))
+                        .collect();
+                    (files, said)
+                })
+            };
+            if let Some((files, said)) = rewrites {
+                for (path, text) in files {
+                    write_atomically(&path, &text)?;
+                }
+                done.push(said);
             }
             Ok(done.join("; "))
         })
@@ -345,6 +375,15 @@ async fn fault_one(
     }
 }
 
+/// Writes `text` to `path` through a file renamed into place, so that Prometheus's file
+/// discovery (watching the directory) never reads it half-written.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::result::Result<(), String> {
+    let fresh = path.with_extension("json.firedrill-new");
+    std::fs::write(&fresh, text)
+        .and_then(|()| std::fs::rename(&fresh, path))
+        .map_err(|e| format!("cannot rewrite the discovery file {}: {e}", path.display()))
+}
+
 /// How long a stopped component has to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How long a restarted component has to listen again.
@@ -375,6 +414,8 @@ fn start(
     programs: &std::collections::BTreeMap<String, std::path::PathBuf>,
 ) -> Result<Launched> {
     let mut launches = Vec::new();
+    let followed = FollowedDiscovery::of(spec, &components);
+    let mut discovery_paths = BTreeMap::new();
     for component in components {
         let kind = component.spec.kind();
         for file in &component.files {
@@ -389,6 +430,7 @@ fn start(
             }
             std::fs::write(&target, file.content.expose())
                 .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
+            discovery_paths.insert((component.spec.name.clone(), file.path.clone()), target);
         }
         // Each pod of a workload running several is a process of its own; the first one is
         // the component (its name, its log, its faults), the others are named after their
@@ -404,10 +446,10 @@ fn start(
                         placement.take_reservation(&component.spec.name, port, replica)
                     });
             }
-            let name = match (replica, pods.get(replica)) {
-                (0, _) | (_, None) => component.spec.name.clone(),
-                (_, Some(pod)) => format!("{}@{}", component.spec.name, pod.name),
-            };
+            let name = pods.get(replica).map_or_else(
+                || component.spec.name.clone(),
+                |pod| container_name(&component.spec.name, replica, &pod.name),
+            );
             launches.push((name, replica, kind, launch));
         }
     }
@@ -420,6 +462,7 @@ fn start(
     let mut stack = ProcessStack {
         components: Vec::new(),
         _forwards: (!forwards.is_empty()).then(|| forward::Forwarders::start(forwards)),
+        discovery: Mutex::new((followed, discovery_paths)),
         workdir: None,
         keep: options.keep,
     };
