@@ -241,7 +241,7 @@ impl Tool {
             let path = self
                 .find_in(&lookup)
                 .map_err(|why| Error::start(self.name(), why, self.install_hint()))?;
-            if !self.is_usable(&path) {
+            if !self.is_usable_off_runtime(&path).await {
                 return Err(Error::start(
                     self.name(),
                     format!("{var} is set, and {}", unusable(&path)),
@@ -256,8 +256,10 @@ impl Tool {
             }
             return Ok(path);
         }
-        if let Some(path) = lookup.on_path.as_ref().filter(|p| self.is_usable(p)) {
-            return Ok(path.clone());
+        if let Some(path) = &lookup.on_path {
+            if self.is_usable_off_runtime(path).await {
+                return Ok(path.clone());
+            }
         }
         let old = lookup.on_path.as_deref().map(unusable);
         let Some(release) = self.release() else {
@@ -283,7 +285,7 @@ impl Tool {
             .into_iter()
             .next()
             .expect("one release asked, one binary provided");
-        if !self.is_usable(&path) {
+        if !self.is_usable_off_runtime(&path).await {
             return Err(Error::start(
                 self.name(),
                 format!("the downloaded {}", unusable(&path)),
@@ -296,6 +298,15 @@ impl Tool {
             ));
         }
         Ok(path)
+    }
+
+    /// [`Tool::is_usable`] on a blocking thread: it runs the tool, and may wait for a busy
+    /// executable, without holding up the async runtime.
+    async fn is_usable_off_runtime(self, binary: &Path) -> bool {
+        let binary = binary.to_path_buf();
+        tokio::task::spawn_blocking(move || self.is_usable(&binary))
+            .await
+            .unwrap_or(false)
     }
 }
 

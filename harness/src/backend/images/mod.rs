@@ -7,6 +7,7 @@ mod app_image;
 mod archive;
 mod choice;
 mod engine;
+mod lock;
 
 #[cfg(test)]
 pub(crate) use archive::entry_paths;
@@ -17,31 +18,51 @@ pub(crate) use engine::{connect, Docker};
 use crate::error::Result;
 
 /// Makes sure an image firedrill builds from its own executable (`buildable`) is in the
-/// engine: built when missing or built by another firedrill version. Any other image is left
-/// as it is. Whether the image is there now: `false` for one that is neither present nor
-/// buildable (to pull, or for a cluster to pull).
+/// engine: built when missing or built by another firedrill build, by one process at a
+/// time (the others wait and find it built). Any other image is left as it is. Whether the
+/// image is there now: `false` for one that is neither present nor buildable (to pull, or
+/// for a cluster to pull).
 pub(crate) async fn ensure_built(
     docker: &Docker,
     reference: &str,
     buildable: bool,
 ) -> Result<bool> {
-    if let Ok(present) = docker.inspect_image(reference).await {
-        let labels = present.config.and_then(|c| c.labels);
-        let build = app_image::executable_build();
-        match app_image::stale_app_image(labels.as_ref(), build.as_deref()) {
-            Some(why) if buildable => {
-                tracing::info!("rebuilding {reference}: {why}");
-                app_image::build_app_image(docker, reference).await?;
-            }
-            _ => {}
+    match state(docker, reference).await {
+        Present::Fresh => return Ok(true),
+        Present::Stale(_) if !buildable => return Ok(true),
+        Present::Missing if !buildable => return Ok(false),
+        _ => {}
+    }
+    let _lock = lock::BuildLock::acquire(reference).await?;
+    match state(docker, reference).await {
+        Present::Fresh => {}
+        Present::Stale(why) => {
+            tracing::info!("rebuilding {reference}: {why}");
+            app_image::build_app_image(docker, reference).await?;
         }
-        return Ok(true);
+        Present::Missing => app_image::build_app_image(docker, reference).await?,
     }
-    if buildable {
-        app_image::build_app_image(docker, reference).await?;
-        return Ok(true);
+    Ok(true)
+}
+
+/// Whether an image is in the engine, and whether an image firedrill builds is this
+/// build's.
+enum Present {
+    Fresh,
+    Stale(String),
+    Missing,
+}
+
+async fn state(docker: &Docker, reference: &str) -> Present {
+    let Ok(present) = docker.inspect_image(reference).await else {
+        return Present::Missing;
+    };
+    let labels = present.config.and_then(|c| c.labels);
+    let build = app_image::executable_build();
+    match app_image::stale_app_image(labels.as_ref(), build.as_deref()) {
+        Some(why) => Present::Stale(why),
+        None => Present::Fresh,
     }
-    Ok(false)
 }
 
 /// Makes sure a local image is in this machine's Docker engine, for backends whose nodes
