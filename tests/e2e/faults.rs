@@ -148,12 +148,12 @@ async fn a_prometheus_down_longer_than_its_lookback_evaluates_its_gated_rules_ag
         return;
     }
     assert_all_passed(&outcomes);
-    // The outage is the scenario, not a wait for readiness: longer than the lookback delta,
-    // so the gate's latch (`firedrill_started`) has no sample left to see.
-    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    // The outage held longer than the lookback delta (5m), so the gate's latch
+    // (`firedrill_started`) has no sample left to see.
     let outcomes = run(
         &stack,
         &[
+            Check::Wait(std::time::Duration::from_secs(7 * 60)),
             Check::Fault("prometheus".into(), Fault::Restart),
             Check::AlertFiring("EchoUp".into()),
         ],
@@ -161,11 +161,11 @@ async fn a_prometheus_down_longer_than_its_lookback_evaluates_its_gated_rules_ag
     .await;
     assert_all_passed(&outcomes);
     assert!(
-        outcomes[0]
+        outcomes[1]
             .detail
             .contains("the start-up gate pushed again once every target was scraped"),
         "{}",
-        outcomes[0].detail
+        outcomes[1].detail
     );
     stack.shutdown().await;
 }

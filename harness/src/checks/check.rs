@@ -9,6 +9,7 @@ use super::traffic::Traffic;
 use crate::backend::Fault;
 use crate::slack::SlackFault;
 use crate::spec::ComponentKind;
+use crate::time::PromDuration;
 
 /// One check of the stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,9 @@ pub enum Check {
     /// From now on, the Slack mock answers as the fault says (Alertmanager retries a 5xx and
     /// a 429, not a 404).
     SlackFails(SlackFault),
+    /// Lets this much scenario time pass (divided by the time scale on the wall clock: an
+    /// outage held for a while, a rule's window filled); passes once it has.
+    Wait(Duration),
 }
 
 impl Check {
@@ -79,6 +83,7 @@ impl Check {
             Check::GrafanaQuery(expr) => format!("grafana query `{expr}` matches Prometheus"),
             Check::Fault(target, fault) => fault.step(target),
             Check::SlackFails(fault) => format!("slack answers {}", fault.answers()),
+            Check::Wait(duration) => format!("wait {}", PromDuration::new(*duration)),
         }
     }
 
@@ -107,7 +112,8 @@ impl Check {
         }
     }
 
-    /// The deadline, given the alert's scaled `for` where it matters.
+    /// The deadline, given the alert's scaled `for` where it matters (a wait's own scaled
+    /// duration for [`Check::Wait`]).
     pub fn deadline(&self, deadlines: &Deadlines, for_: Duration) -> Duration {
         match self {
             Check::AppReachable => deadlines.app_reachable(),
@@ -124,6 +130,7 @@ impl Check {
             // The backend's own: a stop's grace, a restart's wait until it answers.
             Check::Fault(..) => FAULT_DEADLINE,
             Check::SlackFails(_) => deadlines.app_reachable(),
+            Check::Wait(_) => for_ + deadlines.margin,
         }
     }
 }

@@ -119,6 +119,17 @@ impl<'a> Checker<'a> {
                 .await
                 .map(|()| "told the Slack mock".to_string())
                 .map_err(|e| format!("the Slack mock did not take the fault: {e}")),
+            Check::Wait(duration) => {
+                // Scenario time passing is what the step is: nothing to poll for.
+                let wall = self.scaled_for(check);
+                tokio::time::sleep(wall).await;
+                Ok(format!(
+                    "{} of scenario time passed ({:.1} s at time scale {})",
+                    crate::time::PromDuration::new(*duration),
+                    wall.as_secs_f64(),
+                    self.stack.plan().time_scale
+                ))
+            }
         };
         let elapsed = started.elapsed();
         let messages = std::mem::take(&mut self.state.matched);
@@ -208,6 +219,7 @@ impl<'a> Checker<'a> {
     pub(crate) fn scaled_for(&self, check: &Check) -> Duration {
         let alert = match check {
             Check::AlertPending(a) | Check::AlertFiring(a) | Check::AlertInAlertmanager(a) => a,
+            Check::Wait(duration) => return duration.div_f64(self.stack.plan().time_scale),
             _ => return Duration::ZERO,
         };
         self.for_of(alert)

@@ -132,7 +132,7 @@ pub struct VerifyArgs {
     /// Requests to send (repeatable): `[APP] [METHOD] PATH [xCOUNT | RATE/s for DURATION] [header 'NAME: VALUE'] [body TEXT] [expect STATUS]`, e.g. 'echo GET /boom x20 expect 5xx', or PATH=COUNT [default: /hello=3].
     #[arg(long = "traffic", value_name = "SPEC", value_parser = parse_traffic)]
     pub traffic: Vec<Traffic>,
-    /// A scenario step, in order (repeatable; replaces --traffic and --expect-*): `traffic SPEC`, `stop|kill|pause|resume|restart NAME` (a container, Deployment or Service), `fail NAME STATUS` (answers STATUS in its place until restart), `expect ALERT`, `expect-resolved ALERT`, `slack-fail STATUS[xN]|slow=DURATION[xN]`.
+    /// A scenario step, in order (repeatable; replaces --traffic and --expect-*): `traffic SPEC`, `stop|kill|pause|resume|restart NAME` (a container, Deployment or Service), `fail NAME STATUS` (answers STATUS in its place until restart), `expect ALERT`, `expect-resolved ALERT`, `slack-fail STATUS[xN]|slow=DURATION[xN]`, `wait DURATION` (scenario time passes: an outage held).
     #[arg(
         long = "step",
         value_name = "STEP",

@@ -8,6 +8,7 @@
 //! | `expect NAME` | the alert goes pending, fires, reaches Alertmanager and is delivered to Slack |
 //! | `expect-resolved NAME` | the alert resolves and the resolved message is delivered |
 //! | `slack-fail STATUS[xN]`, `slack-fail slow=DURATION[xN]` | the Slack mock answers STATUS, or 200 after DURATION of scenario time (to the next N requests) |
+//! | `wait DURATION` | lets DURATION of scenario time pass (an outage held, a window filled) |
 //!
 //! e.g. `--step 'traffic /hello x3' --step 'kill echo' --step 'expect EchoDown' --step
 //! 'restart echo' --step 'expect-resolved EchoDown'`.
@@ -18,6 +19,7 @@ use std::str::FromStr;
 use crate::backend::Fault;
 use crate::checks::{Check, Traffic};
 use crate::slack::SlackFault;
+use crate::time::PromDuration;
 
 /// One step of a scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,8 @@ pub enum Step {
     ExpectResolved(String),
     /// The Slack mock fails as Slack does.
     SlackFail(SlackFault),
+    /// Scenario time passes.
+    Wait(std::time::Duration),
 }
 
 impl Step {
@@ -48,6 +52,7 @@ impl Step {
             ],
             Step::ExpectResolved(alert) => vec![Check::AlertResolved(alert.clone())],
             Step::SlackFail(fault) => vec![Check::SlackFails(*fault)],
+            Step::Wait(duration) => vec![Check::Wait(*duration)],
         }
     }
 
@@ -77,11 +82,12 @@ impl fmt::Display for Step {
             Step::Expect(alert) => write!(f, "expect {alert}"),
             Step::ExpectResolved(alert) => write!(f, "expect-resolved {alert}"),
             Step::SlackFail(fault) => write!(f, "slack-fail {fault}"),
+            Step::Wait(duration) => write!(f, "wait {}", PromDuration::new(*duration)),
         }
     }
 }
 
-const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, fail NAME STATUS, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]|slow=DURATION[xN]";
+const STEPS: &str = "traffic SPEC, stop|kill|pause|resume|restart NAME, fail NAME STATUS, expect ALERT, expect-resolved ALERT, slack-fail STATUS[xN]|slow=DURATION[xN], wait DURATION";
 
 impl FromStr for Step {
     type Err = String;
@@ -116,6 +122,9 @@ impl FromStr for Step {
                      an HTTP status, e.g. `fail echo 500` (steps: {STEPS})"
                 )),
             },
+            "wait" => PromDuration::parse(&one_name("duration (`5m`, `90s`)")?)
+                .map(|d| Step::Wait(d.into()))
+                .map_err(|e| format!("invalid step `{s}`: {e}")),
             "slack-fail" => one_name("STATUS[xN] or slow=DURATION[xN]")?
                 .parse()
                 .map(Step::SlackFail)
@@ -155,6 +164,7 @@ mod tests {
             "restart echo",
             "expect-resolved EchoDown",
             "slack-fail 500x3",
+            "wait 5m",
         ]
         .iter()
         .map(|s| s.parse().unwrap())
@@ -168,6 +178,7 @@ mod tests {
                 Step::Fault("echo".into(), Fault::Restart),
                 Step::ExpectResolved("EchoDown".into()),
                 Step::SlackFail(SlackFault::status(500, Some(3))),
+                Step::Wait(std::time::Duration::from_secs(300)),
             ]
         );
         let names: Vec<String> = steps.iter().map(ToString::to_string).collect();
@@ -179,7 +190,8 @@ mod tests {
                 "expect EchoDown",
                 "restart echo",
                 "expect-resolved EchoDown",
-                "slack-fail 500x3"
+                "slack-fail 500x3",
+                "wait 5m"
             ]
         );
     }
@@ -197,6 +209,14 @@ mod tests {
                 "alert EchoDown delivered to Slack"
             ]
         );
+    }
+
+    #[test]
+    fn a_wait_takes_one_prometheus_duration() {
+        for bad in ["wait", "wait 5 m", "wait soon"] {
+            let err = bad.parse::<Step>().unwrap_err();
+            assert!(err.starts_with(&format!("invalid step `{bad}`")), "{err}");
+        }
     }
 
     #[test]
