@@ -42,6 +42,9 @@ pub(crate) enum Cause {
         alert: String,
         /// Its expression.
         expr: String,
+        /// The first of its selectors that selects no series now (its metric exists, no
+        /// series has those labels), if one does not.
+        empty_selector: Option<String>,
     },
     /// The rules still wait for the start-up gate: Prometheus has not scraped every target
     /// once, or the harness could not tell it so.
@@ -164,7 +167,22 @@ impl fmt::Display for Cause {
                 "the expression of {alert} (`{}`) can never match: {missing}",
                 expr.trim()
             ),
-            Cause::ExpressionEmpty { alert, expr } => write!(
+            Cause::ExpressionEmpty {
+                alert,
+                expr,
+                empty_selector: Some(selector),
+            } => write!(
+                f,
+                "the expression of {alert} (`{}`) returns no series: `{selector}` selects \
+                 none now (its metric exists; no series has those labels, or its targets are \
+                 gone)",
+                expr.trim()
+            ),
+            Cause::ExpressionEmpty {
+                alert,
+                expr,
+                empty_selector: None,
+            } => write!(
                 f,
                 "the expression of {alert} (`{}`) returns no series: its metrics exist but no \
                  value makes it true",

@@ -152,12 +152,39 @@ pub(crate) fn metric_names(expr: &str) -> Vec<String> {
             }
         }
     };
-    visit(&ast, &mut |node| match node {
-        Expr::VectorSelector(vs) => add(vs),
-        Expr::MatrixSelector(ms) => add(&ms.vs),
+    each_selector(&ast, &mut add);
+    names
+}
+
+/// Every series selector `expr` holds, as an instant selector without its offset or `@`
+/// (`rate(http_requests_total{code="500"}[5m] offset 1h)` gives
+/// `http_requests_total{code="500"}`), in order, once each: what can be asked whether it
+/// selects anything now. Empty when it cannot be read.
+pub(crate) fn selectors(expr: &str) -> Vec<String> {
+    let Ok(ast) = parser::parse(expr) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |vs: &VectorSelector| {
+        let mut bare = vs.clone();
+        bare.offset = None;
+        bare.at = None;
+        let text = bare.to_string();
+        if !found.contains(&text) {
+            found.push(text);
+        }
+    };
+    each_selector(&ast, &mut add);
+    found
+}
+
+/// Calls `f` with every series selector of `ast` (a range selector's own instant one).
+fn each_selector<'a>(ast: &'a Expr, f: &mut impl FnMut(&'a VectorSelector)) {
+    visit(ast, &mut |node| match node {
+        Expr::VectorSelector(vs) => f(vs),
+        Expr::MatrixSelector(ms) => f(&ms.vs),
         _ => {}
     });
-    names
 }
 
 /// Whether `expr` selects a series anywhere (an instant or range selector); `false` for a
@@ -473,5 +500,17 @@ mod tests {
         );
         assert_eq!(metric_names("{__name__=\"x\", job=\"a\"} > 1"), vec!["x"]);
         assert!(metric_names("vector(1)").is_empty());
+    }
+
+    #[test]
+    fn the_selectors_of_an_expression_are_instant_and_bare_once_each() {
+        assert_eq!(
+            selectors(
+                r#"sum(rate(http_requests_total{code=~"5.."}[5m] offset 1h)) / sum(rate(http_requests_total{code=~"5.."}[5m])) > absent(up{job="echo"})"#
+            ),
+            [r#"http_requests_total{code=~"5.."}"#, r#"up{job="echo"}"#]
+        );
+        assert!(selectors("vector(1)").is_empty());
+        assert!(selectors("rate(").is_empty());
     }
 }

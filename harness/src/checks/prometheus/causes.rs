@@ -5,7 +5,7 @@
 use crate::checks::cause::{Cause, ScrapeFailure};
 use crate::checks::checker::Checker;
 use crate::error::suggest::nearest;
-use crate::plan::promql::{metric_names, scale_expr};
+use crate::plan::promql::{metric_names, scale_expr, selectors};
 
 impl Checker<'_> {
     /// A target that is down, with what its error means.
@@ -75,9 +75,26 @@ impl Checker<'_> {
             .map(|scaled| scaled.expr)
             .unwrap_or_else(|_| rule.expr.clone());
         let now = self.prometheus.query(&running).await.ok()?;
-        now.is_empty().then(|| Cause::ExpressionEmpty {
+        if !now.is_empty() {
+            return None;
+        }
+        // Which of its selectors finds nothing, asked one by one (pint's question).
+        let mut empty_selector = None;
+        for selector in selectors(&rule.expr) {
+            if self
+                .prometheus
+                .query(&selector)
+                .await
+                .is_ok_and(|found| found.is_empty())
+            {
+                empty_selector = Some(selector);
+                break;
+            }
+        }
+        Some(Cause::ExpressionEmpty {
             alert: alert.to_string(),
             expr: rule.expr.clone(),
+            empty_selector,
         })
     }
 
