@@ -185,6 +185,8 @@ async fn a_killed_app_leaves_kubernetes_discovery_so_its_absent_alert_fires_as_o
             Check::TargetsUp,
             Check::Fault("echo-server".into(), Fault::Kill),
             Check::AlertFiring("EchoPodsGone".into()),
+            Check::AlertInAlertmanager("EchoPodsGone".into()),
+            Check::AlertDelivered("EchoPodsGone".into()),
         ],
     )
     .await;
