@@ -223,24 +223,6 @@ async fn an_app_answering_500_to_its_scrapes_fires_its_down_alert_and_a_restart_
         .start()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    if stack.backend() != "process" {
-        // Only the process backend can answer in a component's place: refused by name.
-        let outcomes = run(
-            &stack,
-            &[Check::Fault("echo-server".into(), Fault::Fail(500))],
-        )
-        .await;
-        assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
-        assert!(
-            outcomes[0]
-                .detail
-                .contains("cannot make echo-server answer 500 yet"),
-            "{}",
-            outcomes[0].detail
-        );
-        stack.shutdown().await;
-        return;
-    }
     let outcomes = run(
         &stack,
         &[

@@ -61,6 +61,29 @@ pub enum Command {
     /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
     /// the stack's namespace).
     SlackRecorder(SlackRecorderArgs),
+    /// Answer STATUS to every HTTP request on each --listen address until stopped: what the
+    /// Docker and kube backends run in a component's place while a `fail NAME STATUS` step
+    /// holds.
+    #[command(hide = true)]
+    StandIn(StandInArgs),
+}
+
+/// `firedrill stand-in`.
+#[derive(Debug, Clone, Args)]
+pub struct StandInArgs {
+    /// An address to answer on (repeatable: one per port of the component it stands in for).
+    #[arg(long, value_name = "ADDR", required = true)]
+    pub listen: Vec<String>,
+    /// The HTTP status every request gets (400 to 599).
+    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status)]
+    pub status: u16,
+}
+
+fn parse_fail_status(status: &str) -> Result<u16, String> {
+    match crate::backend::Fault::fail(status)? {
+        crate::backend::Fault::Fail(status) => Ok(status),
+        other => Err(format!("`{status}` reads as {other}, not a status")),
+    }
 }
 
 /// `firedrill slack-recorder`.

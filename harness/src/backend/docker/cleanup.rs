@@ -63,6 +63,16 @@ impl DockerStack {
         &self.docker
     }
 
+    /// The run's network.
+    pub(crate) fn network(&self) -> &str {
+        &self.network
+    }
+
+    /// The labels of everything the run creates (a stand-in a fault starts too).
+    pub(crate) fn labels(&self) -> HashMap<String, String> {
+        super::network::run_labels(&self.run_id, self.keep)
+    }
+
     /// The container of a component.
     pub(crate) fn container_of(&self, component: &str) -> Option<&str> {
         self.containers

@@ -59,7 +59,15 @@ impl Backend for DockerBackend {
         _options: &StartOptions,
     ) -> std::result::Result<(), String> {
         match fault {
-            Fault::Fail(_) => Err(fault.cannot("docker", &component.name)),
+            Fault::Fail(status)
+                if component.ports.is_empty() && super::container_port(component).is_none() =>
+            {
+                Err(format!(
+                    "the docker backend cannot make {} answer {status}: its container declares \
+                     no containerPort for a stand-in to answer on",
+                    component.name
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -119,9 +127,35 @@ impl StackHandle for DockerStack {
             if pods.is_empty() {
                 return Err(format!("{component} has no container in this run"));
             }
+            let docker = self.docker();
+            let image = match fault {
+                Fault::Fail(_) => Some(stand_in_image(docker).await?),
+                _ => None,
+            };
             let mut done = Vec::new();
             for (shown, name) in pods {
-                done.push(containers::fault(self.docker(), shown, name, fault).await?);
+                done.push(match (fault, &image) {
+                    (Fault::Fail(status), Some(image)) => {
+                        let labels = self.labels();
+                        let network = self.network();
+                        containers::stand_in(docker, network, &labels, image, shown, name, status)
+                            .await?
+                    }
+                    (Fault::Restart, _) => {
+                        // What answered in its place goes first, its ports freed.
+                        let removed = containers::remove_stand_in(docker, name).await?;
+                        let started = containers::fault(docker, shown, name, fault).await?;
+                        if removed {
+                            format!(
+                                "container {} removed; {started}",
+                                containers::stand_in_name(name)
+                            )
+                        } else {
+                            started
+                        }
+                    }
+                    _ => containers::fault(docker, shown, name, fault).await?,
+                });
             }
             Ok(done.join("; "))
         })
@@ -130,6 +164,24 @@ impl StackHandle for DockerStack {
     fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(DockerStack::shutdown(*self))
     }
+}
+
+/// Firedrill's own image, which a stand-in runs (`firedrill stand-in`), in the engine: built
+/// from the `firedrill` executable when missing or stale, as the seed's app image is.
+async fn stand_in_image(docker: &super::images::Docker) -> std::result::Result<String, String> {
+    let (image, buildable) = super::images::harness_image();
+    let present = super::images::ensure_built(docker, &image, buildable)
+        .await
+        .map_err(|e| format!("cannot build firedrill's image {image} for a stand-in: {e}"))?;
+    if !present {
+        return Err(format!(
+            "firedrill's image {image} ({}) is not in the engine: pull it, or unset {} so that \
+             firedrill builds its own",
+            super::images::HARNESS_IMAGE_VAR,
+            super::images::HARNESS_IMAGE_VAR
+        ));
+    }
+    Ok(image)
 }
 
 /// Starts the Slack mock on every interface (`0.0.0.0`, a free port), so that containers

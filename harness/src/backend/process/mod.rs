@@ -7,7 +7,6 @@ mod launch;
 mod placement;
 mod ready;
 mod stale;
-mod stand_in;
 
 pub use placement::ProcessPlacement;
 
@@ -254,7 +253,7 @@ async fn fault_one(
         Fault::Fail(status) => {
             let stopped = Box::pin(fault_one(slot, component, Fault::Stop)).await?;
             let listen = child().child.listen().to_string();
-            let answering = stand_in::answer(&listen, status).await?;
+            let answering = crate::backend::stand_in::answer(&listen, status).await?;
             child().stand_in = Some(answering);
             Ok(format!(
                 "{stopped}; {listen} answers {status} to every request in its place"

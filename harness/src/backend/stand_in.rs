@@ -1,5 +1,7 @@
 //! What answers at a component's port in its place while a `fail` fault holds: every request
-//! gets the same HTTP status, as a scrape target or an app that fails does.
+//! gets the same HTTP status, as a scrape target or an app that fails does. The process
+//! backend runs it inside the harness; the Docker and kube backends run it as
+//! `firedrill stand-in` in a container of firedrill's own image, on the component's ports.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ const READ_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Answers `status` to every HTTP request at `listen` (`host:port`) until the task is
 /// aborted, which closes the port.
-pub(super) async fn answer(listen: &str, status: u16) -> Result<JoinHandle<()>, String> {
+pub(crate) async fn answer(listen: &str, status: u16) -> Result<JoinHandle<()>, String> {
     let started = Instant::now();
     let listener = loop {
         match TcpListener::bind(listen).await {
