@@ -53,17 +53,11 @@ impl Fault {
         }
     }
 
-    /// Why `backend` cannot do this fault to `component` (what a backend without it says).
+    /// The start of why `backend` cannot do this fault to `component`: "the kube backend
+    /// cannot fail echo 500"; the caller says why.
     #[cfg(feature = "docker")]
     pub(crate) fn cannot(self, backend: &str, component: &str) -> String {
-        match self {
-            Fault::Fail(status) => format!(
-                "the {backend} backend cannot make {component} answer {status} yet: use stop or \
-                 kill (a target that refuses connections), pause where the backend can (one that \
-                 times out), or the process backend"
-            ),
-            other => format!("the {backend} backend cannot {other} {component}"),
-        }
+        format!("the {backend} backend cannot {}", self.step(component))
     }
 
     /// `fail`'s status: `STATUS` from 400 to 599.
@@ -112,6 +106,19 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[cfg(feature = "docker")]
+    #[test]
+    fn what_a_backend_cannot_do_names_the_step() {
+        assert_eq!(
+            Fault::Fail(503).cannot("kube", "echo"),
+            "the kube backend cannot fail echo 503"
+        );
+        assert_eq!(
+            Fault::Kill.cannot("kube", "prometheus"),
+            "the kube backend cannot kill prometheus"
+        );
     }
 
     #[test]

@@ -61,10 +61,10 @@ pub enum Command {
     /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
     /// the stack's namespace).
     SlackRecorder(SlackRecorderArgs),
-    /// Answer STATUS to every HTTP request on each --listen address until stopped: what the
-    /// Docker and kube backends run in a component's place while a `fail NAME STATUS` step
-    /// holds.
-    #[command(hide = true)]
+    /// Answer STATUS to every HTTP request on each --listen address (or, with --silent,
+    /// accept connections and never answer) until stopped: what the Docker and kube backends
+    /// run in a component's place while a `fail NAME STATUS` step holds (and the kube
+    /// backend while a `pause NAME` does).
     StandIn(StandInArgs),
 }
 
@@ -75,8 +75,11 @@ pub struct StandInArgs {
     #[arg(long, value_name = "ADDR", required = true)]
     pub listen: Vec<String>,
     /// The HTTP status every request gets (400 to 599).
-    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status)]
-    pub status: u16,
+    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status, required_unless_present = "silent", conflicts_with = "silent")]
+    pub status: Option<u16>,
+    /// Accept connections and never answer (a frozen component, a target that times out).
+    #[arg(long)]
+    pub silent: bool,
 }
 
 fn parse_fail_status(status: &str) -> Result<u16, String> {

@@ -285,16 +285,17 @@ async fn slack_recorder_command(args: SlackRecorderArgs) -> Result<i32, Error> {
 }
 
 async fn stand_in_command(args: StandInArgs) -> Result<i32, Error> {
+    use backend::stand_in::Reply;
+    let reply = args.status.map_or(Reply::Nothing, Reply::Status);
     let mut answering = Vec::new();
     for listen in &args.listen {
-        let task = backend::stand_in::answer(listen, args.status)
+        let task = backend::stand_in::answer(listen, reply)
             .await
             .map_err(|e| Error::start("stand-in", e, "choose another --listen address"))?;
         answering.push(task);
     }
     eprintln!(
-        "firedrill: standing in, answering {} on {}",
-        args.status,
+        "firedrill: standing in, set to {reply} on {}",
         args.listen.join(", ")
     );
     until_stopped().await?;

@@ -214,7 +214,8 @@ async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
     }
 }
 
-fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
+/// Whether the engine answered that what was asked for does not exist.
+pub(crate) fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
     matches!(
         e,
         testcontainers::bollard::errors::Error::DockerResponseServerError {

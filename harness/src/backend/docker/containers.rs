@@ -604,10 +604,7 @@ pub(crate) async fn remove_stand_in(
     };
     match docker.remove_container(&stand_in, Some(options)).await {
         Ok(()) => Ok(true),
-        Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }) => Ok(false),
+        Err(e) if super::cleanup::is_not_found(&e) => Ok(false),
         Err(e) => Err(format!("removing the stand-in container {stand_in}: {e}")),
     }
 }

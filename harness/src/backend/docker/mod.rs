@@ -63,9 +63,8 @@ impl Backend for DockerBackend {
                 if component.ports.is_empty() && super::container_port(component).is_none() =>
             {
                 Err(format!(
-                    "the docker backend cannot make {} answer {status}: its container declares \
-                     no containerPort for a stand-in to answer on",
-                    component.name
+                    "{}: its container declares no containerPort for a stand-in to answer {status} on",
+                    fault.cannot("docker", &component.name)
                 ))
             }
             _ => Ok(()),
@@ -512,5 +511,48 @@ mod tests {
         assert!(containers::create_body(prometheus, "run", &labels)
             .networking_config
             .is_none());
+    }
+
+    #[test]
+    fn a_stand_in_takes_the_replaced_containers_names_and_published_ports_and_the_runs_labels() {
+        let inspected: testcontainers::bollard::models::ContainerInspectResponse =
+            serde_json::from_value(serde_json::json!({
+                "Id": "0123456789abcdef0123",
+                "HostConfig": {"PortBindings": {
+                    "8081/tcp": [{"HostIp": "127.0.0.1", "HostPort": "41234"}],
+                }},
+                "NetworkSettings": {"Networks": {"run": {
+                    "Aliases": ["run-echo-server-service", "0123456789ab"],
+                }}},
+            }))
+            .unwrap();
+        let stand_in = containers::StandIn::of("run-echo-server", "run", &inspected);
+        assert_eq!(stand_in.name, "run-echo-server-stand-in");
+        assert_eq!(
+            stand_in.aliases,
+            vec!["run-echo-server", "run-echo-server-service"],
+            "its container name and its aliases, not the replaced container's id"
+        );
+        let labels = HashMap::from([("firedrill.run".to_string(), "run".to_string())]);
+        let body = stand_in.create_body("firedrill-harness:0.1.0", 503, "run", &labels);
+        assert_eq!(body.entrypoint, Some(vec!["/firedrill".to_string()]));
+        assert_eq!(
+            body.cmd.unwrap().join(" "),
+            "stand-in --listen 0.0.0.0:8081 --status 503"
+        );
+        assert_eq!(body.labels.unwrap()["firedrill.run"], "run");
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(
+            endpoints["run"].aliases.as_deref(),
+            Some(&stand_in.aliases[..])
+        );
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("run"));
+        let binding = &host.port_bindings.unwrap()["8081/tcp"].clone().unwrap()[0];
+        assert_eq!(
+            (binding.host_ip.as_deref(), binding.host_port.as_deref()),
+            (Some("127.0.0.1"), Some("41234")),
+            "published where the replaced container was"
+        );
     }
 }

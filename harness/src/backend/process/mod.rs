@@ -253,7 +253,11 @@ async fn fault_one(
         Fault::Fail(status) => {
             let stopped = Box::pin(fault_one(slot, component, Fault::Stop)).await?;
             let listen = child().child.listen().to_string();
-            let answering = crate::backend::stand_in::answer(&listen, status).await?;
+            let answering = crate::backend::stand_in::answer(
+                &listen,
+                crate::backend::stand_in::Reply::Status(status),
+            )
+            .await?;
             child().stand_in = Some(answering);
             Ok(format!(
                 "{stopped}; {listen} answers {status} to every request in its place"
