@@ -10,6 +10,7 @@ use testcontainers::bollard::query_parameters::{
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
 
+use super::containers::is_not_found;
 use super::network::LABEL_RUN;
 use crate::backend::images::{connect, Docker};
 
@@ -212,17 +213,6 @@ async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
             REMOVE_TIMEOUT.as_secs()
         );
     }
-}
-
-/// Whether the engine answered that what was asked for does not exist.
-pub(crate) fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
-    matches!(
-        e,
-        testcontainers::bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
 }
 
 #[cfg(test)]

@@ -604,7 +604,18 @@ pub(crate) async fn remove_stand_in(
     };
     match docker.remove_container(&stand_in, Some(options)).await {
         Ok(()) => Ok(true),
-        Err(e) if super::cleanup::is_not_found(&e) => Ok(false),
+        Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(format!("removing the stand-in container {stand_in}: {e}")),
     }
+}
+
+/// Whether the engine answered that what was asked for does not exist.
+pub(crate) fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
