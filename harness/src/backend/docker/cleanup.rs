@@ -26,6 +26,9 @@ pub(crate) struct DockerStack {
     network: String,
     /// (component, container name), in creation order.
     containers: Vec<(String, String)>,
+    /// The stand-ins a `fail` fault started in place of containers, until a restart removes
+    /// them.
+    stand_ins: std::sync::Mutex<Vec<String>>,
     keep: bool,
     removed: bool,
 }
@@ -50,6 +53,7 @@ impl DockerStack {
             containers: Vec::new(),
             keep,
             removed: false,
+            stand_ins: std::sync::Mutex::default(),
         }
     }
 
@@ -62,6 +66,19 @@ impl DockerStack {
     /// The engine the run is on.
     pub(crate) fn docker(&self) -> &Docker {
         &self.docker
+    }
+
+    /// Records a stand-in container as there (`true`) or removed (`false`), for the commands
+    /// that remove a kept run.
+    pub(crate) fn record_stand_in(&self, name: &str, there: bool) {
+        let mut stand_ins = self
+            .stand_ins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        stand_ins.retain(|s| s != name);
+        if there {
+            stand_ins.push(name.to_string());
+        }
     }
 
     /// The run's network.
@@ -126,7 +143,13 @@ impl DockerStack {
 
     /// The commands that remove a kept run by hand.
     pub(crate) fn removal_commands(&self) -> String {
-        let names: Vec<&str> = self.containers.iter().map(|(_, n)| n.as_str()).collect();
+        let stand_ins = self.stand_ins.lock().map(|s| s.clone()).unwrap_or_default();
+        let names: Vec<&str> = self
+            .containers
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .chain(stand_ins.iter().map(String::as_str))
+            .collect();
         let mut commands = String::new();
         if !names.is_empty() {
             commands.push_str(&format!("docker rm -f {}; ", names.join(" ")));
@@ -234,6 +257,13 @@ mod tests {
             stack.removal_commands(),
             "docker rm -f run-1-prometheus run-1-alertmanager; docker network rm run-1"
         );
+        stack.record_stand_in("run-1-alertmanager-stand-in", true);
+        assert_eq!(
+            stack.removal_commands(),
+            "docker rm -f run-1-prometheus run-1-alertmanager run-1-alertmanager-stand-in; docker network rm run-1"
+        );
+        stack.record_stand_in("run-1-alertmanager-stand-in", false);
+        assert!(!stack.removal_commands().contains("stand-in"));
         stack.removed = true;
     }
 }

@@ -137,12 +137,15 @@ impl StackHandle for DockerStack {
                     (Fault::Fail(status), Some(image)) => {
                         let labels = self.labels();
                         let network = self.network();
+                        // Recorded before it exists: a kept run's removal names it.
+                        self.record_stand_in(&containers::stand_in_name(name), true);
                         containers::stand_in(docker, network, &labels, image, shown, name, status)
                             .await?
                     }
                     (Fault::Restart, _) => {
                         // What answered in its place goes first, its ports freed.
                         let removed = containers::remove_stand_in(docker, name).await?;
+                        self.record_stand_in(&containers::stand_in_name(name), false);
                         let started = containers::fault(docker, shown, name, fault).await?;
                         if removed {
                             format!(

@@ -221,8 +221,15 @@ impl StackHandle for ProcessStack {
 
 impl Drop for ProcessStack {
     fn drop(&mut self) {
-        for child in self.each_child() {
-            child.start_kill();
+        for component in &mut self.components {
+            let component = component
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A stand-in answering in a component's place closes its port with the stack.
+            if let Some(answering) = component.stand_in.take() {
+                answering.abort();
+            }
+            component.child.start_kill();
         }
         if let Some(dir) = self.workdir.take() {
             if self.keep {
