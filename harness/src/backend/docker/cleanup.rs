@@ -81,6 +81,15 @@ impl DockerStack {
         }
     }
 
+    /// Whether a stand-in container named `name` answers in place of another.
+    pub(crate) fn has_stand_in(&self, name: &str) -> bool {
+        self.stand_ins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|s| s == name)
+    }
+
     /// The run's network.
     pub(crate) fn network(&self) -> &str {
         &self.network

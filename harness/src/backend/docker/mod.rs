@@ -133,25 +133,28 @@ impl StackHandle for DockerStack {
             };
             let mut done = Vec::new();
             for (shown, name) in pods {
+                let stand_in = containers::stand_in_name(name);
+                if fault != Fault::Restart && self.has_stand_in(&stand_in) {
+                    return Err(format!(
+                        "{shown} is already replaced by container {stand_in}: restart it first"
+                    ));
+                }
                 done.push(match (fault, &image) {
                     (Fault::Fail(status), Some(image)) => {
                         let labels = self.labels();
                         let network = self.network();
                         // Recorded before it exists: a kept run's removal names it.
-                        self.record_stand_in(&containers::stand_in_name(name), true);
+                        self.record_stand_in(&stand_in, true);
                         containers::stand_in(docker, network, &labels, image, shown, name, status)
                             .await?
                     }
                     (Fault::Restart, _) => {
                         // What answered in its place goes first, its ports freed.
                         let removed = containers::remove_stand_in(docker, name).await?;
-                        self.record_stand_in(&containers::stand_in_name(name), false);
+                        self.record_stand_in(&stand_in, false);
                         let started = containers::fault(docker, shown, name, fault).await?;
                         if removed {
-                            format!(
-                                "container {} removed; {started}",
-                                containers::stand_in_name(name)
-                            )
+                            format!("container {stand_in} removed; {started}")
                         } else {
                             started
                         }

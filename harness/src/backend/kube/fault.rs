@@ -92,6 +92,14 @@ impl ComponentPod {
         let workload = Workload::of(&self.workload)
             .ok_or_else(|| format!("{} cannot be scaled", self.workload))?;
         let started = Instant::now();
+        let stand_ins = lock(&self.stand_ins).clone();
+        if !stand_ins.is_empty() && !matches!(fault, Fault::Restart | Fault::Resume) {
+            return Err(format!(
+                "{name} is already replaced by stand-in pod{} {}: restart it first",
+                if stand_ins.len() == 1 { "" } else { "s" },
+                stand_ins.join(", ")
+            ));
+        }
         match fault {
             Fault::Stop | Fault::Kill => {
                 let before = workload.replicas(client, namespace).await?;
