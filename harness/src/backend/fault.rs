@@ -12,14 +12,19 @@ pub enum Fault {
     Stop,
     /// Kill it at once (SIGKILL; `docker kill`).
     Kill,
-    /// Freeze it: its port still accepts connections, nothing answers (SIGSTOP; `docker pause`).
+    /// Freeze it: its port still accepts connections, nothing answers (SIGSTOP; `docker pause`;
+    /// on Kubernetes, which cannot freeze a container, a stand-in pod in its place that never
+    /// answers).
     Pause,
-    /// Let a paused component run again (SIGCONT; `docker unpause`).
+    /// Let a paused component run again (SIGCONT; `docker unpause`; on Kubernetes its
+    /// workload scaled back, in a new pod).
     Resume,
     /// Start a stopped or killed component again, where it was, and wait until it answers.
     Restart,
     /// Stop it, and answer every request at its port with this HTTP status in its place
-    /// (what a scrape target answering 500 looks like); `restart` runs it again.
+    /// (what a scrape target answering 500 looks like); `restart` runs it again. Inside the
+    /// harness on the process backend; a stand-in container (Docker) or pod (Kubernetes) of
+    /// firedrill's own image elsewhere.
     Fail(u16),
 }
 

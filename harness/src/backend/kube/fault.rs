@@ -48,7 +48,8 @@ pub(super) struct ComponentPod {
     pub(super) siblings: Vec<String>,
     /// The replicas its workload had before a stop or a kill scaled it to 0.
     scaled_from: Mutex<Option<i32>>,
-    /// The stand-in pods a `fail` fault created in its place, until a restart deletes them.
+    /// The stand-in pods a `fail` or `pause` fault created in its place, until a restart (or a
+    /// resume) deletes them.
     stand_ins: Mutex<Vec<String>>,
 }
 
@@ -221,10 +222,10 @@ impl ComponentPod {
         }
     }
 
-    /// Creates a stand-in pod per replica the workload had (one at least), answering `status`
-    /// to every request on every port its pod template declares, under the template's labels
-    /// and annotations (so its Services and Prometheus's discovery select it); returns once
-    /// they are ready and the first answers through the component's port-forward, which now
+    /// Creates a stand-in pod per replica the workload had (one at least), doing `reply` to
+    /// every request on every port its pod template declares, under the template's labels and
+    /// annotations (so its Services and Prometheus's discovery select it); returns once they
+    /// are ready and the first does `reply` through the component's port-forward, which now
     /// reaches them.
     async fn stand_in(
         &self,
