@@ -159,10 +159,14 @@ impl ComponentPod {
                 let done = self
                     .stand_in(client, namespace, &template, reply, restart_deadline)
                     .await?;
+                let replaced = match lock(&self.scaled_from).unwrap_or(1) {
+                    1 => "the pod was replaced".to_string(),
+                    n => format!("its {n} pods were replaced"),
+                };
                 Ok(match fault {
                     Fault::Pause => format!(
-                        "{name} paused as Kubernetes allows: it cannot freeze a container, so the \
-                         pod was replaced; {stopped}; {done}"
+                        "{name} paused as Kubernetes allows: it cannot freeze a container, so \
+                         {replaced}; {stopped}; {done}"
                     ),
                     _ => format!("{stopped}; {done}"),
                 })
