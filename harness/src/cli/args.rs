@@ -68,14 +68,15 @@ pub enum Command {
     StandIn(StandInArgs),
 }
 
-/// `firedrill stand-in`.
+/// `firedrill stand-in`: `--status` or `--silent`, one of them.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("reply").required(true).args(["status", "silent"])))]
 pub struct StandInArgs {
     /// An address to answer on (repeatable: one per port of the component it stands in for).
     #[arg(long, value_name = "ADDR", required = true)]
     pub listen: Vec<String>,
     /// The HTTP status every request gets (400 to 599).
-    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status, required_unless_present = "silent", conflicts_with = "silent")]
+    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status)]
     pub status: Option<u16>,
     /// Accept connections and never answer (a frozen component, a target that times out).
     #[arg(long)]
