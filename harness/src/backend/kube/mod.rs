@@ -123,7 +123,19 @@ impl Backend for KubeBackend {
             &component.name,
             &component.origin.resource,
             &siblings(spec, component, options),
-        )
+        )?;
+        // A stand-in answers on the ports the pod declares; with none (also where the
+        // Services' target ports reach an undeclared one) it has nowhere to.
+        if matches!(fault, super::Fault::Fail(_) | super::Fault::Pause)
+            && (component.ports.is_empty() || component.ports_from_services)
+        {
+            return Err(format!(
+                "{}: its container declares no containerPort for a stand-in to take over; \
+                 declare the port it listens on",
+                fault.cannot("kube", &component.name)
+            ));
+        }
+        Ok(())
     }
 
     fn refusals(&self, spec: &StackSpec) -> Vec<Error> {
