@@ -5,6 +5,7 @@ use std::time::Duration;
 use firedrill::fixtures::seed_manifests;
 use firedrill::internal::{poll, Look};
 use firedrill::Endpoints;
+use firedrill::Fault;
 use firedrill::StackBuilder;
 
 /// How long components may take to go away after the stack is dropped.
@@ -54,14 +55,21 @@ async fn dropping_a_stack_stops_every_component_it_started() {
     assert_nothing_answers(&endpoints).await;
 }
 
-#[tokio::test]
-async fn a_test_that_panics_leaves_nothing_running() {
+/// Starts the seed's stack in a task, applies `fault` to its app (if any), then panics there
+/// on purpose; the stack's endpoints, once the task has panicked.
+async fn endpoints_of_a_stack_whose_test_panicked(fault: Option<Fault>) -> Endpoints {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
         let stack = StackBuilder::new(seed_manifests())
             .start()
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        if let Some(fault) = fault {
+            stack
+                .apply_fault("echo-server", fault)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
         let _ = sender.send(stack.endpoints().clone());
         panic!("this test panics on purpose while its stack runs");
     });
@@ -70,6 +78,17 @@ async fn a_test_that_panics_leaves_nothing_running() {
         joined.as_ref().is_err_and(|e| e.is_panic()),
         "the task should have panicked: {joined:?}"
     );
-    let endpoints = receiver.await.expect("the stack started before the panic");
+    receiver.await.expect("the stack started before the panic")
+}
+
+#[tokio::test]
+async fn a_test_that_panics_leaves_nothing_running() {
+    let endpoints = endpoints_of_a_stack_whose_test_panicked(None).await;
+    assert_nothing_answers(&endpoints).await;
+}
+
+#[tokio::test]
+async fn a_test_that_panics_while_a_stand_in_answers_in_the_apps_place_leaves_nothing_running() {
+    let endpoints = endpoints_of_a_stack_whose_test_panicked(Some(Fault::Fail(500))).await;
     assert_nothing_answers(&endpoints).await;
 }

@@ -363,3 +363,83 @@ fn verify_interrupted_during_its_checks_exits_130_and_still_writes_its_artifacts
     );
     assert!(run_dir.join("review.html").is_file(), "no review page");
 }
+
+/// A child process killed when dropped (a failing assertion leaves nothing running).
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").to_string()
+}
+
+#[test]
+fn the_stand_in_takes_a_status_or_silent_and_names_both_when_given_neither() {
+    let output = firedrill(&["stand-in", "--listen", "127.0.0.1:1"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--status <STATUS>|--silent"),
+        "{}",
+        stderr(&output)
+    );
+    let output = firedrill(
+        &["stand-in", "--listen", "127.0.0.1:1", "--status", "200"],
+        &[],
+    );
+    assert!(
+        stderr(&output).contains("`200` is not an HTTP status from 400 to 599"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn the_stand_in_answers_its_status_on_every_address_until_sigterm() {
+    let addresses = [free_address(), free_address()];
+    let child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args([
+            "stand-in",
+            "--listen",
+            &addresses[0],
+            "--listen",
+            &addresses[1],
+        ])
+        .args(["--status", "503"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the firedrill binary runs");
+    let mut child = KilledOnDrop(child);
+    let client = reqwest::Client::new();
+    for address in &addresses {
+        let answered = firedrill::internal::poll(std::time::Duration::from_secs(10), || {
+            let request = client.get(format!("http://{address}/metrics")).send();
+            async move {
+                match request.await {
+                    Ok(response) => firedrill::internal::Look::Ready(response.status().as_u16()),
+                    Err(e) => firedrill::internal::Look::NotYet(e.to_string()),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{address}: {e}"));
+        assert_eq!(answered, 503, "{address}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let status = child.0.wait().expect("the stand-in ends");
+    assert_eq!(status.code(), Some(0));
+    for address in &addresses {
+        assert!(
+            std::net::TcpStream::connect(address).is_err(),
+            "{address} still accepts connections"
+        );
+    }
+}

@@ -230,24 +230,6 @@ async fn an_app_answering_500_to_its_scrapes_fires_its_down_alert_and_a_restart_
         .start()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    if stack.backend() != "process" {
-        // Only the process backend can answer in a component's place: refused by name.
-        let outcomes = run(
-            &stack,
-            &[Check::Fault("echo-server".into(), Fault::Fail(500))],
-        )
-        .await;
-        assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
-        assert!(
-            outcomes[0]
-                .detail
-                .contains("cannot make echo-server answer 500 yet"),
-            "{}",
-            outcomes[0].detail
-        );
-        stack.shutdown().await;
-        return;
-    }
     let outcomes = run(
         &stack,
         &[
@@ -271,5 +253,58 @@ async fn an_app_answering_500_to_its_scrapes_fires_its_down_alert_and_a_restart_
         outcomes[2].detail
     );
     assert_eq!(outcomes[2].name, "fail echo-server 500");
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_paused_app_times_out_its_scrapes_fires_its_down_alert_and_resuming_resolves_it() {
+    let stack = StackBuilder::new(seed_manifests())
+        .with_extra_rules("down-rules.yaml", DOWN_RULES)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    if stack.backend() == "process" {
+        // The seed's app is served inside firedrill there: no process to freeze.
+        let outcomes = run(&stack, &[Check::Fault("echo-server".into(), Fault::Pause)]).await;
+        assert_eq!(outcomes[0].status, CheckStatus::Failed, "{outcomes:#?}");
+        assert!(
+            outcomes[0].detail.contains("--app-command"),
+            "{}",
+            outcomes[0].detail
+        );
+        stack.shutdown().await;
+        return;
+    }
+    let outcomes = run(
+        &stack,
+        &[
+            Check::AppReachable,
+            Check::TargetsUp,
+            Check::Fault("echo-server".into(), Fault::Pause),
+            Check::AlertFiring("EchoDown".into()),
+            Check::AlertDelivered("EchoDown".into()),
+            Check::Fault("echo-server".into(), Fault::Resume),
+            Check::TargetsUp,
+            Check::AlertResolved("EchoDown".into()),
+        ],
+    )
+    .await;
+    assert_all_passed(&outcomes);
+    let paused = &outcomes[2].detail;
+    if stack.backend() == "kube" {
+        // Kubernetes cannot freeze a container: the pod is replaced, and the step says so.
+        assert!(
+            paused.contains("the pod was replaced")
+                && paused.contains("accepts connections and never answers"),
+            "{paused}"
+        );
+        assert!(
+            outcomes[5].detail.contains("resumed in a new pod"),
+            "{}",
+            outcomes[5].detail
+        );
+    } else {
+        assert!(paused.contains("docker pause"), "{paused}");
+    }
     stack.shutdown().await;
 }

@@ -294,8 +294,9 @@ fn a_fault_step_the_backend_cannot_do_is_refused_before_anything_starts() {
     for (backend, step, why) in [
         (
             "kube",
-            "pause echo-server",
-            "the kube backend cannot pause echo-server: Kubernetes has no way to freeze a container",
+            "pause alertmanager",
+            "the kube backend cannot pause alertmanager alone: it stops a whole pod, and the pod \
+             of Deployment/prometheus-deployment also runs prometheus",
         ),
         (
             "kube",
@@ -304,9 +305,10 @@ fn a_fault_step_the_backend_cannot_do_is_refused_before_anything_starts() {
              Deployment/prometheus-deployment also runs alertmanager",
         ),
         (
-            "docker",
-            "fail echo-server 500",
-            "the docker backend cannot make echo-server answer 500 yet",
+            "kube",
+            "fail prometheus 500",
+            "the kube backend cannot fail prometheus 500 alone: it stops a whole pod, and the pod \
+             of Deployment/prometheus-deployment also runs alertmanager",
         ),
         (
             "process",

@@ -12,14 +12,19 @@ pub enum Fault {
     Stop,
     /// Kill it at once (SIGKILL; `docker kill`).
     Kill,
-    /// Freeze it: its port still accepts connections, nothing answers (SIGSTOP; `docker pause`).
+    /// Freeze it: its port still accepts connections, nothing answers (SIGSTOP; `docker pause`;
+    /// on Kubernetes, which cannot freeze a container, a stand-in pod in its place that never
+    /// answers).
     Pause,
-    /// Let a paused component run again (SIGCONT; `docker unpause`).
+    /// Let a paused component run again (SIGCONT; `docker unpause`; on Kubernetes its
+    /// workload scaled back, in a new pod).
     Resume,
     /// Start a stopped or killed component again, where it was, and wait until it answers.
     Restart,
     /// Stop it, and answer every request at its port with this HTTP status in its place
-    /// (what a scrape target answering 500 looks like); `restart` runs it again.
+    /// (what a scrape target answering 500 looks like); `restart` runs it again. Inside the
+    /// harness on the process backend; a stand-in container (Docker) or pod (Kubernetes) of
+    /// firedrill's own image elsewhere.
     Fail(u16),
 }
 
@@ -53,17 +58,11 @@ impl Fault {
         }
     }
 
-    /// Why `backend` cannot do this fault to `component` (what a backend without it says).
+    /// The start of why `backend` cannot do this fault to `component`: "the kube backend
+    /// cannot fail echo 500"; the caller says why.
     #[cfg(feature = "docker")]
     pub(crate) fn cannot(self, backend: &str, component: &str) -> String {
-        match self {
-            Fault::Fail(status) => format!(
-                "the {backend} backend cannot make {component} answer {status} yet: use stop or \
-                 kill (a target that refuses connections), pause where the backend can (one that \
-                 times out), or the process backend"
-            ),
-            other => format!("the {backend} backend cannot {other} {component}"),
-        }
+        format!("the {backend} backend cannot {}", self.step(component))
     }
 
     /// `fail`'s status: `STATUS` from 400 to 599.
@@ -112,6 +111,19 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[cfg(feature = "docker")]
+    #[test]
+    fn what_a_backend_cannot_do_names_the_step() {
+        assert_eq!(
+            Fault::Fail(503).cannot("kube", "echo"),
+            "the kube backend cannot fail echo 503"
+        );
+        assert_eq!(
+            Fault::Kill.cannot("kube", "prometheus"),
+            "the kube backend cannot kill prometheus"
+        );
     }
 
     #[test]

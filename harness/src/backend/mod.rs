@@ -26,6 +26,7 @@ pub mod process;
 mod registry;
 mod running;
 pub(crate) mod seam;
+pub(crate) mod stand_in;
 mod wait_for;
 
 pub use fault::Fault;

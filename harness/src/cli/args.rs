@@ -61,6 +61,33 @@ pub enum Command {
     /// Run the Slack mock as a recorder the harness reads back (the kube backend runs it in
     /// the stack's namespace).
     SlackRecorder(SlackRecorderArgs),
+    /// Answer STATUS to every HTTP request on each --listen address (or, with --silent,
+    /// accept connections and never answer) until stopped: what the Docker and kube backends
+    /// run in a component's place while a `fail NAME STATUS` step holds (and the kube
+    /// backend while a `pause NAME` does).
+    StandIn(StandInArgs),
+}
+
+/// `firedrill stand-in`: `--status` or `--silent`, one of them.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("reply").required(true).args(["status", "silent"])))]
+pub struct StandInArgs {
+    /// An address to answer on (repeatable: one per port of the component it stands in for).
+    #[arg(long, value_name = "ADDR", required = true)]
+    pub listen: Vec<String>,
+    /// The HTTP status every request gets (400 to 599).
+    #[arg(long, value_name = "STATUS", value_parser = parse_fail_status)]
+    pub status: Option<u16>,
+    /// Accept connections and never answer (a frozen component, a target that times out).
+    #[arg(long)]
+    pub silent: bool,
+}
+
+fn parse_fail_status(status: &str) -> Result<u16, String> {
+    match crate::backend::Fault::fail(status)? {
+        crate::backend::Fault::Fail(status) => Ok(status),
+        other => Err(format!("`{status}` reads as {other}, not a status")),
+    }
 }
 
 /// `firedrill slack-recorder`.

@@ -14,7 +14,7 @@ use crate::time::format_timestamp;
 use crate::verify::VerifyOptions;
 
 use super::args::{
-    Cli, Command, EchoServerArgs, SlackRecorderArgs, StackArgs, TestArgs, VerifyArgs,
+    Cli, Command, EchoServerArgs, SlackRecorderArgs, StackArgs, StandInArgs, TestArgs, VerifyArgs,
 };
 
 /// Runs the command; returns the exit code.
@@ -27,6 +27,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Test(args) => test_command(args).await,
         Command::EchoServer(args) => echo_server_command(args).await,
         Command::SlackRecorder(args) => slack_recorder_command(args).await,
+        Command::StandIn(args) => stand_in_command(args).await,
     };
     match result {
         Ok(code) => code,
@@ -275,15 +276,42 @@ async fn slack_recorder_command(args: SlackRecorderArgs) -> Result<i32, Error> {
             .map_err(|e| Error::start("slack-recorder", e, "report this as a bug"))?;
     }
     eprintln!("firedrill: slack recorder listening on {}", args.listen);
+    until_stopped().await?;
+    eprintln!(
+        "firedrill: slack recorder stopping after {} requests",
+        recorder.messages().await.len()
+    );
+    Ok(0)
+}
+
+async fn stand_in_command(args: StandInArgs) -> Result<i32, Error> {
+    use backend::stand_in::Reply;
+    let reply = args.status.map_or(Reply::Nothing, Reply::Status);
+    let mut answering = Vec::new();
+    for listen in &args.listen {
+        let task = backend::stand_in::answer(listen, reply)
+            .await
+            .map_err(|e| Error::start("stand-in", e, "choose another --listen address"))?;
+        answering.push(task);
+    }
+    eprintln!(
+        "firedrill: standing in, set to {reply} on {}",
+        args.listen.join(", ")
+    );
+    until_stopped().await?;
+    for task in answering {
+        task.abort();
+    }
+    Ok(0)
+}
+
+/// Resolves at Ctrl-C or SIGTERM (how a container or pod is stopped).
+async fn until_stopped() -> Result<(), Error> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
-    eprintln!(
-        "firedrill: slack recorder stopping after {} requests",
-        recorder.messages().await.len()
-    );
-    Ok(0)
+    Ok(())
 }

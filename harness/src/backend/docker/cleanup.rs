@@ -10,6 +10,7 @@ use testcontainers::bollard::query_parameters::{
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
 
+use super::containers::is_not_found;
 use super::network::LABEL_RUN;
 use crate::backend::discovery::FollowedDiscovery;
 use crate::backend::images::{connect, Docker};
@@ -31,6 +32,9 @@ pub(crate) struct DockerStack {
     containers: Vec<(String, String)>,
     /// The emulated Kubernetes discovery, following the pods faults stop.
     discovery: std::sync::Mutex<FollowedDiscovery>,
+    /// The stand-ins a `fail` fault started in place of containers, until a restart removes
+    /// them.
+    stand_ins: std::sync::Mutex<Vec<String>>,
     keep: bool,
     removed: bool,
 }
@@ -56,6 +60,7 @@ impl DockerStack {
             discovery: std::sync::Mutex::default(),
             keep,
             removed: false,
+            stand_ins: std::sync::Mutex::default(),
         }
     }
 
@@ -103,6 +108,38 @@ impl DockerStack {
     /// The engine the run is on.
     pub(crate) fn docker(&self) -> &Docker {
         &self.docker
+    }
+
+    /// Records a stand-in container as there (`true`) or removed (`false`), for the commands
+    /// that remove a kept run.
+    pub(crate) fn record_stand_in(&self, name: &str, there: bool) {
+        let mut stand_ins = self
+            .stand_ins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        stand_ins.retain(|s| s != name);
+        if there {
+            stand_ins.push(name.to_string());
+        }
+    }
+
+    /// Whether a stand-in container named `name` answers in place of another.
+    pub(crate) fn has_stand_in(&self, name: &str) -> bool {
+        self.stand_ins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|s| s == name)
+    }
+
+    /// The run's network.
+    pub(crate) fn network(&self) -> &str {
+        &self.network
+    }
+
+    /// The labels of everything the run creates (a stand-in a fault starts too).
+    pub(crate) fn labels(&self) -> HashMap<String, String> {
+        super::network::run_labels(&self.run_id, self.keep)
     }
 
     /// The container of a component.
@@ -157,7 +194,13 @@ impl DockerStack {
 
     /// The commands that remove a kept run by hand.
     pub(crate) fn removal_commands(&self) -> String {
-        let names: Vec<&str> = self.containers.iter().map(|(_, n)| n.as_str()).collect();
+        let stand_ins = self.stand_ins.lock().map(|s| s.clone()).unwrap_or_default();
+        let names: Vec<&str> = self
+            .containers
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .chain(stand_ins.iter().map(String::as_str))
+            .collect();
         let mut commands = String::new();
         if !names.is_empty() {
             commands.push_str(&format!("docker rm -f {}; ", names.join(" ")));
@@ -246,16 +289,6 @@ async fn remove_run(docker: &Docker, run_id: &str, network: &str) {
     }
 }
 
-fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
-    matches!(
-        e,
-        testcontainers::bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +308,13 @@ mod tests {
             stack.removal_commands(),
             "docker rm -f run-1-prometheus run-1-alertmanager; docker network rm run-1"
         );
+        stack.record_stand_in("run-1-alertmanager-stand-in", true);
+        assert_eq!(
+            stack.removal_commands(),
+            "docker rm -f run-1-prometheus run-1-alertmanager run-1-alertmanager-stand-in; docker network rm run-1"
+        );
+        stack.record_stand_in("run-1-alertmanager-stand-in", false);
+        assert!(!stack.removal_commands().contains("stand-in"));
         stack.removed = true;
     }
 }

@@ -392,10 +392,240 @@ pub(crate) async fn fault(
             docker.unpause_container(name).await.map_err(failed)?;
             Ok(format!("{component} resumed (docker unpause {name})"))
         }
-        Fault::Fail(status) => Err(Fault::Fail(status).cannot("docker", component)),
+        // A stand-in's work (`stand_in`), which needs the run's network and image.
+        Fault::Fail(status) => Err(format!(
+            "{component}: `fail {status}` starts a stand-in, it is no docker command on {name}"
+        )),
         Fault::Restart => {
             docker.start_container(name, None).await.map_err(failed)?;
             Ok(format!("{component} started again (docker start {name})"))
         }
     }
+}
+
+/// How long a stand-in may take to answer at the component's published port.
+const STAND_IN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The container that answers in place of container `name` while a `fail` fault holds.
+pub(crate) fn stand_in_name(name: &str) -> String {
+    format!("{name}-stand-in")
+}
+
+/// What a stand-in takes over from the container it replaces: the names it is reached by on
+/// the run's network (its container name and its aliases) and its published ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StandIn {
+    /// The stand-in's container name.
+    pub(crate) name: String,
+    /// Every name the replaced container answered to on the run's network.
+    pub(crate) aliases: Vec<String>,
+    /// The replaced container's ports, with the 127.0.0.1 ports they were published on.
+    pub(crate) ports: BTreeMap<u16, Option<String>>,
+}
+
+impl StandIn {
+    /// Reads what the stand-in for container `name` takes over, from its inspection.
+    pub(crate) fn of(
+        name: &str,
+        network: &str,
+        inspected: &testcontainers::bollard::models::ContainerInspectResponse,
+    ) -> Self {
+        let id = inspected.id.as_deref().unwrap_or_default();
+        let mut aliases = vec![name.to_string()];
+        let configured = inspected
+            .network_settings
+            .as_ref()
+            .and_then(|s| s.networks.as_ref())
+            .and_then(|n| n.get(network))
+            .and_then(|e| e.aliases.clone())
+            .unwrap_or_default();
+        for alias in configured {
+            // Docker adds the short container id: it names the replaced container only.
+            if !id.starts_with(&alias) && !aliases.contains(&alias) {
+                aliases.push(alias);
+            }
+        }
+        let ports = inspected
+            .host_config
+            .as_ref()
+            .and_then(|h| h.port_bindings.as_ref())
+            .map(|bindings| {
+                bindings
+                    .iter()
+                    .filter_map(|(key, binding)| {
+                        let port = key.strip_suffix("/tcp")?.parse::<u16>().ok()?;
+                        let host_port = binding
+                            .as_ref()
+                            .and_then(|b| b.first())
+                            .and_then(|b| b.host_port.clone())
+                            .filter(|p| !p.is_empty());
+                        Some((port, host_port))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            name: stand_in_name(name),
+            aliases,
+            ports,
+        }
+    }
+
+    /// The stand-in's creation request: firedrill's image running `firedrill stand-in` on
+    /// every port, under the replaced container's names, its ports published where its were.
+    pub(crate) fn create_body(
+        &self,
+        image: &str,
+        status: u16,
+        network: &str,
+        labels: &HashMap<String, String>,
+    ) -> ContainerCreateBody {
+        let mut cmd = vec!["stand-in".to_string()];
+        for port in self.ports.keys() {
+            cmd.extend(["--listen".to_string(), format!("0.0.0.0:{port}")]);
+        }
+        cmd.extend(["--status".to_string(), status.to_string()]);
+        let port_key = |port: &u16| format!("{port}/tcp");
+        ContainerCreateBody {
+            image: Some(image.to_string()),
+            entrypoint: Some(vec!["/firedrill".to_string()]),
+            cmd: Some(cmd),
+            labels: Some(labels.clone()),
+            exposed_ports: Some(self.ports.keys().map(port_key).collect()),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(
+                    network.to_string(),
+                    EndpointSettings {
+                        aliases: Some(self.aliases.clone()),
+                        ..Default::default()
+                    },
+                )])),
+            }),
+            host_config: Some(HostConfig {
+                network_mode: Some(network.to_string()),
+                port_bindings: Some(
+                    self.ports
+                        .iter()
+                        .map(|(port, host_port)| {
+                            (
+                                port_key(port),
+                                Some(vec![PortBinding {
+                                    host_ip: Some("127.0.0.1".to_string()),
+                                    host_port: Some(host_port.clone().unwrap_or_default()),
+                                }]),
+                            )
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// Stops container `name` (of `component`) and starts a stand-in answering `status` to every
+/// request in its place, from firedrill's own `image`: on the run's `network` under the
+/// container's name and aliases (so Prometheus's scrapes and a Service's alias reach it), on
+/// its ports, published where its were, labelled as the run's (so teardown and the reaper
+/// remove it). Returns once the stand-in answers at the first published port.
+pub(crate) async fn stand_in(
+    docker: &Docker,
+    network: &str,
+    labels: &HashMap<String, String>,
+    image: &str,
+    component: &str,
+    name: &str,
+    status: u16,
+) -> std::result::Result<String, String> {
+    let inspected = docker
+        .inspect_container(name, None)
+        .await
+        .map_err(|e| format!("inspecting container {name}: {e}"))?;
+    let stand_in = StandIn::of(name, network, &inspected);
+    if stand_in.ports.is_empty() {
+        return Err(format!(
+            "{component} publishes no port, so nothing can answer {status} in its place"
+        ));
+    }
+    let stopped = fault(docker, component, name, crate::backend::Fault::Stop).await?;
+    let failed = |what: &str, e: testcontainers::bollard::errors::Error| {
+        format!("{what} the stand-in container {}: {e}", stand_in.name)
+    };
+    let options = CreateContainerOptions {
+        name: Some(stand_in.name.clone()),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(options),
+            stand_in.create_body(image, status, network, labels),
+        )
+        .await
+        .map_err(|e| failed("creating", e))?;
+    docker
+        .start_container(&stand_in.name, None)
+        .await
+        .map_err(|e| failed("starting", e))?;
+    let inspected = docker
+        .inspect_container(&stand_in.name, None)
+        .await
+        .map_err(|e| failed("inspecting", e))?;
+    let published = StandIn::of(&stand_in.name, network, &inspected);
+    let first = published
+        .ports
+        .values()
+        .flatten()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    let address = format!("127.0.0.1:{first}");
+    let answered = crate::backend::WaitFor::HttpAnyStatus {
+        path: "/".to_string(),
+    }
+    .wait(&address, STAND_IN_DEADLINE, || Ok(()))
+    .await
+    .map_err(|e| {
+        format!(
+            "the stand-in container {} did not answer at {address}: {e}",
+            stand_in.name
+        )
+    })?;
+    let ports: Vec<String> = stand_in.ports.keys().map(u16::to_string).collect();
+    Ok(format!(
+        "{stopped}; container {} answers {status} to every request in its place (as {}, port{} {}), answering after {:.1} s",
+        stand_in.name,
+        stand_in.aliases.join(", "),
+        if ports.len() == 1 { "" } else { "s" },
+        ports.join(", "),
+        answered.as_secs_f64()
+    ))
+}
+
+/// Removes the stand-in of container `name`, if a `fail` fault started one; whether it did.
+pub(crate) async fn remove_stand_in(
+    docker: &Docker,
+    name: &str,
+) -> std::result::Result<bool, String> {
+    let stand_in = stand_in_name(name);
+    let options = testcontainers::bollard::query_parameters::RemoveContainerOptions {
+        force: true,
+        ..Default::default()
+    };
+    match docker.remove_container(&stand_in, Some(options)).await {
+        Ok(()) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(format!("removing the stand-in container {stand_in}: {e}")),
+    }
+}
+
+/// Whether the engine answered that what was asked for does not exist.
+pub(crate) fn is_not_found(e: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }

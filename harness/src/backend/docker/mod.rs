@@ -60,7 +60,14 @@ impl Backend for DockerBackend {
         _options: &StartOptions,
     ) -> std::result::Result<(), String> {
         match fault {
-            Fault::Fail(_) => Err(fault.cannot("docker", &component.name)),
+            Fault::Fail(status)
+                if component.ports.is_empty() && super::container_port(component).is_none() =>
+            {
+                Err(format!(
+                    "{}: its container declares no containerPort for a stand-in to answer {status} on",
+                    fault.cannot("docker", &component.name)
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -120,10 +127,42 @@ impl StackHandle for DockerStack {
             if pods.is_empty() {
                 return Err(format!("{component} has no container in this run"));
             }
+            let docker = self.docker();
+            let image = match fault {
+                Fault::Fail(_) => Some(stand_in_image(docker).await?),
+                _ => None,
+            };
             let mut done = Vec::new();
             let shown: Vec<String> = pods.iter().map(|(shown, _)| shown.to_string()).collect();
             for (shown, name) in pods {
-                done.push(containers::fault(self.docker(), shown, name, fault).await?);
+                let stand_in = containers::stand_in_name(name);
+                if fault != Fault::Restart && self.has_stand_in(&stand_in) {
+                    return Err(format!(
+                        "{shown} is already replaced by container {stand_in}: restart it first"
+                    ));
+                }
+                done.push(match (fault, &image) {
+                    (Fault::Fail(status), Some(image)) => {
+                        let labels = self.labels();
+                        let network = self.network();
+                        // Recorded before it exists: a kept run's removal names it.
+                        self.record_stand_in(&stand_in, true);
+                        containers::stand_in(docker, network, &labels, image, shown, name, status)
+                            .await?
+                    }
+                    (Fault::Restart, _) => {
+                        // What answered in its place goes first, its ports freed.
+                        let removed = containers::remove_stand_in(docker, name).await?;
+                        self.record_stand_in(&stand_in, false);
+                        let started = containers::fault(docker, shown, name, fault).await?;
+                        if removed {
+                            format!("container {stand_in} removed; {started}")
+                        } else {
+                            started
+                        }
+                    }
+                    _ => containers::fault(docker, shown, name, fault).await?,
+                });
             }
             if let Some(said) = self.follow_fault(&shown, fault).await? {
                 done.push(said);
@@ -135,6 +174,24 @@ impl StackHandle for DockerStack {
     fn shutdown(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(DockerStack::shutdown(*self))
     }
+}
+
+/// Firedrill's own image, which a stand-in runs (`firedrill stand-in`), in the engine: built
+/// from the `firedrill` executable when missing or stale, as the seed's app image is.
+async fn stand_in_image(docker: &super::images::Docker) -> std::result::Result<String, String> {
+    let (image, buildable) = super::images::harness_image();
+    let present = super::images::ensure_built(docker, &image, buildable)
+        .await
+        .map_err(|e| format!("cannot build firedrill's image {image} for a stand-in: {e}"))?;
+    if !present {
+        return Err(format!(
+            "firedrill's image {image} ({}) is not in the engine: pull it, or unset {} so that \
+             firedrill builds its own",
+            super::images::HARNESS_IMAGE_VAR,
+            super::images::HARNESS_IMAGE_VAR
+        ));
+    }
+    Ok(image)
 }
 
 /// Starts the Slack mock on every interface (`0.0.0.0`, a free port), so that containers
@@ -466,5 +523,48 @@ mod tests {
         assert!(containers::create_body(prometheus, "run", &labels)
             .networking_config
             .is_none());
+    }
+
+    #[test]
+    fn a_stand_in_takes_the_replaced_containers_names_and_published_ports_and_the_runs_labels() {
+        let inspected: testcontainers::bollard::models::ContainerInspectResponse =
+            serde_json::from_value(serde_json::json!({
+                "Id": "0123456789abcdef0123",
+                "HostConfig": {"PortBindings": {
+                    "8081/tcp": [{"HostIp": "127.0.0.1", "HostPort": "41234"}],
+                }},
+                "NetworkSettings": {"Networks": {"run": {
+                    "Aliases": ["run-echo-server-service", "0123456789ab"],
+                }}},
+            }))
+            .unwrap();
+        let stand_in = containers::StandIn::of("run-echo-server", "run", &inspected);
+        assert_eq!(stand_in.name, "run-echo-server-stand-in");
+        assert_eq!(
+            stand_in.aliases,
+            vec!["run-echo-server", "run-echo-server-service"],
+            "its container name and its aliases, not the replaced container's id"
+        );
+        let labels = HashMap::from([("firedrill.run".to_string(), "run".to_string())]);
+        let body = stand_in.create_body("firedrill-harness:0.1.0", 503, "run", &labels);
+        assert_eq!(body.entrypoint, Some(vec!["/firedrill".to_string()]));
+        assert_eq!(
+            body.cmd.unwrap().join(" "),
+            "stand-in --listen 0.0.0.0:8081 --status 503"
+        );
+        assert_eq!(body.labels.unwrap()["firedrill.run"], "run");
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(
+            endpoints["run"].aliases.as_deref(),
+            Some(&stand_in.aliases[..])
+        );
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("run"));
+        let binding = &host.port_bindings.unwrap()["8081/tcp"].clone().unwrap()[0];
+        assert_eq!(
+            (binding.host_ip.as_deref(), binding.host_port.as_deref()),
+            (Some("127.0.0.1"), Some("41234")),
+            "published where the replaced container was"
+        );
     }
 }

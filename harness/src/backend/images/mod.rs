@@ -17,6 +17,22 @@ pub(crate) use engine::{connect, Docker};
 
 use crate::error::Result;
 
+/// Replaces firedrill's own image (default: `firedrill-harness:<version>`, built from the
+/// `firedrill` executable in this machine's Docker): the kube backend's Slack recorder runs
+/// it, and so do the stand-ins a `fail` step starts on Docker and on Kubernetes.
+pub(crate) const HARNESS_IMAGE_VAR: &str = "FIREDRILL_IMAGE_RECORDER";
+
+/// The image of firedrill's own executable, and whether firedrill builds it.
+pub(crate) fn harness_image() -> (String, bool) {
+    match std::env::var(HARNESS_IMAGE_VAR) {
+        Ok(image) if !image.is_empty() => (image, false),
+        _ => (
+            format!("firedrill-harness:{}", env!("CARGO_PKG_VERSION")),
+            true,
+        ),
+    }
+}
+
 /// Makes sure an image firedrill builds from its own executable (`buildable`) is in the
 /// engine: built when missing or built by another firedrill build, by one process at a
 /// time (the others wait and find it built). Any other image is left as it is. Whether the

@@ -2,7 +2,12 @@
 //! the way Kubernetes stops one: its workload is scaled to 0 (`stop`: each pod ends after
 //! SIGTERM and its grace period; `kill`: each pod is also deleted with grace period 0) and
 //! scaled back to start it again (`restart`), its port-forwards then pointed at the new pods.
-//! Kubernetes has no way to freeze a container: `pause` and `resume` are refused by name.
+//! `fail` stops it so and creates a stand-in pod per replica in its place (firedrill's own
+//! image running `firedrill stand-in` on every declared port, with the pod template's labels
+//! and annotations, so its Services and Prometheus's discovery select it); `restart` deletes
+//! them first. Kubernetes has no way to freeze a container: `pause` does the same with a
+//! stand-in that accepts connections and never answers (a target that times out), and
+//! `resume` deletes it and scales the workload back (a new pod, said in its message).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -10,12 +15,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use k8s_openapi::api::core::v1::{ContainerPort, Pod, PodTemplateSpec};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::Client;
 use serde::de::DeserializeOwned;
 
 use super::forward::PodTarget;
+use crate::backend::stand_in::Reply;
 use crate::backend::{Fault, WaitFor};
 
 /// Added to the longest grace period of a workload's pods: how long they may take to be gone
@@ -42,6 +48,9 @@ pub(super) struct ComponentPod {
     pub(super) siblings: Vec<String>,
     /// The replicas its workload had before a stop or a kill scaled it to 0.
     scaled_from: Mutex<Option<i32>>,
+    /// The stand-in pods a `fail` or `pause` fault created in its place, until a restart (or a
+    /// resume) deletes them.
+    stand_ins: Mutex<Vec<String>>,
 }
 
 impl ComponentPod {
@@ -62,6 +71,7 @@ impl ComponentPod {
             reached: None,
             siblings: Vec::new(),
             scaled_from: Mutex::new(None),
+            stand_ins: Mutex::new(Vec::new()),
         }
     }
 
@@ -83,6 +93,14 @@ impl ComponentPod {
         let workload = Workload::of(&self.workload)
             .ok_or_else(|| format!("{} cannot be scaled", self.workload))?;
         let started = Instant::now();
+        let stand_ins = lock(&self.stand_ins).clone();
+        if !stand_ins.is_empty() && !matches!(fault, Fault::Restart | Fault::Resume) {
+            return Err(format!(
+                "{name} is already replaced by stand-in pod{} {}: restart it first",
+                if stand_ins.len() == 1 { "" } else { "s" },
+                stand_ins.join(", ")
+            ));
+        }
         match fault {
             Fault::Stop | Fault::Kill => {
                 let before = workload.replicas(client, namespace).await?;
@@ -130,7 +148,34 @@ impl ComponentPod {
                     started.elapsed().as_secs_f64()
                 ))
             }
-            Fault::Restart => {
+            Fault::Fail(_) | Fault::Pause => {
+                let reply = match fault {
+                    Fault::Fail(status) => Reply::Status(status),
+                    _ => Reply::Nothing,
+                };
+                let template = workload.template(client, namespace).await?;
+                let stopped =
+                    Box::pin(self.fault(client, namespace, Fault::Stop, restart_deadline)).await?;
+                let done = self
+                    .stand_in(client, namespace, &template, reply, restart_deadline)
+                    .await?;
+                let replaced = match lock(&self.scaled_from).unwrap_or(1) {
+                    1 => "the pod was replaced".to_string(),
+                    n => format!("its {n} pods were replaced"),
+                };
+                Ok(match fault {
+                    Fault::Pause => format!(
+                        "{name} paused as Kubernetes allows: it cannot freeze a container, so \
+                         {replaced}; {stopped}; {done}"
+                    ),
+                    _ => format!("{stopped}; {done}"),
+                })
+            }
+            Fault::Restart | Fault::Resume => {
+                if fault == Fault::Resume && lock(&self.stand_ins).is_empty() {
+                    return Err(format!("{name} is not paused: nothing to resume"));
+                }
+                let removed = self.remove_stand_ins(client, namespace).await?;
                 let current = workload.replicas(client, namespace).await?;
                 let wanted = lock(&self.scaled_from).take().unwrap_or(current).max(1);
                 let old: Vec<String> = self
@@ -161,7 +206,12 @@ impl ComponentPod {
                     })?;
                 }
                 Ok(format!(
-                    "{name} started again: {} {}, pod{} {} ready in {:.1} s",
+                    "{removed}{name} {}: {} {}, pod{} {} ready in {:.1} s",
+                    if fault == Fault::Resume {
+                        "resumed in a new pod (the pause replaced the old one)"
+                    } else {
+                        "started again"
+                    },
                     self.workload,
                     if current > 0 {
                         "had its pods replaced".to_string()
@@ -173,9 +223,97 @@ impl ComponentPod {
                     started.elapsed().as_secs_f64()
                 ))
             }
-            // Refused above; said again rather than assumed.
-            other => Err(other.cannot("kube", name)),
         }
+    }
+
+    /// Creates a stand-in pod per replica the workload had (one at least), doing `reply` to
+    /// every request on every port its pod template declares, under the template's labels and
+    /// annotations (so its Services and Prometheus's discovery select it); returns once they
+    /// are ready and the first does `reply` through the component's port-forward, which now
+    /// reaches them.
+    async fn stand_in(
+        &self,
+        client: &Client,
+        namespace: &str,
+        template: &PodTemplateSpec,
+        reply: Reply,
+        deadline: Duration,
+    ) -> Result<String, String> {
+        let started = Instant::now();
+        let replicas = lock(&self.scaled_from).unwrap_or(1).max(1) as usize;
+        let ports = declared_ports(template);
+        if ports.is_empty() {
+            return Err(format!(
+                "{} declares no containerPort, so nothing can {reply} in place of {}",
+                self.workload, self.name
+            ));
+        }
+        let (image, _) = crate::backend::images::harness_image();
+        let base = self.workload.split_once('/').map_or("", |(_, n)| n);
+        let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let mut names = Vec::new();
+        for replica in 0..replicas {
+            let name = format!("{base}-stand-in-{replica}");
+            let pod = stand_in_pod(&name, &self.container, &image, template, &ports, reply)?;
+            api.create(&PostParams::default(), &pod)
+                .await
+                .map_err(|e| format!("creating the stand-in pod {name}: {e}"))?;
+            lock(&self.stand_ins).push(name.clone());
+            names.push(name);
+        }
+        let ready = self
+            .wait_ready(client, namespace, replicas, &[], deadline)
+            .await
+            .map_err(|e| format!("the stand-ins of {}: {e}", self.name))?;
+        for (target, pod) in self.pods.iter().zip(&ready) {
+            target.set(pod);
+        }
+        if let Some((address, _)) = &self.reached {
+            let left = deadline.saturating_sub(started.elapsed());
+            through_forward(address, reply, left).await.map_err(|e| {
+                format!(
+                    "the stand-in of {} did not {reply} through its forward: {e}",
+                    self.name
+                )
+            })?;
+        }
+        let port_list: Vec<String> = ports
+            .iter()
+            .map(|p| match &p.name {
+                Some(name) => format!("{} ({name})", p.container_port),
+                None => p.container_port.to_string(),
+            })
+            .collect();
+        let does = match reply {
+            Reply::Status(status) => format!("answers {status} to every request"),
+            Reply::Nothing => "accepts connections and never answers".to_string(),
+        };
+        Ok(format!(
+            "stand-in pod{} {} with the pod template's labels and annotations, on port{} {}: {}{does} \
+             in its place, ready in {:.1} s",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if port_list.len() == 1 { "" } else { "s" },
+            port_list.join(", "),
+            if names.len() == 1 { "" } else { "each " },
+            started.elapsed().as_secs_f64()
+        ))
+    }
+
+    /// Deletes the stand-in pods a `fail` or `pause` fault created (with the workload at 0,
+    /// the component's only pods) and waits until they are gone; what was done, as the start
+    /// of a restart's message (empty when there were none).
+    async fn remove_stand_ins(&self, client: &Client, namespace: &str) -> Result<String, String> {
+        let names = std::mem::take(&mut *lock(&self.stand_ins));
+        if names.is_empty() {
+            return Ok(String::new());
+        }
+        self.wait_gone(client, namespace, true, GONE_SLACK).await?;
+        Ok(format!(
+            "stand-in pod{} {} deleted; ",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ))
     }
 
     /// Every pod of the component, also those being deleted.
@@ -297,26 +435,17 @@ pub(super) fn refusal(
     workload: &str,
     siblings: &[String],
 ) -> Result<(), String> {
-    if let Fault::Fail(_) = fault {
-        return Err(fault.cannot("kube", name));
-    }
-    if matches!(fault, Fault::Pause | Fault::Resume) {
-        return Err(format!(
-            "the kube backend cannot {fault} {name}: Kubernetes has no way to freeze a container; \
-             use stop or kill (the pod scaled away), or the process or docker backend"
-        ));
-    }
+    let cannot = fault.cannot("kube", name);
     if !siblings.is_empty() {
         return Err(format!(
-            "the kube backend cannot {fault} {name} alone: it stops a whole pod, and the pod of \
-             {workload} also runs {}; give {name} a Deployment of its own, or use the process or docker backend",
+            "{cannot} alone: it stops a whole pod, and the pod of {workload} also runs {}; give \
+             {name} a Deployment of its own, or use the process or docker backend",
             siblings.join(", ")
         ));
     }
     if Workload::of(workload).is_none() {
         return Err(format!(
-            "the kube backend cannot {fault} {name}: it scales a Deployment or a StatefulSet, \
-             and {name} runs in {workload}"
+            "{cannot}: it scales a Deployment or a StatefulSet, and {name} runs in {workload}"
         ));
     }
     Ok(())
@@ -348,6 +477,113 @@ fn is_ready(pod: &Pod) -> bool {
         })
 }
 
+/// Polls `address` (the component's port-forward) until the stand-in behind it does `reply`:
+/// an answer of any status, or, for a silent one, a request held open past a second (a
+/// forward to a pod where nothing listens ends the connection at once).
+async fn through_forward(address: &str, reply: Reply, deadline: Duration) -> Result<(), String> {
+    if let Reply::Status(_) = reply {
+        let answering = WaitFor::HttpAnyStatus {
+            path: "/".to_string(),
+        };
+        return answering
+            .wait(address, deadline, || Ok(()))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let sent = client
+            .get(format!("http://{address}/"))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await;
+        let last = match sent {
+            Err(e) if e.is_timeout() => return Ok(()),
+            Err(e) => e.to_string(),
+            Ok(answer) => format!("it answered {}", answer.status()),
+        };
+        if started.elapsed() >= deadline {
+            return Err(format!("not within {deadline:?}; last: {last}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every port the containers of `template` declare (a stand-in answers on each, by the same
+/// name).
+fn declared_ports(template: &PodTemplateSpec) -> Vec<ContainerPort> {
+    let mut ports: Vec<ContainerPort> = template
+        .spec
+        .iter()
+        .flat_map(|spec| &spec.containers)
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
+        .cloned()
+        .collect();
+    ports.sort_by_key(|p| p.container_port);
+    ports.dedup_by_key(|p| p.container_port);
+    ports
+}
+
+/// The stand-in pod `name`: the template's labels and annotations, one container (named as
+/// the component's) running `firedrill stand-in` from firedrill's own `image` on `ports`.
+fn stand_in_pod(
+    name: &str,
+    container: &str,
+    image: &str,
+    template: &PodTemplateSpec,
+    ports: &[ContainerPort],
+    reply: Reply,
+) -> Result<Pod, String> {
+    let mut args = vec!["stand-in".to_string()];
+    for port in ports {
+        args.extend([
+            "--listen".to_string(),
+            format!("0.0.0.0:{}", port.container_port),
+        ]);
+    }
+    match reply {
+        Reply::Status(status) => args.extend(["--status".to_string(), status.to_string()]),
+        Reply::Nothing => args.push("--silent".to_string()),
+    }
+    let ports: Vec<serde_json::Value> = ports
+        .iter()
+        .map(|p| {
+            let mut port =
+                serde_json::json!({ "containerPort": p.container_port, "protocol": "TCP" });
+            if let Some(name) = &p.name {
+                port["name"] = name.clone().into();
+            }
+            port
+        })
+        .collect();
+    let metadata = template.metadata.clone().unwrap_or_default();
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "labels": metadata.labels.unwrap_or_default(),
+            "annotations": metadata.annotations.unwrap_or_default(),
+        },
+        "spec": {
+            "containers": [{
+                "name": container,
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["/firedrill"],
+                "args": args,
+                "ports": ports,
+            }],
+            "terminationGracePeriodSeconds": 1,
+            "enableServiceLinks": false,
+        }
+    }))
+    .map_err(|e| format!("building the stand-in pod {name}: {e}"))
+}
+
 /// A workload the backend can scale.
 #[derive(Debug, Clone, Copy)]
 enum Workload<'a> {
@@ -372,6 +608,32 @@ impl<'a> Workload<'a> {
                 replicas_of::<StatefulSet>(client, namespace, name).await
             }
         }
+    }
+
+    /// Its pod template, as the cluster holds it.
+    async fn template(self, client: &Client, namespace: &str) -> Result<PodTemplateSpec, String> {
+        let template = match self {
+            Workload::Deployment(name) => {
+                let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+                api.get(name)
+                    .await
+                    .map_err(|e| format!("reading Deployment/{name}: {e}"))?
+                    .spec
+                    .map(|s| s.template)
+            }
+            Workload::StatefulSet(name) => {
+                let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+                api.get(name)
+                    .await
+                    .map_err(|e| format!("reading StatefulSet/{name}: {e}"))?
+                    .spec
+                    .map(|s| s.template)
+            }
+        };
+        template.ok_or_else(|| match self {
+            Workload::Deployment(name) => format!("Deployment/{name} has no pod template"),
+            Workload::StatefulSet(name) => format!("StatefulSet/{name} has no pod template"),
+        })
     }
 
     async fn scale(self, client: &Client, namespace: &str, replicas: i32) -> Result<(), String> {
@@ -455,12 +717,23 @@ mod tests {
             .unwrap_err()
     }
 
+    #[test]
+    fn failing_pausing_and_resuming_a_workload_of_its_own_are_not_refused() {
+        for fault in [Fault::Fail(500), Fault::Pause, Fault::Resume] {
+            assert_eq!(
+                super::refusal(fault, "echo-server", "Deployment/echo", &[]),
+                Ok(()),
+                "{fault}"
+            );
+        }
+    }
+
     #[tokio::test]
-    async fn pausing_on_kube_is_refused_by_name_before_the_cluster_is_asked() {
-        let err = refusal("Deployment/echo", &[], Fault::Pause).await;
+    async fn a_failing_answer_for_a_component_sharing_its_pod_is_refused_with_its_step() {
+        let err = refusal("Deployment/monitoring", &["prometheus"], Fault::Fail(503)).await;
         assert!(
             err.starts_with(
-                "the kube backend cannot pause echo-server: Kubernetes has no way to freeze a container"
+                "the kube backend cannot fail echo-server 503 alone: it stops a whole pod"
             ),
             "{err}"
         );
@@ -484,5 +757,88 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    fn template() -> PodTemplateSpec {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "labels": {"app": "echo"},
+                "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8081"},
+            },
+            "spec": {"containers": [
+                {"name": "echo", "image": "echo_server:latest", "ports": [
+                    {"name": "http", "containerPort": 8081},
+                    {"containerPort": 9000, "protocol": "UDP"},
+                ]},
+                {"name": "sidecar", "image": "side:1", "ports": [
+                    {"name": "admin", "containerPort": 8082},
+                ]},
+            ]},
+        }))
+        .expect("a pod template")
+    }
+
+    #[test]
+    fn a_stand_in_pod_carries_the_templates_labels_annotations_and_named_tcp_ports() {
+        let template = template();
+        let ports = declared_ports(&template);
+        let pod = stand_in_pod(
+            "echo-stand-in-0",
+            "echo",
+            "firedrill-harness:0.1.0",
+            &template,
+            &ports,
+            Reply::Status(500),
+        )
+        .unwrap();
+        let metadata = &pod.metadata;
+        assert_eq!(metadata.name.as_deref(), Some("echo-stand-in-0"));
+        assert_eq!(
+            metadata.labels.as_ref().unwrap()["app"],
+            "echo",
+            "its Services select it"
+        );
+        assert_eq!(
+            metadata.annotations.as_ref().unwrap()["prometheus.io/port"],
+            "8081",
+            "discovery relabels it as the pods it replaces"
+        );
+        let spec = pod.spec.unwrap();
+        assert_eq!(spec.containers.len(), 1);
+        let container = &spec.containers[0];
+        assert_eq!(container.name, "echo");
+        assert_eq!(container.command, Some(vec!["/firedrill".to_string()]));
+        assert_eq!(
+            container.args.clone().unwrap().join(" "),
+            "stand-in --listen 0.0.0.0:8081 --listen 0.0.0.0:8082 --status 500"
+        );
+        let names: Vec<(i32, Option<String>)> = container
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| (p.container_port, p.name.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![(8081, Some("http".into())), (8082, Some("admin".into()))],
+            "every declared TCP port, by its name"
+        );
+    }
+
+    #[test]
+    fn a_pause_stand_in_is_silent() {
+        let template = template();
+        let pod = stand_in_pod(
+            "echo-stand-in-0",
+            "echo",
+            "img:1",
+            &template,
+            &declared_ports(&template),
+            Reply::Nothing,
+        )
+        .unwrap();
+        let args = pod.spec.unwrap().containers[0].args.clone().unwrap();
+        assert_eq!(args.last().map(String::as_str), Some("--silent"));
+        assert!(!args.contains(&"--status".to_string()));
     }
 }

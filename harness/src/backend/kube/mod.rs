@@ -33,7 +33,10 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use kube::{Client, Config};
 
-use super::images::{ensure_local_image, ImageChoice};
+use super::images::{
+    ensure_local_image, harness_image as recorder_image, ImageChoice,
+    HARNESS_IMAGE_VAR as RECORDER_IMAGE_VAR,
+};
 use super::owner::{host_name, LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN};
 use super::{Backend, Launched, LaunchedComponent, StackHandle, StartOptions, WaitFor};
 use crate::error::{Error, Result};
@@ -44,21 +47,6 @@ use fault::ComponentPod;
 use forward::Forward;
 use manifests::AppliedDocument;
 use placement::RECORDER_TARGET_PORT;
-
-/// Replaces the Slack recorder's image (default: `firedrill-harness:<version>`, built from
-/// the `firedrill` executable in this machine's Docker).
-pub const RECORDER_IMAGE_VAR: &str = "FIREDRILL_IMAGE_RECORDER";
-
-/// The image the recorder runs, and whether firedrill builds it.
-pub fn recorder_image() -> (String, bool) {
-    match std::env::var(RECORDER_IMAGE_VAR) {
-        Ok(image) if !image.is_empty() => (image, false),
-        _ => (
-            format!("firedrill-harness:{}", env!("CARGO_PKG_VERSION")),
-            true,
-        ),
-    }
-}
 
 /// The kube backend.
 #[derive(Debug, Clone, Copy, Default)]
@@ -135,7 +123,19 @@ impl Backend for KubeBackend {
             &component.name,
             &component.origin.resource,
             &siblings(spec, component, options),
-        )
+        )?;
+        // A stand-in answers on the ports the pod declares; with none (also where the
+        // Services' target ports reach an undeclared one) it has nowhere to.
+        if matches!(fault, super::Fault::Fail(_) | super::Fault::Pause)
+            && (component.ports.is_empty() || component.ports_from_services)
+        {
+            return Err(format!(
+                "{}: its container declares no containerPort for a stand-in to take over; \
+                 declare the port it listens on",
+                fault.cannot("kube", &component.name)
+            ));
+        }
+        Ok(())
     }
 
     fn refusals(&self, spec: &StackSpec) -> Vec<Error> {

@@ -636,3 +636,41 @@ fn a_start_up_script_is_refused_naming_the_container_as_its_shell_would_fill_in_
         );
     }
 }
+
+#[test]
+fn a_stand_in_for_a_container_declaring_no_port_is_refused_before_anything_starts() {
+    use crate::backend::{Backend, BackendKind, Fault, StartOptions};
+    let mut spec = seed();
+    let options = StartOptions::new(BackendKind::Kube);
+    let app = spec
+        .components
+        .iter()
+        .position(|c| c.name == "echo-server")
+        .unwrap();
+    let backend = super::KubeBackend;
+    let component = spec.components[app].clone();
+    assert_eq!(
+        backend.refuse_fault(&spec, &component, Fault::Fail(500), &options),
+        Ok(()),
+        "the seed's app declares its port"
+    );
+    spec.components[app].ports.clear();
+    let component = spec.components[app].clone();
+    for fault in [Fault::Fail(500), Fault::Pause] {
+        let err = backend
+            .refuse_fault(&spec, &component, fault, &options)
+            .unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "the kube backend cannot {}: its container declares no containerPort",
+                fault.step("echo-server")
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        backend.refuse_fault(&spec, &component, Fault::Kill, &options),
+        Ok(()),
+        "a kill needs no port"
+    );
+}

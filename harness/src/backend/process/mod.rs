@@ -7,7 +7,6 @@ mod launch;
 mod placement;
 mod ready;
 mod stale;
-mod stand_in;
 
 pub use placement::ProcessPlacement;
 
@@ -252,8 +251,15 @@ impl StackHandle for ProcessStack {
 
 impl Drop for ProcessStack {
     fn drop(&mut self) {
-        for child in self.each_child() {
-            child.start_kill();
+        for component in &mut self.components {
+            let component = component
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A stand-in answering in a component's place closes its port with the stack.
+            if let Some(answering) = component.stand_in.take() {
+                answering.abort();
+            }
+            component.child.start_kill();
         }
         if let Some(dir) = self.workdir.take() {
             if self.keep {
@@ -284,7 +290,11 @@ async fn fault_one(
         Fault::Fail(status) => {
             let stopped = Box::pin(fault_one(slot, component, Fault::Stop)).await?;
             let listen = child().child.listen().to_string();
-            let answering = stand_in::answer(&listen, status).await?;
+            let answering = crate::backend::stand_in::answer(
+                &listen,
+                crate::backend::stand_in::Reply::Status(status),
+            )
+            .await?;
             child().stand_in = Some(answering);
             Ok(format!(
                 "{stopped}; {listen} answers {status} to every request in its place"

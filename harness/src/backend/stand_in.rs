@@ -1,5 +1,9 @@
 //! What answers at a component's port in its place while a `fail` fault holds: every request
-//! gets the same HTTP status, as a scrape target or an app that fails does.
+//! gets the same HTTP status, as a scrape target or an app that fails does. The process
+//! backend runs it inside the harness; the Docker and kube backends run it as
+//! `firedrill stand-in` in a container of firedrill's own image, on the component's ports.
+//! On Kubernetes, which cannot freeze a container, a `pause` is a stand-in that accepts
+//! connections and never answers ([`Reply::Nothing`]): what a target that times out is.
 
 use std::time::{Duration, Instant};
 
@@ -12,26 +16,53 @@ const BIND_DEADLINE: Duration = Duration::from_secs(5);
 /// How long one connection may take to send its request.
 const READ_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Answers `status` to every HTTP request at `listen` (`host:port`) until the task is
-/// aborted, which closes the port.
-pub(super) async fn answer(listen: &str, status: u16) -> Result<JoinHandle<()>, String> {
+/// What a stand-in does with each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// Answers this HTTP status.
+    Status(u16),
+    /// Accepts the connection, reads what comes and never answers (a frozen component).
+    Nothing,
+}
+
+impl std::fmt::Display for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Status(status) => write!(f, "answer {status}"),
+            Reply::Nothing => f.write_str("accept connections without answering"),
+        }
+    }
+}
+
+/// Does `reply` to every HTTP request at `listen` (`host:port`) until the task is aborted,
+/// which closes the port.
+pub(crate) async fn answer(listen: &str, reply: Reply) -> Result<JoinHandle<()>, String> {
     let started = Instant::now();
     let listener = loop {
         match TcpListener::bind(listen).await {
             Ok(listener) => break listener,
             Err(e) if started.elapsed() >= BIND_DEADLINE => {
                 return Err(format!(
-                    "cannot answer {status} at {listen} in its place: {e} (after {BIND_DEADLINE:?})"
+                    "cannot {reply} at {listen} in its place: {e} (after {BIND_DEADLINE:?})"
                 ))
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     };
-    let response = response(status);
+    let response = match reply {
+        Reply::Status(status) => response(status),
+        Reply::Nothing => String::new(),
+    };
     Ok(tokio::spawn(async move {
         while let Ok((mut connection, _)) = listener.accept().await {
             let response = response.clone();
             tokio::spawn(async move {
+                if reply == Reply::Nothing {
+                    // Held open, read and never answered, until the peer gives up.
+                    let mut buffer = [0u8; 4096];
+                    while let Ok(1..) = connection.read(&mut buffer).await {}
+                    return;
+                }
                 // The request is read to its blank line (a body is ignored), then answered.
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
@@ -81,7 +112,7 @@ mod tests {
         let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let listen = free.local_addr().unwrap().to_string();
         drop(free);
-        let answering = answer(&listen, 503).await.unwrap();
+        let answering = answer(&listen, Reply::Status(503)).await.unwrap();
         for _ in 0..2 {
             let response = reqwest::get(format!("http://{listen}/metrics"))
                 .await
@@ -99,5 +130,23 @@ mod tests {
             tokio::net::TcpStream::connect(&listen).await.is_err(),
             "the port still accepts connections"
         );
+    }
+
+    #[tokio::test]
+    async fn a_silent_stand_in_accepts_connections_and_never_answers() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listen = free.local_addr().unwrap().to_string();
+        drop(free);
+        let holding = answer(&listen, Reply::Nothing).await.unwrap();
+        let client = reqwest::Client::new();
+        let err = client
+            .get(format!("http://{listen}/metrics"))
+            .timeout(std::time::Duration::from_millis(300))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        holding.abort();
+        let _ = holding.await;
     }
 }
