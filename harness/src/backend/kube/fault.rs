@@ -125,7 +125,7 @@ impl ComponentPod {
                     Fault::Kill => GONE_SLACK,
                     _ => Duration::from_secs(grace.max(0) as u64) + GONE_SLACK,
                 };
-                self.wait_gone(client, namespace, fault == Fault::Kill, deadline)
+                self.wait_gone(client, namespace, fault == Fault::Kill, None, deadline)
                     .await?;
                 let how = match fault {
                     Fault::Kill => "deleted with grace period 0 (the kubelet sends SIGKILL at most 2 s after SIGTERM)",
@@ -196,6 +196,13 @@ impl ComponentPod {
                 let pods = self
                     .wait_ready(client, namespace, wanted as usize, &old, restart_deadline)
                     .await?;
+                if current > 0 {
+                    // The old pods ending too: until then the Service may still send a
+                    // request to one, which a restart has done with.
+                    let left = restart_deadline.saturating_sub(started.elapsed());
+                    self.wait_gone(client, namespace, false, Some(&old), left)
+                        .await?;
+                }
                 for (target, pod) in self.pods.iter().zip(&pods) {
                     target.set(pod);
                 }
@@ -308,7 +315,8 @@ impl ComponentPod {
         if names.is_empty() {
             return Ok(String::new());
         }
-        self.wait_gone(client, namespace, true, GONE_SLACK).await?;
+        self.wait_gone(client, namespace, true, None, GONE_SLACK)
+            .await?;
         Ok(format!(
             "stand-in pod{} {} deleted; ",
             if names.len() == 1 { "" } else { "s" },
@@ -325,13 +333,14 @@ impl ComponentPod {
             .map_err(|e| format!("listing the pods of {}: {e}", self.workload))
     }
 
-    /// Polls until no pod of the component is left, at most `deadline`; with `kill`, each pod
-    /// found is deleted with grace period 0.
+    /// Polls until no pod of the component is left (of those named `only`, if given), at
+    /// most `deadline`; with `kill`, each pod found is deleted with grace period 0.
     async fn wait_gone(
         &self,
         client: &Client,
         namespace: &str,
         kill: bool,
+        only: Option<&[String]>,
         deadline: Duration,
     ) -> Result<(), String> {
         let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
@@ -346,6 +355,7 @@ impl ComponentPod {
                 .await?
                 .into_iter()
                 .filter_map(|p| p.metadata.name)
+                .filter(|name| only.is_none_or(|only| only.contains(name)))
                 .collect();
             if left.is_empty() {
                 return Ok(());
@@ -362,11 +372,18 @@ impl ComponentPod {
                 }
             }
             if started.elapsed() >= deadline {
-                return Err(format!(
-                    "{} scaled to 0, but pod {} still there after {deadline:?} (its grace period and {GONE_SLACK:?})",
-                    self.workload,
-                    left.join(", ")
-                ));
+                return Err(match only {
+                    None => format!(
+                        "{} scaled to 0, but pod {} still there after {deadline:?} (its grace period and {GONE_SLACK:?})",
+                        self.workload,
+                        left.join(", ")
+                    ),
+                    Some(_) => format!(
+                        "{} has new pods ready, but the old pod {} did not end within {deadline:?}",
+                        self.workload,
+                        left.join(", ")
+                    ),
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
