@@ -310,11 +310,6 @@ fn a_fault_step_the_backend_cannot_do_is_refused_before_anything_starts() {
             "the kube backend cannot fail prometheus 500 alone: it stops a whole pod, and the pod \
              of Deployment/prometheus-deployment also runs alertmanager",
         ),
-        (
-            "process",
-            "pause echo-server",
-            "echo-server is the seed's app served inside firedrill, which has no process to pause",
-        ),
     ] {
         let output = verify_steps_on(backend, &["traffic /hello x1", step]);
         let said = text(&output);

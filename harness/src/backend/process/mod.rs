@@ -38,26 +38,6 @@ impl Backend for ProcessBackend {
         ProcessPlacement::new(spec)
     }
 
-    fn refuse_fault(
-        &self,
-        _spec: &StackSpec,
-        component: &crate::spec::ComponentSpec,
-        fault: Fault,
-        options: &StartOptions,
-    ) -> std::result::Result<(), String> {
-        let in_process = component.kind() == ComponentKind::App
-            && component.image == crate::spec::ECHO_SERVER_IMAGE
-            && !options.app_commands.contains_key(&component.image);
-        if in_process && matches!(fault, Fault::Pause | Fault::Resume) {
-            return Err(format!(
-                "{} is the seed's app served inside firedrill, which has no process to {fault}; \
-                 to pause it, run the app as a program of its own (--app-command {}=COMMAND)",
-                component.name, component.image
-            ));
-        }
-        Ok(())
-    }
-
     fn adjust(
         &self,
         plan: &mut StackPlan,
@@ -332,6 +312,27 @@ async fn fault_one(
                 }
                 _ => format!("{component} stopped (SIGTERM): it {how}"),
             })
+        }
+        // Served inside firedrill, it has no process to freeze: it stops, and its port
+        // accepts connections and answers nothing in its place, as a frozen one does.
+        Fault::Pause if child().child.in_process() => {
+            let stopped = Box::pin(fault_one(slot, component, Fault::Stop)).await?;
+            let listen = child().child.listen().to_string();
+            let answering =
+                crate::backend::stand_in::answer(&listen, crate::backend::stand_in::Reply::Nothing)
+                    .await?;
+            child().stand_in = Some(answering);
+            Ok(format!(
+                "{component} paused: {stopped}; {listen} accepts connections and answers \
+                 nothing in its place (it has no process of its own to SIGSTOP)"
+            ))
+        }
+        Fault::Resume if child().child.in_process() => {
+            if child().stand_in.is_none() {
+                return Err(format!("{component} is not paused: nothing to resume"));
+            }
+            let restarted = Box::pin(fault_one(slot, component, Fault::Restart)).await?;
+            Ok(format!("{component} resumed: {restarted}"))
         }
         Fault::Pause => {
             child().child.signal(libc::SIGSTOP).map_err(|e| {
