@@ -273,13 +273,13 @@ impl RuleTests {
                 expect: expected[f][t].clone(),
                 slots: slots.clone(),
             };
-            async move { run.run(test).await }
+            (run, test)
         };
         let mut runs = Vec::new();
         for (f, (file, ..)) in prepared.iter().enumerate() {
             for t in 0..file.tests.len() {
-                let run = test_run(f, t);
-                runs.push(async move { (f, t, run.await) });
+                let (run, test) = test_run(f, t);
+                runs.push(async move { (f, t, run.run(test).await) });
             }
         }
         let mut done: Vec<(usize, usize, TestReport)> = Vec::new();
@@ -295,18 +295,54 @@ impl RuleTests {
         drop(stream);
         // A test whose run proved nothing (what Prometheus computed could not be read in
         // time) runs once more, alone, and says so; its second run's verdict is the one.
+        // Unless the scale was given, it runs at a scale at least twice as slow: what the
+        // message advises a loaded machine, done.
         for (f, t, report) in &mut done {
             if !report.inconclusive {
                 continue;
             }
             let first = report.cause().unwrap_or_default();
+            let (file, matched, scale, ..) = &prepared[*f];
+            let slower = match self.time_scale {
+                Some(_) => None,
+                None => timeline::slower(file, matched, *scale),
+            };
+            let at = slower.map_or_else(String::new, |s| {
+                format!(
+                    " at time scale {} (an evaluation every {} ms)",
+                    s.factor, s.tick_ms
+                )
+            });
             progress.message(&format!(
-                "{}:  {}: the first try proved nothing ({first}); running it again, alone",
-                prepared[*f].0.path.display(),
+                "{}:  {}: the first try proved nothing ({first}); running it again, alone{at}",
+                file.path.display(),
                 report.name
             ));
-            let mut again = test_run(*f, *t).await;
-            again.rerun_after = Some(first);
+            let (mut run, test) = test_run(*f, *t);
+            let mut again = match slower {
+                None => run.run(test).await,
+                Some(slower) => {
+                    let (replay, _) = spec::replay_spec(
+                        &spec,
+                        file,
+                        matched,
+                        self.unscaled.then_some(slower.factor),
+                    )?;
+                    let options = prepared[*f]
+                        .4
+                        .clone()
+                        .with_time_scale(f64::from(slower.factor));
+                    run.spec = &replay;
+                    run.options = &options;
+                    run.scale = slower;
+                    run.run(test).await
+                }
+            };
+            again.rerun_after = Some(if at.is_empty() {
+                first
+            } else {
+                format!("{first}; run again{at}")
+            });
             progress.message(&format!(
                 "{}:{}",
                 prepared[*f].0.path.display(),

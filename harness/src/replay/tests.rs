@@ -63,6 +63,23 @@ fn the_scale_is_the_largest_that_divides_every_duration_and_keeps_an_evaluation_
 }
 
 #[test]
+fn a_test_run_again_on_a_loaded_machine_evaluates_at_least_twice_as_slowly() {
+    let file = parse_test_file(Path::new("t.yaml"), FILE).unwrap();
+    let scale = choose_scale(&file, &no_rules(), None, Duration::from_millis(200)).unwrap();
+    let slower = super::timeline::slower(&file, &no_rules(), scale).expect("a slower scale");
+    assert_eq!((slower.factor, slower.tick_ms), (150, 400));
+    let slowest = super::timeline::Scale {
+        factor: 2,
+        tick_ms: 30_000,
+    };
+    assert_eq!(
+        super::timeline::slower(&file, &no_rules(), slowest),
+        None,
+        "only real time is twice as slow as 2, and it is not chosen"
+    );
+}
+
+#[test]
 fn a_few_tests_at_once_evaluate_every_100_ms_and_many_every_200_ms() {
     let cores = super::timeline::cores();
     assert_eq!(

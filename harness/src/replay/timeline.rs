@@ -154,6 +154,18 @@ pub(crate) fn choose_scale(
     })
 }
 
+/// A scale at least twice as slow as `scale` that still divides every duration of `file`
+/// (what a test that proved nothing on a loaded machine runs again at), if there is one
+/// short of real time (which would take the test's whole scenario time) whose samples stay
+/// within Prometheus's reach ([`require_within_reach`]).
+pub(crate) fn slower(file: &TestFile, matched: &MatchedRules, scale: Scale) -> Option<Scale> {
+    let tick = Duration::from_millis(2 * scale.tick_ms.max(1) as u64);
+    choose_scale(file, matched, None, tick)
+        .ok()
+        .filter(|slower| slower.factor > 1 && 2 * slower.factor <= scale.factor)
+        .filter(|slower| require_within_reach(file, *slower).is_ok())
+}
+
 /// How far ahead of the wall clock a test's samples may reach: Prometheus's head refuses
 /// samples more than an hour older than its newest, rule results included.
 pub(crate) const MAX_AHEAD: Duration = Duration::from_secs(50 * 60);
