@@ -94,6 +94,14 @@ pub(crate) trait Backend: Registered + Sync {
         false
     }
 
+    /// Whether a start that failed because a component found the port placed for it taken
+    /// is made again on new ports: where the placement reserves free ports and releases them
+    /// just before the components bind them, another program may take one in between (no by
+    /// default: a backend whose ports are not released that way never meets it).
+    fn retries_taken_ports(&self) -> bool {
+        false
+    }
+
     /// Places a stack (names, ports, work dirs), before anything starts.
     fn place(&self, spec: &StackSpec, options: &StartOptions) -> Result<Self::Placement>;
 
@@ -128,13 +136,55 @@ pub(crate) trait Backend: Registered + Sync {
     ) -> impl Future<Output = Result<Launched>> + Send + 'a;
 }
 
-/// Starts a stack on `backend`: the recorder, the plan, the launch, readiness.
+/// How many times a stack is started when each start fails on a port another program took
+/// (see [`Backend::retries_taken_ports`]).
+const PORT_TRIES: usize = 3;
+
+/// What a component that could not bind its port says in its log: Go's and the C library's
+/// words for `EADDRINUSE` (Prometheus, Alertmanager, most apps), and Python's.
+const PORT_TAKEN: [&str; 2] = ["address already in use", "[errno 98]"];
+
+/// One start of a stack: started, or not because a component found its port taken.
+enum Attempt {
+    Started(Box<RunningStack>),
+    PortTaken { component: String, error: Error },
+}
+
+/// Starts a stack on `backend`: the recorder, the plan, the launch, readiness. Where the
+/// backend allows it, a start that failed on a port taken in between is made again, all of
+/// it (the recorder included: nothing of a first try is left to be counted).
 pub(crate) async fn start_on<B: Backend>(
     backend: &B,
     spec: &StackSpec,
     options: &StartOptions,
 ) -> Result<RunningStack> {
     options.validate(spec)?;
+    let mut tries = 1;
+    loop {
+        match start_once(backend, spec, options).await? {
+            Attempt::Started(stack) => return Ok(*stack),
+            Attempt::PortTaken { component, .. }
+                if backend.retries_taken_ports() && tries < PORT_TRIES =>
+            {
+                tracing::info!(
+                    %component,
+                    tries,
+                    "another program took the port placed for it before it could bind it; \
+                     starting the stack again on new ports"
+                );
+                tries += 1;
+            }
+            Attempt::PortTaken { error, .. } => return Err(error),
+        }
+    }
+}
+
+/// One start of a stack, removed again when it fails (the handle is dropped).
+async fn start_once<B: Backend>(
+    backend: &B,
+    spec: &StackSpec,
+    options: &StartOptions,
+) -> Result<Attempt> {
     let slack = backend.start_recorder().await?;
     // Before anything can send: a fault told once the stack runs could come after
     // Alertmanager's first message. (A recorder in a cluster starts with them.)
@@ -192,19 +242,27 @@ pub(crate) async fn start_on<B: Backend>(
             let tail = super::logs::last_lines(&log, 20);
             // The log may hold what the component was given (a Slack URL it failed to
             // reach): it is redacted of the manifests' secrets, as the artifacts are.
-            return Err(Error::start(
+            let error = Error::start(
                 &component.name,
                 stack_plan.spec.redact(&format!(
                     "{}{not_ready}; last lines of its log:\n{tail}",
                     component.what
                 )),
                 handle.start_hint(),
-            ));
+            );
+            let lowered = tail.to_lowercase();
+            if PORT_TAKEN.iter().any(|words| lowered.contains(words)) {
+                return Ok(Attempt::PortTaken {
+                    component: component.name.clone(),
+                    error,
+                });
+            }
+            return Err(error);
         }
     }
 
     let endpoints = endpoints_of(&components);
-    Ok(RunningStack {
+    Ok(Attempt::Started(Box::new(RunningStack {
         backend: backend.name(),
         runs_http_probes: backend.runs_http_probes(),
         plan: stack_plan,
@@ -213,7 +271,7 @@ pub(crate) async fn start_on<B: Backend>(
         skipped,
         prometheus_started,
         handle,
-    })
+    })))
 }
 
 /// The plan a backend would run, without starting anything (`firedrill render`).

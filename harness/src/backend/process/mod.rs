@@ -38,6 +38,12 @@ impl Backend for ProcessBackend {
         ProcessPlacement::new(spec)
     }
 
+    /// The placement holds each free port until just before the process binds it, so
+    /// another program (an outgoing connection, another run) may take it in between.
+    fn retries_taken_ports(&self) -> bool {
+        true
+    }
+
     fn adjust(
         &self,
         plan: &mut StackPlan,
@@ -510,4 +516,99 @@ fn start(
         components: launched,
         prometheus_started,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::backend::seam::{start_on, Registered};
+    use crate::backend::BackendKind;
+
+    /// The process backend, but another program takes Prometheus's port between the
+    /// placement and the start, on the first start only.
+    #[derive(Default)]
+    struct PortThief {
+        stolen: Mutex<Option<TcpListener>>,
+        struck: AtomicBool,
+    }
+
+    impl Registered for PortThief {
+        const KIND: BackendKind = BackendKind::Process;
+    }
+
+    impl Backend for PortThief {
+        type Placement = ProcessPlacement;
+
+        fn place(&self, spec: &StackSpec, options: &StartOptions) -> Result<ProcessPlacement> {
+            ProcessBackend.place(spec, options)
+        }
+
+        fn adjust(
+            &self,
+            plan: &mut StackPlan,
+            placement: &ProcessPlacement,
+            options: &StartOptions,
+        ) -> Result<()> {
+            ProcessBackend.adjust(plan, placement, options)
+        }
+
+        fn retries_taken_ports(&self) -> bool {
+            ProcessBackend.retries_taken_ports()
+        }
+
+        async fn start_recorder(&self) -> Result<SlackMock> {
+            ProcessBackend.start_recorder().await
+        }
+
+        async fn launch<'a>(
+            &'a self,
+            plan: &'a StackPlan,
+            mut placement: ProcessPlacement,
+            components: Vec<&'a ComponentPlan>,
+            slack: &'a SlackMock,
+            options: &'a StartOptions,
+        ) -> Result<Launched> {
+            if !self.struck.swap(true, Ordering::SeqCst) {
+                let prometheus = plan
+                    .components
+                    .iter()
+                    .find(|c| c.spec.kind() == ComponentKind::Prometheus)
+                    .expect("the seed has Prometheus");
+                let port = crate::backend::container_port(&prometheus.spec)
+                    .expect("Prometheus declares its port");
+                // Kept, not released: Prometheus finds the port taken.
+                *self.stolen.lock().unwrap() =
+                    placement.take_reservation(&prometheus.spec.name, port, 0);
+            }
+            ProcessBackend
+                .launch(plan, placement, components, slack, options)
+                .await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_between_placement_and_start_starts_the_stack_again_on_new_ports() {
+        let spec = crate::load::load_dir(&crate::fixtures::seed_manifests()).unwrap();
+        let options = StartOptions::new(BackendKind::Process).with_skip(ComponentKind::Grafana);
+        let thief = PortThief::default();
+        let stack = start_on(&thief, &spec, &options)
+            .await
+            .unwrap_or_else(|error| panic!("the second start should have run: {error}"));
+        let stolen = thief
+            .stolen
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|listener| listener.local_addr().unwrap().port())
+            .expect("the first start's Prometheus port was taken");
+        let prometheus = &stack.endpoints().prometheus;
+        assert!(
+            !prometheus.ends_with(&format!(":{stolen}")),
+            "Prometheus answers at {prometheus}, the port taken from it"
+        );
+        stack.shutdown().await;
+    }
 }

@@ -24,11 +24,27 @@ struct LivePrometheus {
 
 impl LivePrometheus {
     /// Starts Prometheus with the remote write receiver on a free port and waits until it
-    /// is ready.
+    /// is ready. The port is free when chosen and released just before Prometheus binds it,
+    /// so another program may take it in between: then Prometheus starts again on another.
     async fn start() -> Self {
         let binary = find_binary(Component::Prometheus).unwrap_or_else(|error| {
             panic!("these tests push samples into a real Prometheus 2.x: {error}")
         });
+        let mut tries = 1;
+        loop {
+            let mut prometheus = Self::spawn(&binary);
+            match prometheus.wait_ready().await {
+                Ok(()) => return prometheus,
+                Err(why) if prometheus.log().contains("address already in use") && tries < 3 => {
+                    tries += 1;
+                    eprintln!("{why}; starting it again on another port");
+                }
+                Err(why) => panic!("{why}; its log:\n{}", prometheus.log()),
+            }
+        }
+    }
+
+    fn spawn(binary: &std::path::Path) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = dir.path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write the config");
@@ -37,7 +53,7 @@ impl LivePrometheus {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = listener.local_addr().expect("local address");
         drop(listener);
-        let child = Command::new(&binary)
+        let child = Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -56,37 +72,32 @@ impl LivePrometheus {
             .stderr(log_file)
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        let mut prometheus = LivePrometheus {
+        LivePrometheus {
             child,
             client: PrometheusClient::new(&format!("http://{address}"))
                 .with_timeout(Duration::from_secs(2)),
             log,
             _dir: dir,
-        };
-        prometheus.wait_ready().await;
-        prometheus
+        }
     }
 
-    /// Polls `/-/ready` until it answers 2xx, the process exits, or the deadline passes.
-    async fn wait_ready(&mut self) {
+    /// Polls `/-/ready` until it answers 2xx (`Ok`), the process exits, or the deadline
+    /// passes (`Err` saying which).
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_DEADLINE;
         let mut poll = tokio::time::interval(Duration::from_millis(50));
         loop {
             poll.tick().await;
             if let Some(status) = self.child.try_wait().expect("poll the process") {
-                panic!(
-                    "prometheus exited ({status}) before it was ready; its log:\n{}",
-                    self.log()
-                );
+                return Err(format!("prometheus exited ({status}) before it was ready"));
             }
             if self.client.ready().await.unwrap_or(false) {
-                return;
+                return Ok(());
             }
             if Instant::now() > deadline {
-                panic!(
-                    "prometheus was not ready within {READY_DEADLINE:?}; its log:\n{}",
-                    self.log()
-                );
+                return Err(format!(
+                    "prometheus was not ready within {READY_DEADLINE:?}"
+                ));
             }
         }
     }
