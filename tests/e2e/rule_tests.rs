@@ -164,6 +164,81 @@ async fn an_alert_that_fires_but_reaches_no_slack_receiver_fails_naming_its_rout
     );
 }
 
+/// The target down for an hour, nothing else amiss: EchoTargetDown is the one alert that
+/// fires, from 2m on.
+const DOWN_FOR_AN_HOUR: &str = r#"
+rule_files: [records.yaml, alerts.yaml]
+evaluation_interval: 1m
+tests:
+  - name: the target is down for an hour while requests keep coming
+    interval: 1m
+    input_series:
+      - series: 'up{job="echo", instance="echo-service:80", service="echo"}'
+        values: '0x60'
+      - series: 'api_request_total{job="echo", service="echo", path="/", code="200"}'
+        values: '0+60x60'
+    alert_rule_test:
+      - eval_time: 60m
+        alertname: EchoTargetDown
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              job: echo
+              instance: echo-service:80
+              service: echo
+            exp_annotations:
+              summary: "echo target echo-service:80 is down"
+              description: "Prometheus has failed to scrape echo-service:80 for 2 minutes."
+              runbook_url: https://runbooks.example.com/echo/target-down
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_that_comes_after_its_deadline_makes_the_test_inconclusive_not_failed() {
+    // Slack answers the first message 404, which Alertmanager does not retry: it sends the
+    // alert again at the group's next flush, a group_interval (30m, 6 s at time scale 300)
+    // later. That is after the delivered check's deadline (group_wait, a second and a 2 s
+    // margin), and before the test ends (60m), as a notification held up on a loaded machine
+    // would come.
+    let dir = manifests_copy(|path, text| {
+        if path.ends_with("alertmanager-secret.yaml") {
+            text.replacen("group_interval: 5m", "group_interval: 30m", 1)
+        } else {
+            text
+        }
+    });
+    let files = tempfile::tempdir().expect("a temp dir");
+    let file = files.path().join("down_test.yaml");
+    std::fs::write(&file, DOWN_FOR_AN_HOUR).expect("written");
+    let options = firedrill::StartOptions::from_env()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_slack_fault(firedrill::SlackFault::status(404, Some(1)));
+    let late = RuleTests::new(dir.path())
+        .with_options(options)
+        .with_time_scale(300)
+        .with_margin(std::time::Duration::from_secs(2));
+    let Some(report) = run_tests(late, &[file]).await else {
+        return;
+    };
+    let test = tests(&report).next().expect("the one test");
+    let cause = test.cause().unwrap_or_default();
+    assert!(
+        test.inconclusive
+            && cause.starts_with("alert EchoTargetDown delivered to Slack only ")
+            && cause.contains(" s after its deadline: a notification that comes late"),
+        "not inconclusive for a late notification: {cause}\n{report}"
+    );
+    let delivered = test
+        .checks
+        .iter()
+        .find(|c| c.outcome.name == "alert EchoTargetDown delivered to Slack")
+        .expect("the delivered check");
+    assert!(
+        delivered.outcome.status == CheckStatus::Failed && delivered.outcome.detail.contains("404"),
+        "the delivered check does not name Slack's 404: {:?}",
+        delivered.outcome
+    );
+}
+
 /// A copy of the fixture's manifests in a temp dir, each file's text changed by `edit`.
 fn manifests_copy(edit: impl Fn(&Path, String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temp dir");

@@ -63,6 +63,7 @@ pub struct RuleTests {
     snapshots: Option<PathBuf>,
     update_snapshots: bool,
     unscaled: bool,
+    margin: Option<Duration>,
 }
 
 impl RuleTests {
@@ -78,6 +79,7 @@ impl RuleTests {
             snapshots: None,
             update_snapshots: false,
             unscaled: false,
+            margin: None,
         }
     }
 
@@ -113,6 +115,12 @@ impl RuleTests {
     /// start-up floor (Prometheus discovering its Alertmanager) passes while these replay.
     pub fn with_jobs(mut self, jobs: usize) -> Self {
         self.jobs = Some(jobs.max(1));
+        self
+    }
+
+    /// Adds `margin` to every check's deadline (default: `FIREDRILL_MARGIN`, else 10 s).
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = Some(margin);
         self
     }
 
@@ -161,7 +169,10 @@ impl RuleTests {
         }
         options = options.with_skip(ComponentKind::Grafana);
         crate::tools::provide_renderer().await?;
-        let margin = crate::checks::margin_from_env()?;
+        let margin = match self.margin {
+            Some(margin) => margin,
+            None => crate::checks::margin_from_env()?,
+        };
         // Given a number of jobs (here or by `FIREDRILL_JOBS`), the run has limits of its own;
         // otherwise it shares the process's with every other run (tests in parallel).
         let given = match self.jobs {

@@ -273,13 +273,16 @@ impl TestRun<'_> {
             });
             receiver
         };
+        let ends = t0_instant + Duration::from_millis(self.scale.wall_ms(end) as u64);
         let follow = futures::future::join_all(expected.iter().map(|(alert, plan)| {
             let start = t0_instant + Duration::from_millis(self.scale.wall_ms(plan.start) as u64);
-            self.follow(running, session, alert, plan, start)
+            self.follow(running, session, alert, plan, start, ends)
         }));
         let (observed, followed) = futures::join!(observe, follow);
-        for outcomes in followed {
+        let mut late = Vec::new();
+        for (outcomes, came_late) in followed {
             report.checks.extend(outcomes);
+            late.extend(came_late);
         }
         let observed =
             observed.map_err(|e| Stop::Failed(format!("the observer stopped: {e}")))??;
@@ -296,6 +299,17 @@ impl TestRun<'_> {
                     self.scale.factor
                 )));
             }
+        }
+        // A notification that came, but after its deadline, was held up (a loaded machine,
+        // Slack refusing it first): a missing one fails the test, a late one proves nothing.
+        if !late.is_empty() {
+            return Err(Stop::Inconclusive(format!(
+                "{}: a notification that comes late at time scale {} proves nothing either way \
+                 (a machine too loaded, or Slack refusing it first); rerun with a smaller \
+                 --time-scale or fewer --jobs",
+                late.join("; "),
+                self.scale.factor
+            )));
         }
 
         // Agreement with promtool at every eval_time.
@@ -406,7 +420,9 @@ impl TestRun<'_> {
         Ok(())
     }
 
-    /// `verify`'s checks for one alert the test expects to fire, from just before it should.
+    /// `verify`'s checks for one alert the test expects to fire, from just before it should;
+    /// and, when its notification did not come in time but came after all (before the test
+    /// `ends`, or within as long again), how late.
     async fn follow(
         &self,
         running: &RunningStack,
@@ -414,7 +430,8 @@ impl TestRun<'_> {
         alert: &str,
         plan: &Follow,
         start: Instant,
-    ) -> Vec<crate::replay::outcome::FollowedCheck> {
+        ends: Instant,
+    ) -> (Vec<crate::replay::outcome::FollowedCheck>, Option<String>) {
         tokio::time::sleep_until(start.into()).await;
         let mut checks = vec![
             Check::AlertInAlertmanager(alert.to_string()),
@@ -434,7 +451,7 @@ impl TestRun<'_> {
         let in_alertmanager = outcomes[0].clone();
         if in_alertmanager.status == crate::checks::CheckStatus::Failed {
             if let Some(by) = inhibited_by(running, alert).await {
-                return vec![crate::replay::outcome::FollowedCheck {
+                let inhibited = crate::replay::outcome::FollowedCheck {
                     check: None,
                     outcome: CheckOutcome {
                         name: format!("alert {alert} inhibited in Alertmanager"),
@@ -445,7 +462,8 @@ impl TestRun<'_> {
                         ),
                         ..in_alertmanager
                     },
-                }];
+                };
+                return (vec![inhibited], None);
             }
         }
         let mut followed = vec![crate::replay::outcome::FollowedCheck {
@@ -461,6 +479,13 @@ impl TestRun<'_> {
         )
         .await;
         let failed_first = followed[0].outcome.status == crate::checks::CheckStatus::Failed;
+        let late = if !failed_first && rest[0].status == crate::checks::CheckStatus::Failed {
+            let waited = rest[0].deadline.unwrap_or(self.margin);
+            self.came_late(running, session, &checks[1], waited, ends)
+                .await
+        } else {
+            None
+        };
         for (check, outcome) in checks[1..].iter().zip(rest) {
             let outcome = if failed_first {
                 CheckOutcome::skipped(
@@ -477,7 +502,38 @@ impl TestRun<'_> {
                 outcome,
             });
         }
-        followed
+        (followed, late)
+    }
+
+    /// After `delivered` failed, having waited `waited`: whether the firing notification
+    /// comes still, looked for again until the test `ends` (at least as long again), and if
+    /// so, how late. (A notification Slack refused and Alertmanager gave up on comes as
+    /// resolved, if at all: still missing.)
+    async fn came_late(
+        &self,
+        running: &RunningStack,
+        session: &Session,
+        delivered: &Check,
+        waited: Duration,
+        ends: Instant,
+    ) -> Option<String> {
+        let failed_at = Instant::now();
+        let window = waited.max(ends.saturating_duration_since(failed_at));
+        let again = run_checks(
+            running,
+            session,
+            std::slice::from_ref(delivered),
+            Some(window),
+            &mut crate::checks::SilentProgress,
+        )
+        .await;
+        (again[0].status == crate::checks::CheckStatus::Passed).then(|| {
+            format!(
+                "{} only {:.1} s after its deadline",
+                delivered.name(),
+                failed_at.elapsed().as_secs_f64()
+            )
+        })
     }
 }
 
